@@ -1,0 +1,3 @@
+"""liveeval: evaluate LLM products in production."""
+
+__version__ = "0.1.0"

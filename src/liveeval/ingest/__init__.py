@@ -1,0 +1,1 @@
+"""From OTLP bytes to normalized interactions: decoding, convention mapping, assembly."""
