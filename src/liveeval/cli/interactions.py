@@ -1,0 +1,222 @@
+"""`liveeval interactions list|show|counts`: read the store directly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+import orjson
+
+from liveeval.cli.options import settings_from, store_from, store_options
+from liveeval.cli.table import render_table
+from liveeval.model import SignalKind
+from liveeval.server.interaction_views import InteractionView, SignalView, SpanView
+from liveeval.store.interactions import (
+    SLICE_COLUMNS,
+    InteractionFilter,
+    count_interactions,
+    get_interaction,
+    list_interactions,
+)
+from liveeval.store.signals import list_signals
+from liveeval.store.telemetry import load_spans
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise click.BadParameter("give a timezone, e.g. 2026-01-31T00:00:00+00:00", param_hint=name)
+    return value
+
+
+def _echo_json(value: object) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+class AwareDateTime(click.ParamType):
+    name = "datetime"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):  # type: ignore[no-untyped-def]
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 time", param, ctx)
+        if parsed.tzinfo is None:
+            self.fail(f"{value!r} has no timezone; add Z or +00:00", param, ctx)
+        return parsed
+
+
+@click.group()
+def interactions() -> None:
+    """Look at the interactions liveeval has recorded."""
+
+
+def filter_options(command):  # type: ignore[no-untyped-def]
+    for option in reversed(
+        [
+            click.option("--project", default=None, help="Project (default: default_project)."),
+            click.option("--since", type=AwareDateTime(), help="Started at or after (ISO 8601)."),
+            click.option("--until", type=AwareDateTime(), help="Started before (ISO 8601)."),
+            click.option("--model", help="Requested or served model."),
+            click.option("--prompt-version"),
+            click.option("--route"),
+            click.option("--session", "session_id"),
+            click.option("--status", type=click.Choice(["ok", "error", "unset"])),
+            click.option(
+                "--has-signal", type=click.Choice([k.value for k in SignalKind]), default=None
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _filter(
+    settings,
+    project,
+    since,
+    until,
+    model,
+    prompt_version,
+    route,
+    session_id,  # type: ignore[no-untyped-def]
+    status,
+    has_signal,
+) -> InteractionFilter:
+    return InteractionFilter(
+        project=project or settings.default_project,
+        since=since,
+        until=until,
+        model=model,
+        prompt_version=prompt_version,
+        route=route,
+        session_id=session_id,
+        status=status,
+        has_signal=has_signal,
+    )
+
+
+@interactions.command("list")
+@filter_options
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one interaction a line.")
+@store_options
+def list_command(config_file, db, limit, as_json, **filters) -> None:  # type: ignore[no-untyped-def]
+    """Newest interactions first."""
+    settings = settings_from(config_file, db=db)
+    store = store_from(settings)
+    with store.reading() as conn:
+        rows = list_interactions(conn, _filter(settings, **filters), limit=limit)
+    if as_json:
+        for i in rows:
+            click.echo(InteractionView.of(i).model_dump_json())
+        return
+    if not rows:
+        click.echo("no interactions match")
+        return
+    click.echo(
+        render_table(
+            ["id", "start (UTC)", "model", "prompt", "route", "status", "ms", "input"],
+            [
+                [
+                    i.interaction_id,
+                    i.start_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    i.model_served or i.model_requested,
+                    i.prompt_version,
+                    i.route,
+                    i.status,
+                    round(i.latency_ms),
+                    i.input_text,
+                ]
+                for i in rows
+            ],
+        )
+    )
+
+
+@interactions.command("show")
+@click.argument("interaction_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@store_options
+def show_command(config_file, db, interaction_id: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """One interaction with its spans and signals."""
+    settings = settings_from(config_file, db=db)
+    store = store_from(settings)
+    with store.reading() as conn:
+        interaction = get_interaction(conn, interaction_id)
+        if interaction is None:
+            raise click.ClickException(f"interaction {interaction_id} does not exist")
+        spans = load_spans(conn, interaction.project, [interaction.trace_id])
+        signals = list_signals(conn, [interaction_id])
+    view = InteractionView.of(interaction)
+    if as_json:
+        _echo_json(
+            {
+                "interaction": view.model_dump(mode="json"),
+                "spans": [SpanView.of(s).model_dump(mode="json") for s in spans],
+                "signals": [SignalView.of(s).model_dump(mode="json") for s in signals],
+            }
+        )
+        return
+    fields = view.model_dump(
+        exclude={"input_messages", "output_messages", "retrieved_context", "metadata"}
+    )
+    width = max(len(k) for k in fields)
+    for key, value in fields.items():
+        click.echo(f"{key.ljust(width)}  {value if value not in (None, [], {}) else '-'}")
+    for title, messages in (
+        ("input", interaction.input_messages),
+        ("output", interaction.output_messages),
+    ):
+        for m in messages:
+            click.echo(f"\n[{title}: {m.role}]\n{m.content or ''}")
+    for doc in interaction.retrieved_context:
+        click.echo(f"\n[context {doc.id or ''}]\n{doc.content or ''}")
+    click.echo(f"\nspans ({len(spans)}):")
+    for s in spans:
+        click.echo(f"  {s.span_id}  {s.name}  {s.duration_ms:.0f} ms  {s.status_code}")
+    click.echo(f"signals ({len(signals)}):")
+    for sig in signals:
+        click.echo(
+            f"  {sig.occurred_at:%Y-%m-%d %H:%M:%S}  {sig.kind.value}  "
+            f"{'' if sig.value is None else sig.value}  {sig.text or ''}".rstrip()
+        )
+
+
+@interactions.command("counts")
+@filter_options
+@click.option("--by", required=True, help=f"Comma-separated: {', '.join(SLICE_COLUMNS)}.")
+@click.option("--json", "as_json", is_flag=True)
+@store_options
+def counts_command(config_file, db, by: str, as_json: bool, **filters) -> None:  # type: ignore[no-untyped-def]
+    """Interaction counts per slice."""
+    columns = [c.strip() for c in by.split(",") if c.strip()]
+    unknown = [c for c in columns if c not in SLICE_COLUMNS]
+    if unknown or not columns:
+        raise click.BadParameter(
+            f"unknown {unknown}; choose from {', '.join(SLICE_COLUMNS)}", param_hint="--by"
+        )
+    settings = settings_from(config_file, db=db)
+    store = store_from(settings)
+    with store.reading() as conn:
+        rows = count_interactions(conn, _filter(settings, **filters), columns)
+    if as_json:
+        _echo_json(rows)
+        return
+    headers = [*columns, "count", "errors", "mean ms", "cost $"]
+    click.echo(
+        render_table(
+            headers,
+            [
+                [
+                    *(r[c] for c in columns),
+                    r["count"],
+                    r["errors"],
+                    None if r["mean_latency_ms"] is None else round(r["mean_latency_ms"]),
+                    None if r["cost_usd"] is None else f"{r['cost_usd']:.4f}",
+                ]
+                for r in rows
+            ],
+        )
+    )

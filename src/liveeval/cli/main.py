@@ -1,0 +1,28 @@
+"""`liveeval`: the command group; each family of commands lives in its own module."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+import liveeval
+from liveeval.cli.interactions import interactions
+from liveeval.cli.keys import keys
+from liveeval.cli.serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(liveeval.__version__, prog_name="liveeval")
+@click.option("-v", "--verbose", is_flag=True, help="Log more (INFO).")
+def cli(verbose: bool) -> None:
+    """liveeval: evaluate an LLM product on its live traffic."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+cli.add_command(serve)
+cli.add_command(interactions)
+cli.add_command(keys)

@@ -1,0 +1,87 @@
+"""`liveeval serve`: the server (OTLP, REST API) on an embedded or shared store."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import click
+import uvicorn
+
+from liveeval.cli.options import settings_from, store_from, store_options
+from liveeval.config import Settings
+from liveeval.server import create_app
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve an open (keyless) API beyond this machine."""
+    if not is_loopback(settings.host) and not settings.require_keys:
+        raise click.UsageError(
+            f"refusing to listen on {settings.host} without API keys: anyone who can reach it "
+            "could write and read your data. Set require_keys (--require-keys or "
+            "LIVEEVAL_REQUIRE_KEYS=true) and make keys with 'liveeval keys create'."
+        )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+@click.command()
+@click.option("--host", help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 7318; 0 picks a free one).")
+@click.option("--require-keys/--no-require-keys", default=None, help="Require API keys.")
+@store_options
+def serve(
+    host: str | None,
+    port: int | None,
+    require_keys: bool | None,
+    config_file: str | None,
+    db: str | None,
+) -> None:
+    """Run the server: OTLP at /v1/traces, the REST API under /api/v1/."""
+    settings = settings_from(config_file, host=host, port=port, require_keys=require_keys, db=db)
+    check_exposure(settings)
+    store = store_from(settings)
+    sock = bind(settings.host, settings.port)
+    bound_port = sock.getsockname()[1]
+    shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{shown_host}:{bound_port}"
+    click.echo(f"liveeval listening on {url}")
+    click.echo(f"  OTLP/HTTP   {url}/v1/traces  (set OTEL_EXPORTER_OTLP_ENDPOINT={url})")
+    click.echo(f"  REST API    {url}/api/v1/  (schema: {url}/openapi.json)")
+    click.echo(f"  data        {store.describe()}")
+    click.echo(
+        f"  keys        {'required' if settings.require_keys else 'not required (loopback)'}"
+    )
+    config = uvicorn.Config(
+        create_app(settings, store),
+        log_level="warning",
+        access_log=False,
+        http="httptools",
+        loop="auto",
+        timeout_graceful_shutdown=10,
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        store.close()

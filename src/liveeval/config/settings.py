@@ -1,0 +1,139 @@
+"""Settings: one table for TOML keys, environment variables, CLI help and the docs.
+
+Each field of `Settings` is a top-level key of `liveeval.toml`; its environment
+variable is `LIVEEVAL_` + the key in upper case. The docs page
+`docs/configuration.md` lists every field (a test keeps them in sync).
+Precedence, lowest first: defaults, the TOML file, environment, CLI flags.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENV_PREFIX = "LIVEEVAL_"
+DEFAULT_CONFIG_FILE = "liveeval.toml"
+
+
+class ConfigError(ValueError):
+    """The config file or an environment variable is invalid; the message says where."""
+
+
+class ModelPrice(BaseModel):
+    """USD per million tokens for one model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    cache_read_per_mtok: float | None = Field(default=None, ge=0)
+    cache_creation_per_mtok: float | None = Field(default=None, ge=0)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    db: str = Field(
+        default="sqlite:///liveeval.db",
+        description="SQLAlchemy URL of the store: sqlite:///path.db (default) or "
+        "postgresql+psycopg://user@host/db.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the server binds to.")
+    port: int = Field(default=7318, ge=0, le=65535, description="Port the server listens on.")
+    require_keys: bool = Field(
+        default=False,
+        description="Require an API key on every request. Off by default on loopback; the "
+        "server refuses to bind any other address unless this is on.",
+    )
+    default_project: str = Field(
+        default="default",
+        min_length=1,
+        description="Project for data sent without a key and without a service.name.",
+    )
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="Largest request body accepted, in bytes, measured after decompression.",
+    )
+    max_attribute_chars: int = Field(
+        default=65_536,
+        gt=64,
+        description="Longer string attribute values are truncated to this many characters "
+        "with a marker.",
+    )
+    hash_user_ids: bool = Field(
+        default=False,
+        description="Store a keyed hash of user ids instead of the ids themselves.",
+    )
+    user_id_salt: str = Field(
+        default="",
+        description="Secret key for hashing user ids (set it when hash_user_ids is on).",
+    )
+    max_pending_writes: int = Field(
+        default=64,
+        gt=0,
+        description="Ingest requests waiting for the store beyond this are answered 503 "
+        "with Retry-After.",
+    )
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description='Per-model prices, a TOML table per model: [prices."gpt-4o-mini"] '
+        "input_per_mtok = 0.15, output_per_mtok = 0.6 (cache_read_per_mtok, "
+        "cache_creation_per_mtok optional). Matched on the served model, then the "
+        "requested one; a dated suffix matches its base name.",
+    )
+
+
+def env_var(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+SCALAR_FIELDS = tuple(name for name in Settings.model_fields if name != "prices")
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read defaults ← TOML file ← environment ← overrides (CLI flags, None = not given)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if path is not None:
+        values.update(_read_toml(Path(path)))
+    elif Path(DEFAULT_CONFIG_FILE).is_file():
+        values.update(_read_toml(Path(DEFAULT_CONFIG_FILE)))
+    for name in SCALAR_FIELDS:
+        if env_var(name) in environ:
+            values[name] = environ[env_var(name)]
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"])
+        lines.append(f"{location}: {error['msg']} (got {error.get('input')!r})")
+    return "invalid settings: " + "; ".join(lines)

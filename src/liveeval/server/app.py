@@ -1,0 +1,65 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+
+import liveeval
+from liveeval.config import Settings
+from liveeval.ingest.assemble import AssemblyRules
+from liveeval.server import interactions, otlp, signals
+from liveeval.server.auth import KeyCache
+from liveeval.store.database import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings, store: Store, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
+    """The liveeval server over `store`; `clock` is injectable for tests."""
+    app = FastAPI(
+        title="liveeval",
+        version=liveeval.__version__,
+        summary="Evaluate LLM products in production.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.clock = clock
+    app.state.keys = KeyCache(store)
+    app.state.write_gate = otlp.WriteGate(settings.max_pending_writes)
+    app.state.rules = AssemblyRules(
+        prices=settings.prices,
+        hash_user_ids=settings.hash_user_ids,
+        user_id_salt=settings.user_id_salt,
+    )
+    app.include_router(otlp.router)
+    app.include_router(signals.router)
+    app.include_router(interactions.router)
+    app.add_exception_handler(HTTPException, _http_error)
+
+    @app.get("/api/v1/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": liveeval.__version__}
+
+    return app
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/v1/"):
+        return otlp.otlp_status_response(
+            exc.status_code, str(exc.detail), otlp.request_kind(request), **(exc.headers or {})
+        )
+    if exc.status_code == 422:
+        return JSONResponse({"detail": exc.detail}, status_code=422, headers=exc.headers)
+    return await http_exception_handler(request, exc)

@@ -1,0 +1,203 @@
+"""GET /api/v1/interactions: list with filters and cursors, one with its trace, counts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from liveeval.model import SignalKind
+from liveeval.server.auth import ReadCaller
+from liveeval.server.interaction_views import (
+    InteractionDetail,
+    InteractionPage,
+    InteractionView,
+    SignalView,
+    SliceCount,
+    SpanView,
+)
+from liveeval.store.interactions import (
+    SLICE_COLUMNS,
+    InteractionFilter,
+    count_interactions,
+    get_interaction,
+    list_interactions,
+)
+from liveeval.store.signals import list_signals
+from liveeval.store.telemetry import load_spans
+
+router = APIRouter(prefix="/api/v1", tags=["interactions"])
+
+
+def encode_cursor(start_at: datetime, interaction_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{start_at.isoformat()}|{interaction_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        start, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(start), int(ident)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise HTTPException(422, f"cursor {cursor!r} is not one this API returned") from None
+
+
+def _filter(
+    caller: ReadCaller,
+    request: Request,
+    project: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    model: str | None,
+    prompt_version: str | None,
+    route: str | None,
+    session_id: str | None,
+    trace_id: str | None,
+    status: str | None,
+    has_signal: SignalKind | None,
+) -> InteractionFilter:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(422, f"{name} must carry a timezone, e.g. 2026-01-31T00:00:00Z")
+    return InteractionFilter(
+        project=caller.project_for(project, request.app.state.settings.default_project),
+        since=since,
+        until=until,
+        model=model,
+        prompt_version=prompt_version,
+        route=route,
+        session_id=session_id,
+        trace_id=trace_id.lower() if trace_id else None,
+        status=status,
+        has_signal=has_signal.value if has_signal else None,
+    )
+
+
+Str = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("/interactions", response_model=InteractionPage)
+async def list_(
+    request: Request,
+    caller: ReadCaller,
+    project: Str = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    model: Str = None,
+    prompt_version: Str = None,
+    route: Str = None,
+    session_id: Str = None,
+    trace_id: Str = None,
+    status: Str = None,
+    has_signal: SignalKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Str = None,
+) -> InteractionPage:
+    """Interactions, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    f = _filter(
+        caller,
+        request,
+        project,
+        since,
+        until,
+        model,
+        prompt_version,
+        route,
+        session_id,
+        trace_id,
+        status,
+        has_signal,
+    )
+    after = decode_cursor(cursor) if cursor else None
+
+    def query() -> InteractionPage:
+        with request.app.state.store.reading() as conn:
+            rows = list_interactions(conn, f, limit=limit + 1, after=after)
+        page, more = rows[:limit], len(rows) > limit
+        last = page[-1] if page else None
+        return InteractionPage(
+            items=[InteractionView.of(i) for i in page],
+            next_cursor=encode_cursor(last.start_at, last.interaction_id or 0)
+            if more and last
+            else None,
+        )
+
+    return await run_in_threadpool(query)
+
+
+@router.get("/interactions/counts", response_model=list[SliceCount])
+async def counts(
+    request: Request,
+    caller: ReadCaller,
+    by: Annotated[str, Query(description=f"Comma-separated: {', '.join(SLICE_COLUMNS)}")],
+    project: Str = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    model: Str = None,
+    prompt_version: Str = None,
+    route: Str = None,
+    session_id: Str = None,
+    status: Str = None,
+    has_signal: SignalKind | None = None,
+) -> list[SliceCount]:
+    """Interaction counts per slice, with errors, mean latency and cost."""
+    columns = [name.strip() for name in by.split(",") if name.strip()]
+    unknown = [name for name in columns if name not in SLICE_COLUMNS]
+    if not columns or unknown:
+        raise HTTPException(
+            422, f"by: unknown slice {unknown or by!r}; choose from {', '.join(SLICE_COLUMNS)}"
+        )
+    f = _filter(
+        caller,
+        request,
+        project,
+        since,
+        until,
+        model,
+        prompt_version,
+        route,
+        session_id,
+        None,
+        status,
+        has_signal,
+    )
+
+    def query() -> list[SliceCount]:
+        with request.app.state.store.reading() as conn:
+            rows = count_interactions(conn, f, columns)
+        return [
+            SliceCount(
+                slice={name: row[name] for name in columns},
+                count=row["count"],
+                errors=row["errors"] or 0,
+                mean_latency_ms=row["mean_latency_ms"],
+                cost_usd=row["cost_usd"],
+            )
+            for row in rows
+        ]
+
+    return await run_in_threadpool(query)
+
+
+@router.get("/interactions/{interaction_id}", response_model=InteractionDetail)
+async def show(request: Request, caller: ReadCaller, interaction_id: int) -> InteractionDetail:
+    """One interaction with every span of its trace and its signals."""
+
+    def query() -> InteractionDetail:
+        with request.app.state.store.reading() as conn:
+            interaction = get_interaction(conn, interaction_id)
+            if interaction is None:
+                raise HTTPException(404, f"interaction {interaction_id} does not exist")
+            caller.check_project(interaction.project)
+            spans = load_spans(conn, interaction.project, [interaction.trace_id])
+            signals = list_signals(conn, [interaction_id])
+        return InteractionDetail(
+            interaction=InteractionView.of(interaction),
+            spans=[SpanView.of(s) for s in spans],
+            signals=[SignalView.of(s) for s in signals],
+        )
+
+    return await run_in_threadpool(query)

@@ -1,0 +1,165 @@
+"""OTLP/HTTP receivers: /v1/traces and /v1/logs (GenAI events), protobuf and JSON.
+
+Responses follow the OTLP/HTTP specification: the Export*ServiceResponse in the
+request's encoding, with `partial_success` when some records were rejected;
+failures carry a google.rpc.Status. The response is sent after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from google.rpc import code_pb2, status_pb2
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from starlette.concurrency import run_in_threadpool
+
+from liveeval.ingest.otlp import (
+    JSON,
+    PROTOBUF,
+    PayloadError,
+    UnsupportedMediaType,
+    log_events_from_request,
+    media_type,
+    parse_logs_request,
+    parse_trace_request,
+    spans_from_request,
+)
+from liveeval.ingest.pipeline import write_log_events, write_spans
+from liveeval.server.auth import IngestCaller
+from liveeval.server.body import BadEncoding, BodyTooLarge, UnsupportedEncoding, read_body
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["otlp"])
+MAX_REJECTION_REASONS = 5
+
+
+class Overloaded(Exception):
+    pass
+
+
+class WriteGate:
+    """Counts ingest writes in flight; past the limit the server answers 503 at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+
+    async def run(self, work: Callable[[], Any]) -> Any:
+        if self.in_flight >= self.limit:
+            raise Overloaded
+        self.in_flight += 1
+        try:
+            return await run_in_threadpool(work)
+        finally:
+            self.in_flight -= 1
+
+
+def otlp_status_response(status_code: int, message: str, kind: str, **headers: str) -> Response:
+    grpc_code = {
+        400: code_pb2.INVALID_ARGUMENT,
+        401: code_pb2.UNAUTHENTICATED,
+        403: code_pb2.PERMISSION_DENIED,
+        413: code_pb2.RESOURCE_EXHAUSTED,
+        415: code_pb2.INVALID_ARGUMENT,
+        429: code_pb2.RESOURCE_EXHAUSTED,
+        503: code_pb2.UNAVAILABLE,
+    }.get(status_code, code_pb2.INTERNAL)
+    status = status_pb2.Status(code=grpc_code, message=message)
+    return _encode(status, kind, status_code, headers)
+
+
+def _encode(message: Message, kind: str, status_code: int = 200, headers: Any = None) -> Response:
+    if kind == PROTOBUF:
+        body = message.SerializeToString()
+    else:
+        body = json_format.MessageToJson(message, indent=None).encode()
+    return Response(body, status_code=status_code, media_type=kind, headers=headers)
+
+
+def request_kind(request: Request) -> str:
+    """The encoding to answer in: the request's, JSON when it was unusable."""
+    try:
+        return media_type(request.headers.get("content-type"))
+    except UnsupportedMediaType:
+        return JSON
+
+
+async def _receive(
+    request: Request,
+    caller: IngestCaller,
+    parse: Callable[[bytes, str], Any],
+    decode: Callable[..., Any],
+    write: Callable[..., Any],
+) -> tuple[str, list[str]]:
+    state = request.app.state
+    settings = state.settings
+    try:
+        kind = media_type(request.headers.get("content-type"))
+        body = await read_body(request, settings.max_body_bytes)
+    except UnsupportedMediaType as exc:
+        raise HTTPException(415, str(exc)) from None
+    except UnsupportedEncoding as exc:
+        raise HTTPException(415, str(exc)) from None
+    except BodyTooLarge as exc:
+        raise HTTPException(413, str(exc)) from None
+    except BadEncoding as exc:
+        raise HTTPException(400, str(exc)) from None
+
+    def work() -> list[str]:
+        try:
+            message = parse(body, kind)
+        except PayloadError as exc:
+            raise HTTPException(400, str(exc)) from None
+        decoded = decode(
+            message,
+            project=caller.project,
+            default_project=settings.default_project,
+            max_attribute_chars=settings.max_attribute_chars,
+        )
+        if decoded.records:
+            write(state.store, decoded.records, state.rules, state.clock())
+        return decoded.rejected
+
+    try:
+        rejected = await state.write_gate.run(work)
+    except Overloaded:
+        raise HTTPException(
+            503, "the store is busy; retry later", headers={"Retry-After": "1"}
+        ) from None
+    return kind, rejected
+
+
+def _rejection_message(rejected: list[str]) -> str:
+    shown = "; ".join(rejected[:MAX_REJECTION_REASONS])
+    more = len(rejected) - MAX_REJECTION_REASONS
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+@router.post("/v1/traces")
+async def export_traces(request: Request, caller: IngestCaller) -> Response:
+    kind, rejected = await _receive(
+        request, caller, parse_trace_request, spans_from_request, write_spans
+    )
+    response = ExportTraceServiceResponse()
+    if rejected:
+        response.partial_success.rejected_spans = len(rejected)
+        response.partial_success.error_message = _rejection_message(rejected)
+    return _encode(response, kind)
+
+
+@router.post("/v1/logs")
+async def export_logs(request: Request, caller: IngestCaller) -> Response:
+    kind, rejected = await _receive(
+        request, caller, parse_logs_request, log_events_from_request, write_log_events
+    )
+    response = ExportLogsServiceResponse()
+    if rejected:
+        response.partial_success.rejected_log_records = len(rejected)
+        response.partial_success.error_message = _rejection_message(rejected)
+    return _encode(response, kind)

@@ -1,0 +1,171 @@
+"""POST /api/v1/signals: explicit feedback and implicit signals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from liveeval.model import Signal, SignalKind
+from liveeval.server.auth import Caller, IngestCaller
+from liveeval.server.signal_bodies import SignalBase, SignalBatch, SignalBody, SignalResult
+from liveeval.store.database import Store
+from liveeval.store.schema import interactions
+from liveeval.store.signals import find_target, record_signal
+
+router = APIRouter(prefix="/api/v1", tags=["signals"])
+ProjectHeader = Annotated[str | None, Header(alias="x-liveeval-project", max_length=200)]
+
+
+def record_bodies(
+    store: Store,
+    caller: Caller,
+    named_project: str | None,
+    default_project: str,
+    bodies: list[SignalBase],
+    now: datetime,
+) -> list[SignalResult]:
+    """Store signals in one transaction; all or none."""
+    results = []
+    with store.writing() as conn:
+        for body in bodies:
+            signal = _to_signal(conn, caller, named_project, default_project, body, now)
+            recorded = record_signal(conn, signal, now)
+            results.append(
+                SignalResult(
+                    signal_id=recorded.signal_id,
+                    interaction_id=recorded.interaction_id,
+                    attached=recorded.interaction_id is not None,
+                    duplicate=recorded.duplicate,
+                )
+            )
+    return results
+
+
+def _to_signal(
+    conn: sa.Connection,
+    caller: Caller,
+    named_project: str | None,
+    default_project: str,
+    body: SignalBase,
+    now: datetime,
+) -> Signal:
+    interaction_id, trace_id = body.interaction_id, body.trace_id
+    trace_id = trace_id.lower() if trace_id else None
+    if interaction_id is not None:
+        row = conn.execute(
+            sa.select(interactions.c.project, interactions.c.trace_id).where(
+                interactions.c.interaction_id == interaction_id
+            )
+        ).first()
+        if row is None:
+            raise HTTPException(404, f"interaction {interaction_id} does not exist")
+        caller.check_project(row.project)
+        if named_project is not None and named_project != row.project:
+            raise HTTPException(
+                422, f"interaction {interaction_id} belongs to project {row.project!r}"
+            )
+        project, trace_id = row.project, row.trace_id
+    else:
+        project = caller.project_for(named_project, default_project)
+        target = find_target(conn, project, trace_id=trace_id, response_id=body.response_id)
+        if target is None and caller.project is None and named_project is None:
+            # Open mode, no project named: the interaction may be in any project.
+            target, project = _find_anywhere(conn, trace_id, body.response_id, project)
+        if target is not None:
+            interaction_id, trace_id = target
+    value, text, details = body.value_text_details()
+    kind: SignalKind = body.kind  # type: ignore[attr-defined]
+    return Signal(
+        project=project,
+        kind=kind,
+        occurred_at=body.at or now,
+        interaction_id=interaction_id,
+        trace_id=trace_id,
+        response_id=body.response_id,
+        value=value,
+        text=text,
+        details=details,
+        user_id=body.user_id,
+        idempotency_key=body.idempotency_key,
+    )
+
+
+def _find_anywhere(
+    conn: sa.Connection, trace_id: str | None, response_id: str | None, fallback: str
+) -> tuple[tuple[int, str] | None, str]:
+    c = interactions.c
+    if response_id is not None:
+        where = c.response_id == response_id
+    elif trace_id is not None:
+        where = c.trace_id == trace_id
+    else:
+        return None, fallback
+    row = conn.execute(sa.select(c.project).where(where).limit(1)).first()
+    if row is None:
+        return None, fallback
+    target = find_target(conn, row.project, trace_id=trace_id, response_id=response_id)
+    return target, row.project
+
+
+def _status(results: list[SignalResult]) -> int:
+    if all(r.duplicate for r in results):
+        return 200
+    return 201 if all(r.attached for r in results) else 202
+
+
+@router.post(
+    "/signals",
+    response_model=SignalResult,
+    responses={
+        200: {"description": "Seen before (same idempotency key)"},
+        202: {"description": "Stored; attached when the interaction's span arrives"},
+    },
+    status_code=201,
+)
+async def post_signal(
+    body: SignalBody,
+    request: Request,
+    response: Response,
+    caller: IngestCaller,
+    x_liveeval_project: ProjectHeader = None,
+) -> SignalResult:
+    """Record one signal or piece of feedback about an interaction."""
+    state = request.app.state
+    results = await run_in_threadpool(
+        record_bodies,
+        state.store,
+        caller,
+        x_liveeval_project,
+        state.settings.default_project,
+        [body],
+        state.clock(),
+    )
+    response.status_code = _status(results)
+    return results[0]
+
+
+@router.post("/signals/batch", response_model=list[SignalResult], status_code=201)
+async def post_signals(
+    batch: SignalBatch,
+    request: Request,
+    response: Response,
+    caller: IngestCaller,
+    x_liveeval_project: ProjectHeader = None,
+) -> list[SignalResult]:
+    """Record up to 1,000 signals at once: all are stored, or (on any error) none."""
+    state = request.app.state
+    results = await run_in_threadpool(
+        record_bodies,
+        state.store,
+        caller,
+        x_liveeval_project,
+        state.settings.default_project,
+        list(batch.signals),
+        state.clock(),
+    )
+    response.status_code = _status(results)
+    return results

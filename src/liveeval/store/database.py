@@ -1,0 +1,126 @@
+"""Opening the store: the engine, its per-dialect settings, and migrations at start-up."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+class Store:
+    """One database. SQLite has one writer at a time; `writing()` serializes writers there."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def describe(self) -> str:
+        """Where the data lives, for people (no password)."""
+        url = self.engine.url
+        if self.is_sqlite:
+            return f"SQLite file {Path(url.database or '').resolve()}"
+        return f"PostgreSQL {url.render_as_string(hide_password=True)}"
+
+    @contextmanager
+    def writing(self) -> Iterator[sa.Connection]:
+        """A transaction that commits on success; one at a time on SQLite."""
+        if self._write_lock is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (alembic upgrade head)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def create_store_engine(url: str) -> sa.Engine:
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            parsed,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=8,
+            max_overflow=8,
+        )
+        sa.event.listen(engine, "connect", _configure_sqlite)
+        sa.event.listen(engine, "begin", _begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return sa.create_engine(
+            parsed,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=True,
+        )
+    raise ValueError(
+        f"unsupported database {parsed.get_backend_name()!r} in {url!r}: "
+        "use sqlite:///path.db or postgresql+psycopg://user@host/db"
+    )
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy issue BEGIN itself (see _begin_immediate); pysqlite's own is deferred.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin(conn: sa.Connection) -> None:
+    # Writers take the write lock up front (BEGIN IMMEDIATE) so that a transaction which
+    # read first never fails to upgrade; other processes wait on busy_timeout.
+    conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    store = Store(create_store_engine(url))
+    if migrate:
+        store.migrate()
+    return store

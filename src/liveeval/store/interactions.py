@@ -1,0 +1,259 @@
+"""Interactions: written as upserts at ingest, read with filters and cursors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from liveeval.model import Interaction, Message, RetrievedDocument, TokenUsage, ToolCall
+from liveeval.store.dialect import upsert
+from liveeval.store.schema import interactions, signals
+
+KEY = ("project", "trace_id", "span_id")
+SLICE_COLUMNS = (
+    "model_requested",
+    "model_served",
+    "provider",
+    "prompt_version",
+    "route",
+    "segment",
+    "operation",
+    "status",
+)
+
+
+def upsert_interactions(
+    conn: sa.Connection, batch: Sequence[Interaction], received_at: datetime
+) -> None:
+    """Insert new interactions; one re-assembled from more spans replaces the old fields."""
+    if batch:
+        rows = [interaction_row(i, received_at) for i in batch]
+        conn.execute(upsert(conn, interactions, KEY, keep=("received_at",)), rows)
+
+
+def interaction_row(i: Interaction, received_at: datetime) -> dict[str, Any]:
+    usage = i.usage
+    return {
+        "project": i.project,
+        "trace_id": i.trace_id,
+        "span_id": i.span_id,
+        "parent_span_id": i.parent_span_id,
+        "name": i.name,
+        "convention": i.convention,
+        "operation": i.operation,
+        "start_at": i.start_at,
+        "end_at": i.end_at,
+        "latency_ms": i.latency_ms,
+        "status": i.status,
+        "error": i.error,
+        "provider": i.provider,
+        "model_requested": i.model_requested,
+        "model_served": i.model_served,
+        "response_id": i.response_id,
+        "finish_reasons": list(i.finish_reasons),
+        "prompt_version": i.prompt_version,
+        "route": i.route,
+        "segment": i.segment,
+        "session_id": i.session_id,
+        "user_id": i.user_id,
+        "input_text": i.input_text,
+        "input_messages": [message_json(m) for m in i.input_messages],
+        "output_text": i.output_text,
+        "output_messages": [message_json(m) for m in i.output_messages],
+        "retrieved_context": [document_json(d) for d in i.retrieved_context],
+        "tool_calls": [tool_call_json(t) for t in i.tool_calls],
+        "input_tokens": usage.input,
+        "output_tokens": usage.output,
+        "total_tokens": usage.total,
+        "cache_read_tokens": usage.cache_read,
+        "cache_creation_tokens": usage.cache_creation,
+        "reasoning_tokens": usage.reasoning,
+        "cost_usd": i.cost_usd,
+        "cost_source": i.cost_source,
+        "tags": list(i.tags),
+        "metadata": i.metadata,
+        "received_at": received_at,
+    }
+
+
+def tool_call_json(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "name": call.name, "arguments": call.arguments}
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [tool_call_json(t) for t in message.tool_calls]
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    if message.name:
+        out["name"] = message.name
+    if message.finish_reason:
+        out["finish_reason"] = message.finish_reason
+    return out
+
+
+def document_json(document: RetrievedDocument) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "content": document.content,
+        "score": document.score,
+        "metadata": document.metadata,
+    }
+
+
+def interaction_from_row(row: sa.RowMapping) -> Interaction:
+    return Interaction(
+        interaction_id=row["interaction_id"],
+        project=row["project"],
+        trace_id=row["trace_id"],
+        span_id=row["span_id"],
+        parent_span_id=row["parent_span_id"],
+        name=row["name"],
+        convention=row["convention"],
+        operation=row["operation"],
+        start_at=row["start_at"],
+        end_at=row["end_at"],
+        latency_ms=row["latency_ms"],
+        status=row["status"],
+        error=row["error"],
+        provider=row["provider"],
+        model_requested=row["model_requested"],
+        model_served=row["model_served"],
+        response_id=row["response_id"],
+        finish_reasons=tuple(row["finish_reasons"] or ()),
+        prompt_version=row["prompt_version"],
+        route=row["route"],
+        segment=row["segment"],
+        session_id=row["session_id"],
+        user_id=row["user_id"],
+        input_text=row["input_text"],
+        input_messages=tuple(_message(m) for m in row["input_messages"] or ()),
+        output_text=row["output_text"],
+        output_messages=tuple(_message(m) for m in row["output_messages"] or ()),
+        retrieved_context=tuple(RetrievedDocument(**d) for d in row["retrieved_context"] or ()),
+        tool_calls=tuple(ToolCall(**t) for t in row["tool_calls"] or ()),
+        usage=TokenUsage(
+            input=row["input_tokens"],
+            output=row["output_tokens"],
+            total=row["total_tokens"],
+            cache_read=row["cache_read_tokens"],
+            cache_creation=row["cache_creation_tokens"],
+            reasoning=row["reasoning_tokens"],
+        ),
+        cost_usd=row["cost_usd"],
+        cost_source=row["cost_source"],
+        tags=tuple(row["tags"] or ()),
+        metadata=row["metadata"] or {},
+    )
+
+
+def _message(data: dict[str, Any]) -> Message:
+    return Message(
+        role=data["role"],
+        content=data.get("content"),
+        tool_calls=tuple(ToolCall(**t) for t in data.get("tool_calls", ())),
+        tool_call_id=data.get("tool_call_id"),
+        name=data.get("name"),
+        finish_reason=data.get("finish_reason"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionFilter:
+    project: str
+    since: datetime | None = None
+    until: datetime | None = None
+    model: str | None = None  # requested or served
+    prompt_version: str | None = None
+    route: str | None = None
+    session_id: str | None = None
+    trace_id: str | None = None
+    status: str | None = None
+    has_signal: str | None = None  # a SignalKind value
+
+
+def _conditions(f: InteractionFilter) -> list[sa.ColumnElement[bool]]:
+    c = interactions.c
+    where: list[sa.ColumnElement[bool]] = [c.project == f.project]
+    if f.since is not None:
+        where.append(c.start_at >= f.since)
+    if f.until is not None:
+        where.append(c.start_at < f.until)
+    if f.model is not None:
+        where.append(sa.or_(c.model_requested == f.model, c.model_served == f.model))
+    for column, value in (
+        (c.prompt_version, f.prompt_version),
+        (c.route, f.route),
+        (c.session_id, f.session_id),
+        (c.trace_id, f.trace_id),
+        (c.status, f.status),
+    ):
+        if value is not None:
+            where.append(column == value)
+    if f.has_signal is not None:
+        where.append(
+            sa.exists().where(
+                signals.c.interaction_id == c.interaction_id, signals.c.kind == f.has_signal
+            )
+        )
+    return where
+
+
+def list_interactions(
+    conn: sa.Connection,
+    f: InteractionFilter,
+    *,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
+) -> list[Interaction]:
+    """Newest first. `after` is the (start_at, interaction_id) of the last row already seen."""
+    c = interactions.c
+    where = _conditions(f)
+    if after is not None:
+        start_at, interaction_id = after
+        where.append(
+            sa.or_(
+                c.start_at < start_at,
+                sa.and_(c.start_at == start_at, c.interaction_id < interaction_id),
+            )
+        )
+    query = (
+        sa.select(interactions)
+        .where(*where)
+        .order_by(c.start_at.desc(), c.interaction_id.desc())
+        .limit(limit)
+    )
+    return [interaction_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def get_interaction(conn: sa.Connection, interaction_id: int) -> Interaction | None:
+    query = sa.select(interactions).where(interactions.c.interaction_id == interaction_id)
+    row = conn.execute(query).mappings().first()
+    return interaction_from_row(row) if row else None
+
+
+def count_interactions(conn: sa.Connection, f: InteractionFilter, by: Sequence[str]) -> list[dict]:
+    """Interaction counts (with error count, mean latency and total cost) per slice."""
+    unknown = [name for name in by if name not in SLICE_COLUMNS]
+    if unknown:
+        raise ValueError(f"cannot slice by {unknown}: choose from {', '.join(SLICE_COLUMNS)}")
+    c = interactions.c
+    columns = [c[name] for name in by]
+    query = (
+        sa.select(
+            *columns,
+            sa.func.count().label("count"),
+            sa.func.sum(sa.case((c.status == "error", 1), else_=0)).label("errors"),
+            sa.func.avg(c.latency_ms).label("mean_latency_ms"),
+            sa.func.sum(c.cost_usd).label("cost_usd"),
+        )
+        .where(*_conditions(f))
+        .group_by(*columns)
+        .order_by(sa.func.count().desc())
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]

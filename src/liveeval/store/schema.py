@@ -1,0 +1,177 @@
+"""The tables. Changes here need a migration in `migrations/versions/`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC on both dialects (SQLite stores naive text, we add UTC back)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: liveeval stores UTC-aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = UTCDateTime()
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+interactions = sa.Table(
+    "interactions",
+    metadata,
+    sa.Column("interaction_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("trace_id", sa.String(32), nullable=False),
+    sa.Column("span_id", sa.String(16), nullable=False),
+    sa.Column("parent_span_id", sa.String(16)),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("convention", sa.String(20), nullable=False),
+    sa.Column("operation", sa.String(50)),
+    sa.Column("start_at", Timestamp, nullable=False),
+    sa.Column("end_at", Timestamp, nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("provider", sa.String(100)),
+    sa.Column("model_requested", sa.String(200)),
+    sa.Column("model_served", sa.String(200)),
+    sa.Column("response_id", sa.String(200)),
+    sa.Column("finish_reasons", Json),
+    sa.Column("prompt_version", sa.String(200)),
+    sa.Column("route", sa.String(200)),
+    sa.Column("segment", sa.String(200)),
+    sa.Column("session_id", sa.String(200)),
+    sa.Column("user_id", sa.String(200)),
+    sa.Column("input_text", sa.Text),
+    sa.Column("input_messages", Json),
+    sa.Column("output_text", sa.Text),
+    sa.Column("output_messages", Json),
+    sa.Column("retrieved_context", Json),
+    sa.Column("tool_calls", Json),
+    sa.Column("input_tokens", sa.Integer),
+    sa.Column("output_tokens", sa.Integer),
+    sa.Column("total_tokens", sa.Integer),
+    sa.Column("cache_read_tokens", sa.Integer),
+    sa.Column("cache_creation_tokens", sa.Integer),
+    sa.Column("reasoning_tokens", sa.Integer),
+    sa.Column("cost_usd", sa.Float),
+    sa.Column("cost_source", sa.String(20)),
+    sa.Column("tags", Json),
+    sa.Column("metadata", Json),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("project", "trace_id", "span_id"),
+    sa.Index(None, "project", "start_at"),
+    sa.Index(None, "project", "response_id"),
+    sa.Index(None, "project", "session_id"),
+)
+
+spans = sa.Table(
+    "spans",
+    metadata,
+    sa.Column("span_pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("trace_id", sa.String(32), nullable=False),
+    sa.Column("span_id", sa.String(16), nullable=False),
+    sa.Column("parent_span_id", sa.String(16)),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("span_type", sa.String(30)),  # llm, retriever, tool, chain, agent, embedding, ...
+    sa.Column("start_at", Timestamp, nullable=False),
+    sa.Column("end_at", Timestamp, nullable=False),
+    sa.Column("status_code", sa.String(10), nullable=False),
+    sa.Column("status_message", sa.Text),
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("events", Json, nullable=False),
+    sa.Column("resource", Json, nullable=False),
+    sa.Column("scope", sa.String(200)),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("project", "trace_id", "span_id"),
+)
+
+log_events = sa.Table(
+    "log_events",
+    metadata,
+    sa.Column("log_event_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("trace_id", sa.String(32), nullable=False),
+    sa.Column("span_id", sa.String(16), nullable=False),
+    sa.Column("fingerprint", sa.String(32), nullable=False),  # a retried export is stored once
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("body", Json),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("project", "trace_id", "span_id", "fingerprint"),
+)
+
+signals = sa.Table(
+    "signals",
+    metadata,
+    sa.Column("signal_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column(
+        "interaction_id",
+        BigId,
+        sa.ForeignKey("interactions.interaction_id", ondelete="CASCADE"),
+    ),
+    sa.Column("trace_id", sa.String(32)),
+    sa.Column("response_id", sa.String(200)),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("text", sa.Text),
+    sa.Column("details", Json, nullable=False),
+    sa.Column("user_id", sa.String(200)),
+    sa.Column("idempotency_key", sa.String(200)),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("project", "idempotency_key"),
+    sa.Index(None, "interaction_id", "kind"),
+    sa.Index(None, "project", "kind", "occurred_at"),
+    # Signals that arrived before their span: few rows, looked up on every ingest batch.
+    sa.Index(
+        "ix_signals_pending",
+        "project",
+        "trace_id",
+        "response_id",
+        sqlite_where=sa.text("interaction_id IS NULL"),
+        postgresql_where=sa.text("interaction_id IS NULL"),
+    ),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp),
+)
