@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 
 import click
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from liveeval.cli.options import settings_from, store_from, store_options
 from liveeval.config import Settings
 from liveeval.server import create_app
+from liveeval.server.worker import SETTINGS_VARIABLE
 
 
 def is_loopback(host: str) -> bool:
@@ -49,17 +52,21 @@ def bind(host: str, port: int) -> socket.socket:
 @click.command()
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default 7318; 0 picks a free one).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Server processes (default 1).")
 @click.option("--require-keys/--no-require-keys", default=None, help="Require API keys.")
 @store_options
 def serve(
     host: str | None,
     port: int | None,
+    workers: int | None,
     require_keys: bool | None,
     config_file: str | None,
     db: str | None,
 ) -> None:
     """Run the server: OTLP at /v1/traces, the REST API under /api/v1/."""
-    settings = settings_from(config_file, host=host, port=port, require_keys=require_keys, db=db)
+    settings = settings_from(
+        config_file, host=host, port=port, workers=workers, require_keys=require_keys, db=db
+    )
     check_exposure(settings)
     store = store_from(settings)
     sock = bind(settings.host, settings.port)
@@ -73,15 +80,28 @@ def serve(
     click.echo(
         f"  keys        {'required' if settings.require_keys else 'not required (loopback)'}"
     )
+    click.echo(f"  workers     {settings.workers}")
+    options = {
+        "log_level": "warning",
+        "access_log": False,
+        "http": "httptools",
+        "loop": "auto",
+        "timeout_graceful_shutdown": 10,
+    }
+    if settings.workers == 1:
+        try:
+            uvicorn.Server(uvicorn.Config(create_app(settings, store), **options)).run(
+                sockets=[sock]
+            )
+        finally:
+            store.close()
+        return
+    store.close()
+    os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()
     config = uvicorn.Config(
-        create_app(settings, store),
-        log_level="warning",
-        access_log=False,
-        http="httptools",
-        loop="auto",
-        timeout_graceful_shutdown=10,
+        "liveeval.server.worker:app_from_environment",
+        factory=True,
+        workers=settings.workers,
+        **options,
     )
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        store.close()
+    Multiprocess(config, sockets=[sock]).run()

@@ -45,6 +45,13 @@ class Settings(BaseModel):
     )
     host: str = Field(default="127.0.0.1", description="Address the server binds to.")
     port: int = Field(default=7318, ge=0, le=65535, description="Port the server listens on.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes sharing the port. Decoding is CPU-bound Python, so "
+        "more workers ingest faster on more cores; on SQLite they take turns writing.",
+    )
     require_keys: bool = Field(
         default=False,
         description="Require an API key on every request. Off by default on loopback; the "

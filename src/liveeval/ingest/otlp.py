@@ -15,10 +15,11 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 
 from liveeval.model import LogEvent, Span, SpanEvent
 
@@ -125,7 +126,8 @@ def spans_from_request(
     """Flatten a request into `Span`s. `project` (from an API key) wins over service.name."""
     decoded: Decoded[Span] = Decoded()
     for resource_spans in request.resource_spans:
-        resource = attributes_dict(resource_spans.resource.attributes, max_attribute_chars)
+        truncate_long_strings(resource_spans.resource, max_attribute_chars)
+        resource = attributes_dict(resource_spans.resource.attributes)
         span_project = project or _service_name(resource) or default_project
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope.name or None
@@ -134,36 +136,46 @@ def spans_from_request(
                 if problem:
                     decoded.rejected.append(problem)
                     continue
+                truncate_long_strings(span, max_attribute_chars)
                 decoded.records.append(
-                    Span(
-                        project=span_project,
-                        trace_id=span.trace_id.hex(),
-                        span_id=span.span_id.hex(),
-                        parent_span_id=span.parent_span_id.hex() or None,
-                        name=span.name,
-                        kind=SPAN_KINDS[span.kind]
-                        if span.kind < len(SPAN_KINDS)
-                        else "unspecified",
-                        start_at=from_unix_nano(span.start_time_unix_nano),
-                        end_at=from_unix_nano(span.end_time_unix_nano),
-                        status_code=STATUS_CODES[span.status.code]
-                        if span.status.code < len(STATUS_CODES)
-                        else "unset",
-                        status_message=span.status.message or None,
-                        attributes=attributes_dict(span.attributes, max_attribute_chars),
-                        events=[
-                            SpanEvent(
-                                name=event.name,
-                                at=from_unix_nano(event.time_unix_nano),
-                                attributes=attributes_dict(event.attributes, max_attribute_chars),
-                            )
-                            for event in span.events
-                        ],
-                        resource=resource,
-                        scope=scope,
-                    )
+                    span_from_proto(span, span.SerializeToString(), span_project, resource, scope)
                 )
     return decoded
+
+
+def span_from_proto(
+    span: ProtoSpan, encoded: bytes, project: str, resource: dict[str, Any], scope: str | None
+) -> Span:
+    status = span.status.code
+    return Span(
+        project=project,
+        trace_id=span.trace_id.hex(),
+        span_id=span.span_id.hex(),
+        parent_span_id=span.parent_span_id.hex() or None,
+        name=span.name,
+        kind=SPAN_KINDS[span.kind] if span.kind < len(SPAN_KINDS) else "unspecified",
+        start_at=from_unix_nano(span.start_time_unix_nano),
+        end_at=from_unix_nano(span.end_time_unix_nano),
+        status_code=STATUS_CODES[status] if status < len(STATUS_CODES) else "unset",
+        status_message=span.status.message or None,
+        attributes=attributes_dict(span.attributes),
+        events=[
+            SpanEvent(
+                name=event.name,
+                at=from_unix_nano(event.time_unix_nano),
+                attributes=attributes_dict(event.attributes),
+            )
+            for event in span.events
+        ],
+        resource=resource,
+        scope=scope,
+        protobuf=encoded,
+    )
+
+
+def decode_span(encoded: bytes, project: str, resource: dict[str, Any], scope: str | None) -> Span:
+    """A stored span back from its protobuf encoding."""
+    return span_from_proto(ProtoSpan.FromString(encoded), encoded, project, resource, scope)
 
 
 def log_events_from_request(
@@ -179,11 +191,13 @@ def log_events_from_request(
     """
     decoded: Decoded[LogEvent] = Decoded()
     for resource_logs in request.resource_logs:
-        resource = attributes_dict(resource_logs.resource.attributes, max_attribute_chars)
+        truncate_long_strings(resource_logs.resource, max_attribute_chars)
+        resource = attributes_dict(resource_logs.resource.attributes)
         log_project = project or _service_name(resource) or default_project
         for scope_logs in resource_logs.scope_logs:
             for record in scope_logs.log_records:
-                attributes = attributes_dict(record.attributes, max_attribute_chars)
+                truncate_long_strings(record, max_attribute_chars)
+                attributes = attributes_dict(record.attributes)
                 name = record.event_name or attributes.get("event.name")
                 if not isinstance(name, str) or not name.startswith("gen_ai."):
                     continue
@@ -198,9 +212,7 @@ def log_events_from_request(
                         name=name,
                         at=from_unix_nano(record.time_unix_nano or record.observed_time_unix_nano),
                         attributes=attributes,
-                        body=any_value(record.body, max_attribute_chars)
-                        if record.HasField("body")
-                        else None,
+                        body=any_value(record.body) if record.HasField("body") else None,
                     )
                 )
     return decoded
@@ -231,15 +243,14 @@ def from_unix_nano(nanos: int) -> datetime:
     return datetime.fromtimestamp(nanos // 1000 / 1_000_000, tz=UTC) if nanos else _EPOCH
 
 
-def attributes_dict(pairs: Any, limit: int) -> dict[str, Any]:
-    return {pair.key: any_value(pair.value, limit) for pair in pairs}
+def attributes_dict(pairs: Any) -> dict[str, Any]:
+    return {pair.key: any_value(pair.value) for pair in pairs}
 
 
-def any_value(value: AnyValue, limit: int) -> Any:
+def any_value(value: AnyValue) -> Any:
     kind = value.WhichOneof("value")
     if kind == "string_value":
-        text = value.string_value
-        return text if len(text) <= limit else truncate(text, limit)
+        return value.string_value
     if kind == "int_value":
         return value.int_value
     if kind == "double_value":
@@ -247,13 +258,45 @@ def any_value(value: AnyValue, limit: int) -> Any:
     if kind == "bool_value":
         return value.bool_value
     if kind == "array_value":
-        return [any_value(item, limit) for item in value.array_value.values]
+        return [any_value(item) for item in value.array_value.values]
     if kind == "kvlist_value":
-        return attributes_dict(value.kvlist_value.values, limit)
+        return attributes_dict(value.kvlist_value.values)
     if kind == "bytes_value":
-        data = value.bytes_value
-        return base64.b64encode(data[:limit]).decode()
+        return base64.b64encode(value.bytes_value).decode()
     return None
+
+
+def truncate_long_strings(message: Message, limit: int) -> None:
+    """Cut string and bytes values longer than `limit` in place, marking each cut.
+
+    A message whose whole encoding fits in `limit` bytes has no such value, so the
+    walk is skipped for almost every span.
+    """
+    if message.ByteSize() <= limit:
+        return
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        is_any = field.message_type.full_name == AnyValue.DESCRIPTOR.full_name
+        for item in value if field.is_repeated else (value,):
+            if is_any:
+                _truncate_any(item, limit)
+            else:
+                truncate_long_strings(item, limit)
+
+
+def _truncate_any(value: AnyValue, limit: int) -> None:
+    kind = value.WhichOneof("value")
+    if kind == "string_value" and len(value.string_value) > limit:
+        value.string_value = truncate(value.string_value, limit)
+    elif kind == "bytes_value" and len(value.bytes_value) > limit:
+        value.bytes_value = value.bytes_value[:limit]
+    elif kind == "array_value":
+        for item in value.array_value.values:
+            _truncate_any(item, limit)
+    elif kind == "kvlist_value":
+        for pair in value.kvlist_value.values:
+            _truncate_any(pair.value, limit)
 
 
 def truncate(text: str, limit: int) -> str:

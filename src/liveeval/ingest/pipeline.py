@@ -2,10 +2,14 @@
 
 A trace's spans may arrive over several exports (a batch exporter sends each span
 when it ends), and GenAI log events arrive on their own endpoint. So for every
-trace touched by a write, interactions are re-assembled from everything stored
-for that trace, and written as upserts: the result does not depend on the order
-in which the pieces came. Everything happens in one transaction, committed
-before the caller acknowledges.
+trace that already has stored spans or events, interactions are re-assembled
+from everything stored for it, and written as upserts: the result does not
+depend on the order in which the pieces came.
+
+The common case, a batch of new traces, is assembled before the write
+transaction opens; the transaction (one writer at a time on SQLite) holds only
+the inserts, the look-ups that find earlier pieces, and the commit, which
+happens before the caller acknowledges.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from liveeval.ingest.assemble import AssemblyRules, assemble, span_type
-from liveeval.model import LogEvent, Span
+from liveeval.model import Interaction, LogEvent, Span
 from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
 from liveeval.store.signals import attach_pending
@@ -28,6 +32,7 @@ from liveeval.store.telemetry import (
     insert_spans,
     load_log_events,
     load_spans,
+    traces_with_events,
     traces_with_spans,
 )
 
@@ -45,10 +50,23 @@ class Written:
 def write_spans(
     store: Store, batch: Sequence[Span], rules: AssemblyRules, now: datetime
 ) -> Written:
+    prepared = [
+        (project, spans, [span_type(s) for s in spans], assemble(spans, (), rules))
+        for project, spans in _by_project(batch).items()
+    ]
     totals = Written()
     with store.writing() as conn:
-        for project, spans in _by_project(batch).items():
-            totals = _sum(totals, _write_project_spans(conn, project, spans, rules, now))
+        for project, spans, types, interactions in prepared:
+            trace_ids = {span.trace_id for span in spans}
+            earlier = traces_with_spans(conn, project, trace_ids) | traces_with_events(
+                conn, project, trace_ids
+            )
+            insert_spans(conn, spans, types, now)
+            if earlier:
+                interactions = [i for i in interactions if i.trace_id not in earlier]
+                interactions += _reassemble(conn, project, earlier, rules)
+            totals = _sum(totals, _store_interactions(conn, project, interactions, now))
+            totals = _sum(totals, Written(spans=len(spans)))
     return totals
 
 
@@ -60,39 +78,30 @@ def write_log_events(
         for project, events in _by_project(batch).items():
             insert_log_events(conn, events, now)
             traces = traces_with_spans(conn, project, {e.trace_id for e in events})
-            totals = _sum(totals, _reassemble(conn, project, traces, [], rules, now))
+            interactions = _reassemble(conn, project, traces, rules)
+            totals = _sum(totals, _store_interactions(conn, project, interactions, now))
     return totals
 
 
-def _write_project_spans(
-    conn: sa.Connection, project: str, spans: list[Span], rules: AssemblyRules, now: datetime
-) -> Written:
-    trace_ids = {span.trace_id for span in spans}
-    earlier = traces_with_spans(conn, project, trace_ids)
-    insert_spans(conn, spans, [span_type(span) for span in spans], now)
-    fresh = [span for span in spans if span.trace_id not in earlier]
-    written = _reassemble(conn, project, earlier, fresh, rules, now)
-    return _sum(written, Written(spans=len(spans)))
-
-
 def _reassemble(
-    conn: sa.Connection,
-    project: str,
-    stored_traces: set[str],
-    fresh_spans: list[Span],
-    rules: AssemblyRules,
-    now: datetime,
+    conn: sa.Connection, project: str, trace_ids: set[str], rules: AssemblyRules
+) -> list[Interaction]:
+    """Interactions of whole traces, from everything stored for them."""
+    if not trace_ids:
+        return []
+    spans = load_spans(conn, project, trace_ids)
+    return assemble(spans, load_log_events(conn, project, trace_ids), rules)
+
+
+def _store_interactions(
+    conn: sa.Connection, project: str, interactions: list[Interaction], now: datetime
 ) -> Written:
-    """Interactions of `stored_traces` (read back whole) and of `fresh_spans` (new traces)."""
-    spans = load_spans(conn, project, stored_traces) + fresh_spans
-    if not spans:
+    if not interactions:
         return Written()
-    trace_ids = {span.trace_id for span in spans}
-    events = load_log_events(conn, project, trace_ids)
-    interactions = assemble(spans, events, rules)
     upsert_interactions(conn, interactions, now)
+    trace_ids = {i.trace_id for i in interactions}
     response_ids = {i.response_id for i in interactions if i.response_id}
-    attached = attach_pending(conn, project, trace_ids, response_ids) if interactions else 0
+    attached = attach_pending(conn, project, trace_ids, response_ids)
     return Written(interactions=len(interactions), signals_attached=attached)
 
 

@@ -38,6 +38,7 @@ class Span:
     events: list[SpanEvent] = field(default_factory=list)
     resource: Attributes = field(default_factory=dict)
     scope: str | None = None
+    protobuf: bytes = b""  # the OTLP encoding as stored (long values truncated)
 
     @property
     def duration_ms(self) -> float:

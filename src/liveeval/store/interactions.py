@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from liveeval.model import Interaction, Message, RetrievedDocument, TokenUsage, ToolCall
-from liveeval.store.dialect import upsert
+from liveeval.store.dialect import bulk_insert, db_json, db_time
 from liveeval.store.schema import interactions, signals
 
 KEY = ("project", "trace_id", "span_id")
@@ -26,58 +26,109 @@ SLICE_COLUMNS = (
 )
 
 
+INTERACTION_COLUMNS = (
+    "project",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "convention",
+    "operation",
+    "start_at",
+    "end_at",
+    "latency_ms",
+    "status",
+    "error",
+    "provider",
+    "model_requested",
+    "model_served",
+    "response_id",
+    "finish_reasons",
+    "prompt_version",
+    "route",
+    "segment",
+    "session_id",
+    "user_id",
+    "input_text",
+    "input_messages",
+    "output_text",
+    "output_messages",
+    "retrieved_context",
+    "tool_calls",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "cost_source",
+    "tags",
+    "metadata",
+    "received_at",
+)
+# A re-assembled interaction replaces every field but its key and first arrival.
+UPDATED_COLUMNS = tuple(c for c in INTERACTION_COLUMNS if c not in (*KEY, "received_at"))
+
+
 def upsert_interactions(
     conn: sa.Connection, batch: Sequence[Interaction], received_at: datetime
 ) -> None:
     """Insert new interactions; one re-assembled from more spans replaces the old fields."""
-    if batch:
-        rows = [interaction_row(i, received_at) for i in batch]
-        conn.execute(upsert(conn, interactions, KEY, keep=("received_at",)), rows)
+    if not batch:
+        return
+    time = db_time(conn)
+    received = time(received_at)
+    rows = [interaction_row(i, received, time) for i in batch]
+    bulk_insert(conn, interactions, INTERACTION_COLUMNS, rows, KEY, update=UPDATED_COLUMNS)
 
 
-def interaction_row(i: Interaction, received_at: datetime) -> dict[str, Any]:
+def interaction_row(
+    i: Interaction, received_at: Any, time: Callable[[datetime], Any]
+) -> tuple[Any, ...]:
+    """The row in INTERACTION_COLUMNS order, in the driver's types."""
     usage = i.usage
-    return {
-        "project": i.project,
-        "trace_id": i.trace_id,
-        "span_id": i.span_id,
-        "parent_span_id": i.parent_span_id,
-        "name": i.name,
-        "convention": i.convention,
-        "operation": i.operation,
-        "start_at": i.start_at,
-        "end_at": i.end_at,
-        "latency_ms": i.latency_ms,
-        "status": i.status,
-        "error": i.error,
-        "provider": i.provider,
-        "model_requested": i.model_requested,
-        "model_served": i.model_served,
-        "response_id": i.response_id,
-        "finish_reasons": list(i.finish_reasons),
-        "prompt_version": i.prompt_version,
-        "route": i.route,
-        "segment": i.segment,
-        "session_id": i.session_id,
-        "user_id": i.user_id,
-        "input_text": i.input_text,
-        "input_messages": [message_json(m) for m in i.input_messages],
-        "output_text": i.output_text,
-        "output_messages": [message_json(m) for m in i.output_messages],
-        "retrieved_context": [document_json(d) for d in i.retrieved_context],
-        "tool_calls": [tool_call_json(t) for t in i.tool_calls],
-        "input_tokens": usage.input,
-        "output_tokens": usage.output,
-        "total_tokens": usage.total,
-        "cache_read_tokens": usage.cache_read,
-        "cache_creation_tokens": usage.cache_creation,
-        "reasoning_tokens": usage.reasoning,
-        "cost_usd": i.cost_usd,
-        "cost_source": i.cost_source,
-        "tags": list(i.tags),
-        "metadata": i.metadata,
-        "received_at": received_at,
-    }
+    return (
+        i.project,
+        i.trace_id,
+        i.span_id,
+        i.parent_span_id,
+        i.name,
+        i.convention,
+        i.operation,
+        time(i.start_at),
+        time(i.end_at),
+        i.latency_ms,
+        i.status,
+        i.error,
+        i.provider,
+        i.model_requested,
+        i.model_served,
+        i.response_id,
+        db_json(i.finish_reasons),
+        i.prompt_version,
+        i.route,
+        i.segment,
+        i.session_id,
+        i.user_id,
+        i.input_text,
+        db_json([message_json(m) for m in i.input_messages]),
+        i.output_text,
+        db_json([message_json(m) for m in i.output_messages]),
+        db_json([document_json(d) for d in i.retrieved_context]),
+        db_json([tool_call_json(t) for t in i.tool_calls]),
+        usage.input,
+        usage.output,
+        usage.total,
+        usage.cache_read,
+        usage.cache_creation,
+        usage.reasoning,
+        i.cost_usd,
+        i.cost_source,
+        db_json(i.tags),
+        db_json(i.metadata),
+        received_at,
+    )
 
 
 def tool_call_json(call: ToolCall) -> dict[str, Any]:

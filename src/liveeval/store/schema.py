@@ -106,8 +106,8 @@ spans = sa.Table(
     sa.Column("end_at", Timestamp, nullable=False),
     sa.Column("status_code", sa.String(10), nullable=False),
     sa.Column("status_message", sa.Text),
-    sa.Column("attributes", Json, nullable=False),
-    sa.Column("events", Json, nullable=False),
+    # The span as OTLP protobuf (attributes, events, links), long values truncated.
+    sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("resource", Json, nullable=False),
     sa.Column("scope", sa.String(200)),
     sa.Column("received_at", Timestamp, nullable=False),

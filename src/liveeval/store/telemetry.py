@@ -9,11 +9,31 @@ from datetime import datetime
 import orjson
 import sqlalchemy as sa
 
-from liveeval.model import LogEvent, Span, SpanEvent
-from liveeval.store.dialect import insert_ignoring_duplicates
+from liveeval.ingest.otlp import decode_span
+from liveeval.model import LogEvent, Span
+from liveeval.store.dialect import bulk_insert, db_json, db_time, insert_ignoring_duplicates
 from liveeval.store.schema import log_events, spans
 
 SPAN_KEY = ("project", "trace_id", "span_id")
+
+
+SPAN_COLUMNS = (
+    "project",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "span_type",
+    "start_at",
+    "end_at",
+    "status_code",
+    "status_message",
+    "payload",
+    "resource",
+    "scope",
+    "received_at",
+)
 
 
 def insert_spans(
@@ -23,33 +43,34 @@ def insert_spans(
     received_at: datetime,
 ) -> None:
     """Store spans; a span already stored (a retried export) is left as it was."""
-    if not batch:
-        return
-    rows = [
-        {
-            "project": span.project,
-            "trace_id": span.trace_id,
-            "span_id": span.span_id,
-            "parent_span_id": span.parent_span_id,
-            "name": span.name,
-            "kind": span.kind,
-            "span_type": span_type,
-            "start_at": span.start_at,
-            "end_at": span.end_at,
-            "status_code": span.status_code,
-            "status_message": span.status_message,
-            "attributes": span.attributes,
-            "events": [
-                {"name": e.name, "at": e.at.isoformat(), "attributes": e.attributes}
-                for e in span.events
-            ],
-            "resource": span.resource,
-            "scope": span.scope,
-            "received_at": received_at,
-        }
-        for span, span_type in zip(batch, types, strict=True)
-    ]
-    conn.execute(insert_ignoring_duplicates(conn, spans, SPAN_KEY), rows)
+    time = db_time(conn)
+    received = time(received_at)
+    resources: dict[int, str] = {}  # spans of one resource share its dict: encode it once
+    rows = []
+    for span, span_type in zip(batch, types, strict=True):
+        resource = resources.get(id(span.resource))
+        if resource is None:
+            resource = resources[id(span.resource)] = db_json(span.resource)
+        rows.append(
+            (
+                span.project,
+                span.trace_id,
+                span.span_id,
+                span.parent_span_id,
+                span.name,
+                span.kind,
+                span_type,
+                time(span.start_at),
+                time(span.end_at),
+                span.status_code,
+                span.status_message,
+                span.protobuf,
+                resource,
+                span.scope,
+                received,
+            )
+        )
+    bulk_insert(conn, spans, SPAN_COLUMNS, rows, SPAN_KEY)
 
 
 def traces_with_spans(conn: sa.Connection, project: str, trace_ids: Collection[str]) -> set[str]:
@@ -59,6 +80,18 @@ def traces_with_spans(conn: sa.Connection, project: str, trace_ids: Collection[s
     query = (
         sa.select(spans.c.trace_id)
         .where(spans.c.project == project, spans.c.trace_id.in_(list(trace_ids)))
+        .distinct()
+    )
+    return set(conn.scalars(query))
+
+
+def traces_with_events(conn: sa.Connection, project: str, trace_ids: Collection[str]) -> set[str]:
+    """Those of `trace_ids` that have GenAI log events stored (sent before their spans)."""
+    if not trace_ids:
+        return set()
+    query = (
+        sa.select(log_events.c.trace_id)
+        .where(log_events.c.project == project, log_events.c.trace_id.in_(list(trace_ids)))
         .distinct()
     )
     return set(conn.scalars(query))
@@ -76,25 +109,9 @@ def load_spans(conn: sa.Connection, project: str, trace_ids: Collection[str]) ->
 
 
 def span_from_row(row: sa.RowMapping) -> Span:
-    return Span(
-        project=row["project"],
-        trace_id=row["trace_id"],
-        span_id=row["span_id"],
-        parent_span_id=row["parent_span_id"],
-        name=row["name"],
-        kind=row["kind"],
-        start_at=row["start_at"],
-        end_at=row["end_at"],
-        status_code=row["status_code"],
-        status_message=row["status_message"],
-        attributes=row["attributes"],
-        events=[
-            SpanEvent(e["name"], datetime.fromisoformat(e["at"]), e["attributes"])
-            for e in row["events"]
-        ],
-        resource=row["resource"],
-        scope=row["scope"],
-    )
+    span = decode_span(row["payload"], row["project"], row["resource"], row["scope"])
+    span.protobuf = bytes(span.protobuf)
+    return span
 
 
 def insert_log_events(

@@ -1,0 +1,316 @@
+"""Ingest benchmark: 100,000 LLM spans over OTLP/HTTP protobuf into a real `liveeval serve`.
+
+    python bench/ingest.py                 # SQLite, then PostgreSQL if reachable
+    python bench/ingest.py --spans 20000 --backend sqlite
+
+The server runs as its own process (`liveeval serve`), the sender as another; the
+sender builds every batch first, then posts them over a few keep-alive
+connections. Prints, per backend: end-to-end spans/s (first post to all
+interactions queryable), the server's peak RSS, and stored bytes per span.
+Prompts and completions are real sentences from ../shared/datasets/languages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+ROOT = Path(__file__).resolve().parents[1]
+SENTENCES = ROOT.parent / "shared" / "datasets" / "languages" / "en.txt"
+POSTGRES_URL = os.environ.get(
+    "LIVEEVAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+MODELS = [("gpt-4o-mini", "gpt-4o-mini-2024-07-18"), ("claude-sonnet-4", "claude-sonnet-4-20250514")]
+ROUTES = ["support", "billing", "search", "onboarding"]
+
+
+def _text(rng: random.Random, sentences: list[str], chars: int) -> str:
+    out: list[str] = []
+    size = 0
+    while size < chars:
+        sentence = rng.choice(sentences)
+        out.append(sentence)
+        size += len(sentence) + 1
+    return " ".join(out)[:chars]
+
+
+def _kv(key: str, value: str | int | float | list[str]) -> KeyValue:
+    if isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, str):
+        return KeyValue(key=key, value=AnyValue(string_value=value))
+    if isinstance(value, int):
+        return KeyValue(key=key, value=AnyValue(int_value=value))
+    if isinstance(value, float):
+        return KeyValue(key=key, value=AnyValue(double_value=value))
+    array = AnyValue()
+    array.array_value.values.extend(AnyValue(string_value=v) for v in value)
+    return KeyValue(key=key, value=array)
+
+
+def build_batches(spans: int, batch_size: int, seed: int = 7) -> list[bytes]:
+    """Serialized ExportTraceServiceRequests of realistic GenAI chat spans."""
+    rng = random.Random(seed)
+    sentences = [s.strip() for s in SENTENCES.read_text(encoding="utf-8").splitlines() if s.strip()]
+    start = time.time_ns() - spans * 1_000_000
+    batches = []
+    for first in range(0, spans, batch_size):
+        request = ExportTraceServiceRequest()
+        resource_spans = ResourceSpans()
+        resource_spans.resource.attributes.extend(
+            [_kv("service.name", "bench-app"), _kv("deployment.environment", "bench")]
+        )
+        scope = ScopeSpans()
+        scope.scope.name = "bench"
+        for n in range(first, min(first + batch_size, spans)):
+            requested, served = MODELS[n % len(MODELS)]
+            prompt = _text(rng, sentences, 500)
+            completion = _text(rng, sentences, 300)
+            begin = start + n * 1_000_000
+            span = Span(
+                trace_id=rng.randbytes(16),
+                span_id=rng.randbytes(8),
+                name=f"chat {requested}",
+                kind=Span.SPAN_KIND_CLIENT,
+                start_time_unix_nano=begin,
+                end_time_unix_nano=begin + rng.randint(200, 4000) * 1_000_000,
+            )
+            span.attributes.extend(
+                [
+                    _kv("gen_ai.operation.name", "chat"),
+                    _kv("gen_ai.provider.name", "openai" if n % 2 == 0 else "anthropic"),
+                    _kv("gen_ai.request.model", requested),
+                    _kv("gen_ai.response.model", served),
+                    _kv("gen_ai.response.id", f"resp-{uuid.UUID(int=rng.getrandbits(128)).hex}"),
+                    _kv("gen_ai.response.finish_reasons", ["stop"]),
+                    _kv("gen_ai.request.temperature", 0.2),
+                    _kv("gen_ai.usage.input_tokens", len(prompt) // 4),
+                    _kv("gen_ai.usage.output_tokens", len(completion) // 4),
+                    _kv("gen_ai.conversation.id", f"conv-{n // 5}"),
+                    _kv(
+                        "gen_ai.input.messages",
+                        json.dumps([{"role": "user", "parts": [{"type": "text", "content": prompt}]}]),
+                    ),
+                    _kv(
+                        "gen_ai.output.messages",
+                        json.dumps(
+                            [
+                                {
+                                    "role": "assistant",
+                                    "parts": [{"type": "text", "content": completion}],
+                                    "finish_reason": "stop",
+                                }
+                            ]
+                        ),
+                    ),
+                    _kv("liveeval.route", ROUTES[n % len(ROUTES)]),
+                    _kv("liveeval.prompt.version", "v2" if n % 3 else "v1"),
+                    _kv("user.id", f"user-{n % 997}"),
+                    _kv("server.address", "api.example.com"),
+                ]
+            )
+            scope.spans.append(span)
+        resource_spans.scope_spans.append(scope)
+        request.resource_spans.append(resource_spans)
+        batches.append(request.SerializeToString())
+    return batches
+
+
+def send(url: str, batches: list[bytes], connections: int) -> tuple[float, float, int]:
+    """Post every batch; (first post time, last ack time, retries after 503/429)."""
+    retries = 0
+    lock = threading.Lock()
+    local = threading.local()
+
+    def post(body: bytes) -> None:
+        nonlocal retries
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(timeout=120)
+        while True:
+            response = local.client.post(
+                f"{url}/v1/traces",
+                content=body,
+                headers={"content-type": "application/x-protobuf"},
+            )
+            if response.status_code in (429, 503):
+                with lock:
+                    retries += 1
+                time.sleep(float(response.headers.get("retry-after", "1")))
+                continue
+            response.raise_for_status()
+            return
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(connections) as pool:
+        list(pool.map(post, batches))
+    return started, time.perf_counter(), retries
+
+
+def sender_main(url: str, spans: int, batch_size: int, connections: int) -> None:
+    batches = build_batches(spans, batch_size)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started, finished, retries = send(url, batches, connections)
+    print(json.dumps({"started": started, "finished": finished, "retries": retries}), flush=True)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server(db_url: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "liveeval", "serve", "--port", "0", "--db", db_url],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    match = re.search(r"http://\S+", line)
+    if not match:
+        server.kill()
+        raise RuntimeError(f"liveeval serve did not start: {line!r}")
+    return server, match.group(0)
+
+
+def run(backend: str, spans: int, batch_size: int, connections: int) -> dict[str, float]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = None
+        if backend == "sqlite":
+            db_url = f"sqlite:///{tmp}/bench.db"
+        else:
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            admin = sa.create_engine(POSTGRES_URL)
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            db_url = (
+                sa.make_url(POSTGRES_URL)
+                .update_query_dict({"options": f"-csearch_path={schema}"})
+                .render_as_string(hide_password=False)
+            )
+        server, url = start_server(db_url, env)
+        try:
+            sender = subprocess.Popen(
+                [sys.executable, __file__, "--send", url, "--spans", str(spans),
+                 "--batch", str(batch_size), "--connections", str(connections)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            assert sender.stdin is not None and sender.stdout is not None
+            assert sender.stdout.readline().strip() == "ready"
+            sender.stdin.write("go\n")
+            sender.stdin.flush()
+            timing = json.loads(sender.stdout.readline())
+            sender.wait()
+            counts = httpx.get(
+                f"{url}/api/v1/interactions/counts",
+                params={"by": "operation", "project": "bench-app"},
+                timeout=300,
+            ).json()
+            queryable_at = time.perf_counter()
+            stored = sum(row["count"] for row in counts)
+            rss = peak_rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        if stored != spans:
+            raise RuntimeError(f"{stored} interactions stored of {spans} sent")
+        size = _stored_bytes(db_url, tmp, schema)
+        if schema is not None:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    elapsed = queryable_at - timing["started"]
+    return {
+        "spans_per_s": spans / elapsed,
+        "seconds": elapsed,
+        "peak_rss_mb": rss,
+        "bytes_per_span": size / spans,
+        "retries": timing["retries"],
+    }
+
+
+def _stored_bytes(db_url: str, tmp: str, schema: str | None) -> int:
+    if schema is None:
+        engine = sa.create_engine(db_url)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        return sum(p.stat().st_size for p in Path(tmp).glob("bench.db*"))
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        size = conn.execute(
+            sa.text(
+                "select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c "
+                "join pg_namespace n on n.oid = c.relnamespace "
+                "where n.nspname = :schema and c.relkind = 'r'"
+            ),
+            {"schema": schema},
+        ).scalar_one()
+    engine.dispose()
+    return int(size)
+
+
+def postgres_reachable() -> bool:
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "all"], default="all")
+    parser.add_argument("--send", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.send:
+        sender_main(args.send, args.spans, args.batch, args.connections)
+        return
+    backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
+    print(f"{args.spans:,} spans, batches of {args.batch}, {args.connections} connections")
+    for backend in backends:
+        if backend == "postgresql" and not postgres_reachable():
+            print(f"postgresql: skipped, no server at {POSTGRES_URL}")
+            continue
+        result = run(backend, args.spans, args.batch, args.connections)
+        print(
+            f"{backend:<10}  {result['spans_per_s']:>9,.0f} spans/s  "
+            f"({result['seconds']:.1f} s)  peak RSS {result['peak_rss_mb']:.0f} MB  "
+            f"{result['bytes_per_span']:,.0f} bytes/span stored  "
+            f"{result['retries']} retries after 503"
+        )
+
+
+if __name__ == "__main__":
+    main()

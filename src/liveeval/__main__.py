@@ -1,0 +1,5 @@
+"""`python -m liveeval` is the `liveeval` command."""
+
+from liveeval.cli.main import cli
+
+cli()
