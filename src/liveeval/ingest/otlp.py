@@ -274,11 +274,11 @@ def truncate_long_strings(message: Message, limit: int) -> None:
     """
     if message.ByteSize() <= limit:
         return
-    for field, value in message.ListFields():
-        if field.message_type is None:
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
             continue
-        is_any = field.message_type.full_name == AnyValue.DESCRIPTOR.full_name
-        for item in value if field.is_repeated else (value,):
+        is_any = descriptor.message_type.full_name == AnyValue.DESCRIPTOR.full_name
+        for item in value if descriptor.is_repeated else (value,):
             if is_any:
                 _truncate_any(item, limit)
             else:
