@@ -1,0 +1,40 @@
+"""liveeval's SDK for apps: one call to set up tracing, and feedback that never blocks.
+
+    import liveeval.sdk as le
+
+    le.setup("http://127.0.0.1:7318", project="support-bot")
+    with le.llm_call("gpt-4o-mini", provider="openai", input_messages=question) as call:
+        answer = ask_model(question)
+        call.set_output(answer, input_tokens=12, output_tokens=40)
+    le.feedback("thumbs_down", trace_id=call.trace_id, comment="wrong order number")
+
+Importing it loads OpenTelemetry and httpx only, none of the server's dependencies.
+"""
+
+from liveeval.sdk.bodies import FEEDBACK_KINDS, SIGNAL_KINDS
+from liveeval.sdk.client import ClientConfig, SignalClient, SignalStats, default_client
+from liveeval.sdk.feedback import feedback, signal
+from liveeval.sdk.lifecycle import flush, shutdown
+from liveeval.sdk.spans import LLMSpan, RecordedSpan, RetrieverSpan, llm_call, retrieval
+from liveeval.sdk.tracing import get_logger_provider, get_tracer_provider, setup
+
+__all__ = [
+    "FEEDBACK_KINDS",
+    "SIGNAL_KINDS",
+    "ClientConfig",
+    "LLMSpan",
+    "RecordedSpan",
+    "RetrieverSpan",
+    "SignalClient",
+    "SignalStats",
+    "default_client",
+    "feedback",
+    "flush",
+    "get_logger_provider",
+    "get_tracer_provider",
+    "llm_call",
+    "retrieval",
+    "setup",
+    "shutdown",
+    "signal",
+]
