@@ -37,8 +37,12 @@ SENTENCES = ROOT.parent / "shared" / "datasets" / "languages" / "en.txt"
 POSTGRES_URL = os.environ.get(
     "LIVEEVAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-MODELS = [("gpt-4o-mini", "gpt-4o-mini-2024-07-18"), ("claude-sonnet-4", "claude-sonnet-4-20250514")]
+MODELS = [
+    ("gpt-4o-mini", "gpt-4o-mini-2024-07-18"),
+    ("claude-sonnet-4", "claude-sonnet-4-20250514"),
+]
 ROUTES = ["support", "billing", "search", "onboarding"]
+WORKERS = 2  # liveeval serve --workers: one per core here
 
 
 def _text(rng: random.Random, sentences: list[str], chars: int) -> str:
@@ -106,7 +110,9 @@ def build_batches(spans: int, batch_size: int, seed: int = 7) -> list[bytes]:
                     _kv("gen_ai.conversation.id", f"conv-{n // 5}"),
                     _kv(
                         "gen_ai.input.messages",
-                        json.dumps([{"role": "user", "parts": [{"type": "text", "content": prompt}]}]),
+                        json.dumps(
+                            [{"role": "user", "parts": [{"type": "text", "content": prompt}]}]
+                        ),
                     ),
                     _kv(
                         "gen_ai.output.messages",
@@ -180,7 +186,18 @@ def peak_rss_mb(pid: int) -> float:
 
 def start_server(db_url: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
-        [sys.executable, "-m", "liveeval", "serve", "--port", "0", "--db", db_url],
+        [
+            sys.executable,
+            "-m",
+            "liveeval",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            db_url,
+            "--workers",
+            str(WORKERS),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -213,8 +230,18 @@ def run(backend: str, spans: int, batch_size: int, connections: int) -> dict[str
         server, url = start_server(db_url, env)
         try:
             sender = subprocess.Popen(
-                [sys.executable, __file__, "--send", url, "--spans", str(spans),
-                 "--batch", str(batch_size), "--connections", str(connections)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--send",
+                    url,
+                    "--spans",
+                    str(spans),
+                    "--batch",
+                    str(batch_size),
+                    "--connections",
+                    str(connections),
+                ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,

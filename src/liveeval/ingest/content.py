@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from liveeval.model import Message, TokenUsage, ToolCall
 
 _MAX_DEPTH = 8
@@ -33,7 +35,7 @@ def decode_json(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
+        return orjson.loads(value)
     except (ValueError, RecursionError):
         return None
 
@@ -56,6 +58,8 @@ def coerce_id(value: Any) -> str | None:
 
 def coerce_count(value: Any) -> int | None:
     """A non-negative whole number from an int, an integral float or a numeric string."""
+    if type(value) is int:
+        return value if value >= 0 else None
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -135,7 +139,7 @@ def extract_text(content: Any, depth: int = 0) -> str | None:
     if isinstance(content, list | tuple):
         texts = [text for part in content if (text := _part_text(part, depth + 1)) is not None]
         return "\n".join(texts) if texts else None
-    if isinstance(content, Mapping):
+    if isinstance(content, dict):
         for key in ("text", "content", "value"):
             if key in content:
                 return extract_text(content[key], depth + 1)
@@ -143,7 +147,7 @@ def extract_text(content: Any, depth: int = 0) -> str | None:
 
 
 def _part_text(part: Any, depth: int) -> str | None:
-    if isinstance(part, Mapping):
+    if isinstance(part, dict):
         kind = part.get("type")
         if kind is not None and not (isinstance(kind, str) and kind in _TEXT_PART_TYPES):
             return None
@@ -170,10 +174,10 @@ def decode_tool_calls(value: Any) -> tuple[ToolCall, ...]:
         return ()
     calls: list[ToolCall] = []
     for item in value:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             continue
         function = item.get("function")
-        source = function if isinstance(function, Mapping) else item
+        source = function if isinstance(function, dict) else item
         name = coerce_str(source.get("name"))
         if name is not None:
             arguments = dump_arguments(source.get("arguments"))
@@ -183,7 +187,7 @@ def decode_tool_calls(value: Any) -> tuple[ToolCall, ...]:
 
 def decode_chat_message(payload: Any, default_role: str) -> Message | None:
     """An OpenAI-style message dict (``role``, ``content``, ``tool_calls``, ...) as a Message."""
-    return _chat_message(payload, default_role) if isinstance(payload, Mapping) else None
+    return _chat_message(payload, default_role) if isinstance(payload, dict) else None
 
 
 def _chat_message(payload: Mapping[str, Any], default_role: str) -> Message:
@@ -205,7 +209,7 @@ def decode_choices(choices: Any) -> tuple[Message, ...]:
     """Output messages from OpenAI-style ``choices`` (chat ``message`` or completion ``text``)."""
     if not isinstance(choices, list | tuple):
         return ()
-    messages = (_choice_message(choice) for choice in choices if isinstance(choice, Mapping))
+    messages = (_choice_message(choice) for choice in choices if isinstance(choice, dict))
     return tuple(messages)
 
 
@@ -213,7 +217,7 @@ def _choice_message(choice: Mapping[str, Any]) -> Message:
     payload = choice.get("message")
     if isinstance(payload, str | bytes):
         payload = decode_json(payload)
-    if isinstance(payload, Mapping):
+    if isinstance(payload, dict):
         message = _chat_message(payload, "assistant")
     elif "text" in choice:
         message = Message(role="assistant", content=extract_text(choice["text"]))
@@ -275,7 +279,7 @@ def build_usage(
 def first_count(attributes: Mapping[str, Any], keys: Iterable[str]) -> int | None:
     """The first of the keys whose value reads as a token count."""
     for key in keys:
-        count = coerce_count(attributes.get(key))
-        if count is not None:
+        value = attributes.get(key)
+        if value is not None and (count := coerce_count(value)) is not None:
             return count
     return None

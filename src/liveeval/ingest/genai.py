@@ -175,7 +175,7 @@ def _from_message_attributes(attributes: Mapping[str, Any]) -> Content:
 
 def _parts_messages(value: Any, default_role: str) -> Messages:
     decoded = _decode_structure(value)
-    if isinstance(decoded, Mapping):
+    if isinstance(decoded, dict):
         decoded = [decoded]
     if not isinstance(decoded, list | tuple):
         return ()
@@ -185,7 +185,7 @@ def _parts_messages(value: Any, default_role: str) -> Messages:
 
 def _parts_message(item: Any, default_role: str) -> Message | None:
     """A message of the parts-based schema; an OpenAI-style dict is read as well."""
-    if not isinstance(item, Mapping):
+    if not isinstance(item, dict):
         return None
     parts = item.get("parts")
     if not isinstance(parts, list | tuple):
@@ -194,7 +194,7 @@ def _parts_message(item: Any, default_role: str) -> Message | None:
     calls: list[ToolCall] = []
     tool_call_id: str | None = None
     for part in parts:
-        kind = part.get("type") if isinstance(part, Mapping) else None
+        kind = part.get("type") if isinstance(part, dict) else None
         if kind == "tool_call":
             name = coerce_str(part.get("name"))
             if name is not None:
@@ -206,6 +206,8 @@ def _parts_message(item: Any, default_role: str) -> Message | None:
             text = response if isinstance(response, str) else dump_arguments(response)
             if text is not None:
                 texts.append(text)
+        elif kind == "text" and isinstance(content := part.get("content"), str):
+            texts.append(content)
         elif (text := extract_text([part])) is not None:
             texts.append(text)
     return Message(
@@ -224,7 +226,7 @@ def _system_message(value: Any) -> Message | None:
     if isinstance(decoded, list | tuple):
         texts = [text for item in decoded if (text := _instruction_text(item)) is not None]
         text = "\n".join(texts) if texts else None
-    elif isinstance(decoded, Mapping):
+    elif isinstance(decoded, dict):
         text = _instruction_text(decoded)
     else:
         text = _plain_text(value)
@@ -232,10 +234,10 @@ def _system_message(value: Any) -> Message | None:
 
 
 def _instruction_text(item: Any) -> str | None:
-    if isinstance(item, Mapping) and "parts" in item:
+    if isinstance(item, dict) and "parts" in item:
         message = _parts_message(item, "system")
         return message.content if message is not None else None
-    if isinstance(item, Mapping) and "message" in item:  # the schema's older object form
+    if isinstance(item, dict) and "message" in item:  # the schema's older object form
         return extract_text(item["message"])
     return extract_text([item])
 
@@ -264,7 +266,7 @@ def _details_payloads(span: Span, log_events: Sequence[LogEvent]) -> Iterator[Ma
         if _event_name(log) == DETAILS_EVENT:
             yield log.attributes
             body = _decode_structure(log.body)
-            if isinstance(body, Mapping):
+            if isinstance(body, dict):
                 yield body
 
 
@@ -294,7 +296,7 @@ def _message_event_payloads(
 def _log_payload(log: LogEvent) -> dict[str, Any]:
     payload = _attributes_payload(log.attributes)
     body = _decode_structure(log.body)
-    if isinstance(body, Mapping):
+    if isinstance(body, dict):
         payload.update(body)
     elif (text := _plain_text(log.body)) is not None:
         payload["content"] = text
@@ -306,7 +308,7 @@ def _attributes_payload(attributes: Mapping[str, Any]) -> dict[str, Any]:
     payload = dict(attributes)
     content = payload.pop("gen_ai.event.content", None)
     decoded = _decode_structure(content)
-    if isinstance(decoded, Mapping):
+    if isinstance(decoded, dict):
         payload.update(decoded)
     elif (text := _plain_text(content)) is not None:
         payload.setdefault("content", text)

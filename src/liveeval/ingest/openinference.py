@@ -153,7 +153,7 @@ def _operation(attributes: Mapping[str, Any], request: Mapping[str, Any] | None)
 
 def _json_object(value: Any) -> dict[str, Any]:
     decoded = decode_json(value) if isinstance(value, str | bytes) else value
-    return dict(decoded) if isinstance(decoded, Mapping) else {}
+    return dict(decoded) if isinstance(decoded, dict) else {}
 
 
 def _json_body(attributes: Mapping[str, Any], side: str) -> dict[str, Any] | None:
