@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from typing import Any
 
 import click
 import uvicorn
@@ -81,7 +82,7 @@ def serve(
         f"  keys        {'required' if settings.require_keys else 'not required (loopback)'}"
     )
     click.echo(f"  workers     {settings.workers}")
-    options = {
+    options: dict[str, Any] = {
         "log_level": "warning",
         "access_log": False,
         "http": "httptools",
