@@ -178,10 +178,19 @@ def sender_main(url: str, spans: int, batch_size: int, connections: int) -> None
 
 
 def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Peak resident memory of the server: its own and its workers', added up."""
+    processes = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        processes += [int(child) for child in children.read_text().split()]
+    total = 0
+    for process in processes:
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+                if os.environ.get("BENCH_VERBOSE"):
+                    print(f"  pid {process}: peak RSS {int(line.split()[1]) / 1024:.0f} MB")
+    return total / 1024
 
 
 def start_server(db_url: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:

@@ -14,7 +14,7 @@ from uvicorn.supervisors import Multiprocess
 from liveeval.cli.options import settings_from, store_from, store_options
 from liveeval.config import Settings
 from liveeval.server import create_app
-from liveeval.server.worker import SETTINGS_VARIABLE
+from liveeval.server.worker import SETTINGS_VARIABLE, tune_gc
 
 
 def is_loopback(host: str) -> bool:
@@ -90,10 +90,10 @@ def serve(
         "timeout_graceful_shutdown": 10,
     }
     if settings.workers == 1:
+        app = create_app(settings, store)
+        tune_gc()
         try:
-            uvicorn.Server(uvicorn.Config(create_app(settings, store), **options)).run(
-                sockets=[sock]
-            )
+            uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
         finally:
             store.close()
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 from fastapi import FastAPI
@@ -13,8 +14,21 @@ from liveeval.store.database import open_store
 SETTINGS_VARIABLE = "LIVEEVAL_WORKER_SETTINGS"
 
 
+def tune_gc() -> None:
+    """Collect cycles less often: ingest allocates many short-lived, acyclic objects.
+
+    With the default thresholds the cyclic collector ran often enough to cost
+    about a sixth of ingest time; reference counting frees these objects anyway.
+    The objects alive at start-up (modules, the app) are frozen out of collection.
+    """
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+
+
 def app_from_environment() -> FastAPI:
     """uvicorn factory: settings come from the parent process as JSON in the environment."""
     settings = Settings.model_validate_json(os.environ[SETTINGS_VARIABLE])
     # The parent has already migrated; each worker has its own connections.
-    return create_app(settings, open_store(settings.db, migrate=False))
+    app = create_app(settings, open_store(settings.db, migrate=False))
+    tune_gc()
+    return app

@@ -7,7 +7,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own busy_timeout still serializes writers
+    fcntl = None  # type: ignore[assignment]
 
 import orjson
 import sqlalchemy as sa
@@ -30,6 +35,7 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        self._writer_file = _open_writer_lock(engine) if self.dialect == "sqlite" else None
         self._checkpointer = Checkpointer(engine) if self.dialect == "sqlite" else None
 
     @property
@@ -50,7 +56,7 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self.engine.connect() as conn:
+        with self._write_lock, _holding(self._writer_file), self.engine.connect() as conn:
             conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
             with conn.begin():
                 yield conn
@@ -71,7 +77,35 @@ class Store:
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
+        if self._writer_file is not None:
+            self._writer_file.close()
         self.engine.dispose()
+
+
+def _open_writer_lock(engine: sa.Engine) -> IO[bytes] | None:
+    """A lock file beside the database, so writer processes queue instead of polling.
+
+    SQLite makes a blocked writer sleep and retry (busy_timeout), which leaves the
+    database idle between turns when several `serve` workers write at once; a
+    blocking flock hands the turn over at once. Threads are serialized by the
+    in-process lock; writers that are not liveeval still meet busy_timeout.
+    """
+    database = engine.url.database
+    if not database or database == ":memory:" or fcntl is None:
+        return None
+    return open(f"{Path(database).expanduser().resolve()}.writer-lock", "ab")
+
+
+@contextmanager
+def _holding(lock_file: IO[bytes] | None) -> Iterator[None]:
+    if lock_file is None or fcntl is None:
+        yield
+        return
+    fcntl.flock(lock_file, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 class Checkpointer:
@@ -147,7 +181,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA cache_size=-65536")  # KiB: 64 MiB for index pages under ingest
+    cursor.execute("PRAGMA cache_size=-16384")  # KiB: 16 MiB a connection, for index pages
     cursor.execute("PRAGMA wal_autocheckpoint=0")  # Checkpointer does it in the background
     cursor.close()
 
