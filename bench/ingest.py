@@ -189,7 +189,12 @@ def peak_rss_mb(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 total += int(line.split()[1])
                 if os.environ.get("BENCH_VERBOSE"):
-                    print(f"  pid {process}: peak RSS {int(line.split()[1]) / 1024:.0f} MB")
+                    fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+                    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                    print(
+                        f"  pid {process}: peak RSS {int(line.split()[1]) / 1024:.0f} MB, "
+                        f"CPU {cpu:.1f} s"
+                    )
     return total / 1024
 
 

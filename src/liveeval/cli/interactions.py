@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 import orjson
 
-from liveeval.cli.options import settings_from, store_from, store_options
+from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.table import render_table
 from liveeval.model import SignalKind
 from liveeval.server.interaction_views import InteractionView, SignalView, SpanView
@@ -105,8 +105,7 @@ def _filter(
 def list_command(config_file, db, limit, as_json, **filters) -> None:  # type: ignore[no-untyped-def]
     """Newest interactions first."""
     settings = settings_from(config_file, db=db)
-    store = store_from(settings)
-    with store.reading() as conn:
+    with opened_store(settings) as store, store.reading() as conn:
         rows = list_interactions(conn, _filter(settings, **filters), limit=limit)
     if as_json:
         for i in rows:
@@ -136,14 +135,13 @@ def list_command(config_file, db, limit, as_json, **filters) -> None:  # type: i
 
 
 @interactions.command("show")
-@click.argument("interaction_id", type=int)
+@click.argument("interaction_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--json", "as_json", is_flag=True)
 @store_options
 def show_command(config_file, db, interaction_id: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """One interaction with its spans and signals."""
     settings = settings_from(config_file, db=db)
-    store = store_from(settings)
-    with store.reading() as conn:
+    with opened_store(settings) as store, store.reading() as conn:
         interaction = get_interaction(conn, interaction_id)
         if interaction is None:
             raise click.ClickException(f"interaction {interaction_id} does not exist")
@@ -198,8 +196,7 @@ def counts_command(config_file, db, by: str, as_json: bool, **filters) -> None: 
             f"unknown {unknown}; choose from {', '.join(SLICE_COLUMNS)}", param_hint="--by"
         )
     settings = settings_from(config_file, db=db)
-    store = store_from(settings)
-    with store.reading() as conn:
+    with opened_store(settings) as store, store.reading() as conn:
         rows = count_interactions(conn, _filter(settings, **filters), columns)
     if as_json:
         _echo_json(rows)

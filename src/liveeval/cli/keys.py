@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 import orjson
 
-from liveeval.cli.options import settings_from, store_from, store_options
+from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.table import render_table
 from liveeval.model import Role
 from liveeval.store.keys import create_key, list_keys, revoke_key
@@ -31,8 +31,7 @@ def keys() -> None:
 @store_options
 def create(config_file, db, project: str, role: str, name: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Make a key. Its secret is shown once and stored only as a hash."""
-    store = store_from(settings_from(config_file, db=db))
-    with store.writing() as conn:
+    with opened_store(settings_from(config_file, db=db)) as store, store.writing() as conn:
         key, secret = create_key(conn, project, Role(role), name, datetime.now(UTC))
     if as_json:
         click.echo(
@@ -50,8 +49,7 @@ def create(config_file, db, project: str, role: str, name: str | None, as_json: 
 @store_options
 def list_(config_file, db, project: str | None) -> None:  # type: ignore[no-untyped-def]
     """Keys (never their secrets)."""
-    store = store_from(settings_from(config_file, db=db))
-    with store.reading() as conn:
+    with opened_store(settings_from(config_file, db=db)) as store, store.reading() as conn:
         rows = list_keys(conn, project)
     click.echo(
         render_table(
@@ -76,8 +74,7 @@ def list_(config_file, db, project: str | None) -> None:  # type: ignore[no-unty
 @store_options
 def revoke(config_file, db, key_id: str) -> None:  # type: ignore[no-untyped-def]
     """Revoke a key; requests with it fail within seconds."""
-    store = store_from(settings_from(config_file, db=db))
-    with store.writing() as conn:
+    with opened_store(settings_from(config_file, db=db)) as store, store.writing() as conn:
         if not revoke_key(conn, key_id, datetime.now(UTC)):
             raise click.ClickException(f"no live key {key_id!r}")
     click.echo(f"revoked {key_id}")

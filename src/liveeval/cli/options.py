@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -33,6 +34,16 @@ def settings_from(config_file: str | None, **overrides: Any) -> Settings:
         return load_settings(config_file, overrides=overrides)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+@contextmanager
+def opened_store(settings: Settings) -> Iterator[Store]:
+    """The store for one command, closed when it is done."""
+    store = store_from(settings)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def store_from(settings: Settings) -> Store:

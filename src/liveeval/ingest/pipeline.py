@@ -48,8 +48,19 @@ class Written:
 
 
 def write_spans(
-    store: Store, batch: Sequence[Span], rules: AssemblyRules, now: datetime
+    store: Store,
+    batch: Sequence[Span],
+    rules: AssemblyRules,
+    now: datetime,
+    *,
+    claim_pending_from: str | None = None,
 ) -> Written:
+    """Store spans and the interactions they make; attach signals that waited for them.
+
+    `claim_pending_from`: a project whose waiting signals may name interactions of any
+    project (an open server's default project, where a signal sent without a project
+    waits for its span).
+    """
     prepared = [
         (project, spans, [span_type(s) for s in spans], assemble(spans, (), rules))
         for project, spans in _by_project(batch).items()
@@ -65,13 +76,18 @@ def write_spans(
             if earlier:
                 interactions = [i for i in interactions if i.trace_id not in earlier]
                 interactions += _reassemble(conn, project, earlier, rules)
-            totals = _sum(totals, _store_interactions(conn, project, interactions, now))
-            totals = _sum(totals, Written(spans=len(spans)))
+            written = _store_interactions(conn, project, interactions, now, claim_pending_from)
+            totals = _sum(totals, _sum(written, Written(spans=len(spans))))
     return totals
 
 
 def write_log_events(
-    store: Store, batch: Sequence[LogEvent], rules: AssemblyRules, now: datetime
+    store: Store,
+    batch: Sequence[LogEvent],
+    rules: AssemblyRules,
+    now: datetime,
+    *,
+    claim_pending_from: str | None = None,
 ) -> Written:
     totals = Written(log_events=len(batch))
     with store.writing() as conn:
@@ -79,7 +95,8 @@ def write_log_events(
             insert_log_events(conn, events, now)
             traces = traces_with_spans(conn, project, {e.trace_id for e in events})
             interactions = _reassemble(conn, project, traces, rules)
-            totals = _sum(totals, _store_interactions(conn, project, interactions, now))
+            written = _store_interactions(conn, project, interactions, now, claim_pending_from)
+            totals = _sum(totals, written)
     return totals
 
 
@@ -94,14 +111,18 @@ def _reassemble(
 
 
 def _store_interactions(
-    conn: sa.Connection, project: str, interactions: list[Interaction], now: datetime
+    conn: sa.Connection,
+    project: str,
+    interactions: list[Interaction],
+    now: datetime,
+    claim_pending_from: str | None,
 ) -> Written:
     if not interactions:
         return Written()
     upsert_interactions(conn, interactions, now)
     trace_ids = {i.trace_id for i in interactions}
     response_ids = {i.response_id for i in interactions if i.response_id}
-    attached = attach_pending(conn, project, trace_ids, response_ids)
+    attached = attach_pending(conn, project, trace_ids, response_ids, claim_from=claim_pending_from)
     return Written(interactions=len(interactions), signals_attached=attached)
 
 

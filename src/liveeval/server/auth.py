@@ -93,7 +93,7 @@ def caller_with(role: Role) -> Callable[..., Caller]:
                 401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
             )
         if not key.role.allows(role):
-            raise HTTPException(403, f"a {key.role.value} key cannot {role.value}")
+            raise HTTPException(403, f"this {key.role.value} key cannot {role.value}")
         return Caller(project=key.project, role=key.role)
 
     return dependency

@@ -7,7 +7,7 @@ import binascii
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.model import SignalKind
@@ -20,6 +20,7 @@ from liveeval.server.interaction_views import (
     SliceCount,
     SpanView,
 )
+from liveeval.server.signal_bodies import MAX_ID
 from liveeval.store.interactions import (
     SLICE_COLUMNS,
     InteractionFilter,
@@ -40,9 +41,12 @@ def encode_cursor(start_at: datetime, interaction_id: int) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         start, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(start), int(ident)
+        start_at, interaction_id = datetime.fromisoformat(start), int(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise HTTPException(422, f"cursor {cursor!r} is not one this API returned") from None
+        start_at, interaction_id = None, 0
+    if start_at is None or start_at.tzinfo is None or not 0 <= interaction_id <= MAX_ID:
+        raise HTTPException(422, f"cursor {cursor!r} is not one this API returned")
+    return start_at, interaction_id
 
 
 def _filter(
@@ -183,7 +187,9 @@ async def counts(
 
 
 @router.get("/interactions/{interaction_id}", response_model=InteractionDetail)
-async def show(request: Request, caller: ReadCaller, interaction_id: int) -> InteractionDetail:
+async def show(
+    request: Request, caller: ReadCaller, interaction_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> InteractionDetail:
     """One interaction with every span of its trace and its signals."""
 
     def query() -> InteractionDetail:

@@ -123,7 +123,14 @@ async def _receive(
             max_attribute_chars=settings.max_attribute_chars,
         )
         if decoded.records:
-            write(state.store, decoded.records, state.rules, state.clock())
+            write(
+                state.store,
+                decoded.records,
+                state.rules,
+                state.clock(),
+                # Open mode: a signal sent without a project waits in the default one.
+                claim_pending_from=None if settings.require_keys else settings.default_project,
+            )
         return decoded.rejected
 
     try:

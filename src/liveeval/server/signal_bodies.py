@@ -10,6 +10,7 @@ from liveeval.ingest.edits import edit_ratio
 from liveeval.model import SignalKind
 
 MAX_TEXT = 100_000
+MAX_ID = 2**63 - 1  # interaction ids are 64-bit integers in the store
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 HexTraceId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")]
 
@@ -17,7 +18,9 @@ HexTraceId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")]
 class SignalBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    interaction_id: int | None = Field(default=None, description="liveeval's interaction id.")
+    interaction_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+        default=None, description="liveeval's interaction id."
+    )
     trace_id: HexTraceId | None = Field(default=None, description="The trace id, 32 hex digits.")
     response_id: Annotated[str, Field(max_length=200)] | None = Field(
         default=None, description="The provider's response id (gen_ai.response.id)."

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from liveeval.config import Settings
+from liveeval.ingest.assemble import hash_user_id
 from liveeval.model import Signal, SignalKind
 from liveeval.server.auth import Caller, IngestCaller
 from liveeval.server.signal_bodies import SignalBase, SignalBatch, SignalBody, SignalResult
@@ -27,12 +29,16 @@ def record_bodies(
     default_project: str,
     bodies: list[SignalBase],
     now: datetime,
+    user_id_salt: str | None = None,
 ) -> list[SignalResult]:
-    """Store signals in one transaction; all or none."""
+    """Store signals in one transaction; all or none. With `user_id_salt`, user ids are
+    stored as the same keyed hash interactions get (settings.hash_user_ids)."""
     results = []
     with store.writing() as conn:
         for body in bodies:
             signal = _to_signal(conn, caller, named_project, default_project, body, now)
+            if signal.user_id is not None and user_id_salt is not None:
+                signal.user_id = hash_user_id(signal.user_id, user_id_salt)
             recorded = record_signal(conn, signal, now)
             results.append(
                 SignalResult(
@@ -111,6 +117,10 @@ def _find_anywhere(
     return target, row.project
 
 
+def _user_id_salt(settings: Settings) -> str | None:
+    return settings.user_id_salt if settings.hash_user_ids else None
+
+
 def _status(results: list[SignalResult]) -> int:
     if all(r.duplicate for r in results):
         return 200
@@ -143,6 +153,7 @@ async def post_signal(
         state.settings.default_project,
         [body],
         state.clock(),
+        _user_id_salt(state.settings),
     )
     response.status_code = _status(results)
     return results[0]
@@ -166,6 +177,7 @@ async def post_signals(
         state.settings.default_project,
         list(batch.signals),
         state.clock(),
+        _user_id_salt(state.settings),
     )
     response.status_code = _status(results)
     return results

@@ -93,3 +93,25 @@ def _aware(value: datetime) -> datetime:
 def db_json(value: Any) -> str:
     """JSON text; both SQLite (TEXT) and PostgreSQL (jsonb) take it as a parameter."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def string_widths(table: sa.Table, columns: Sequence[str]) -> tuple[int | None, ...]:
+    """The declared length of each of `columns` that is a bounded string, else None."""
+    return tuple(
+        column.type.length if isinstance(column.type, sa.String) else None
+        for column in (table.c[name] for name in columns)
+    )
+
+
+def clip(row: tuple[Any, ...], widths: Sequence[int | None]) -> tuple[Any, ...]:
+    """Strings cut to their column's width: PostgreSQL refuses longer ones (failing the whole
+    batch), SQLite would keep them; either way a too-long model name must not lose a span."""
+    for value, width in zip(row, widths, strict=True):
+        if width is not None and isinstance(value, str) and len(value) > width:
+            break
+    else:
+        return row  # the usual case: nothing to cut, no copy
+    return tuple(
+        value[:width] if width is not None and isinstance(value, str) else value
+        for value, width in zip(row, widths, strict=True)
+    )

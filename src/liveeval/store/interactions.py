@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from liveeval.model import Interaction, Message, RetrievedDocument, TokenUsage, ToolCall
-from liveeval.store.dialect import bulk_insert, db_json, db_time
+from liveeval.store.dialect import bulk_insert, clip, db_json, db_time, string_widths
 from liveeval.store.schema import interactions, signals
 
 KEY = ("project", "trace_id", "span_id")
@@ -67,6 +67,7 @@ INTERACTION_COLUMNS = (
     "metadata",
     "received_at",
 )
+WIDTHS = string_widths(interactions, INTERACTION_COLUMNS)
 # A re-assembled interaction replaces every field but its key and first arrival.
 UPDATED_COLUMNS = tuple(c for c in INTERACTION_COLUMNS if c not in (*KEY, "received_at"))
 
@@ -79,7 +80,7 @@ def upsert_interactions(
         return
     time = db_time(conn)
     received = time(received_at)
-    rows = [interaction_row(i, received, time) for i in batch]
+    rows = [clip(interaction_row(i, received, time), WIDTHS) for i in batch]
     bulk_insert(conn, interactions, INTERACTION_COLUMNS, rows, KEY, update=UPDATED_COLUMNS)
 
 
@@ -307,4 +308,5 @@ def count_interactions(conn: sa.Connection, f: InteractionFilter, by: Sequence[s
         .group_by(*columns)
         .order_by(sa.func.count().desc())
     )
-    return [dict(row) for row in conn.execute(query).mappings()]
+    # Keys as plain str: column labels come back as sqlalchemy's quoted_name (a subclass).
+    return [{str(k): v for k, v in row.items()} for row in conn.execute(query).mappings()]

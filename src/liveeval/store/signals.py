@@ -92,27 +92,38 @@ def _row(signal: Signal, received_at: datetime) -> dict[str, Any]:
 
 
 def attach_pending(
-    conn: sa.Connection, project: str, trace_ids: Collection[str], response_ids: Collection[str]
+    conn: sa.Connection,
+    project: str,
+    trace_ids: Collection[str],
+    response_ids: Collection[str],
+    *,
+    claim_from: str | None = None,
 ) -> int:
-    """Attach signals that arrived before their span to interactions now stored."""
+    """Attach signals that arrived before their span to interactions now stored.
+
+    Signals waiting in `claim_from` (an open server's default project, where a signal
+    sent without naming a project waits) are claimed too, and move to `project`.
+    """
     c = signals.c
+    projects = {project} if claim_from is None else {project, claim_from}
     pending = conn.execute(
-        sa.select(c.signal_id, c.trace_id, c.response_id).where(
-            c.project == project,
+        sa.select(c.signal_id, c.project, c.trace_id, c.response_id, c.idempotency_key).where(
+            c.project.in_(projects),
             c.interaction_id.is_(None),
             sa.or_(c.trace_id.in_(list(trace_ids)), c.response_id.in_(list(response_ids))),
         )
     ).all()
     attached = 0
-    for signal_id, trace_id, response_id in pending:
+    for signal_id, signal_project, trace_id, response_id, key in pending:
         target = find_target(conn, project, trace_id=trace_id, response_id=response_id)
         if target is None:
             continue
-        conn.execute(
-            signals.update()
-            .where(c.signal_id == signal_id)
-            .values(interaction_id=target[0], trace_id=target[1])
-        )
+        values: dict[str, Any] = {"interaction_id": target[0], "trace_id": target[1]}
+        if signal_project != project:
+            if key is not None and _by_key(conn, project, key) is not None:
+                continue  # its idempotency key is taken there: leave it waiting
+            values["project"] = project
+        conn.execute(signals.update().where(c.signal_id == signal_id).values(**values))
         attached += 1
     return attached
 

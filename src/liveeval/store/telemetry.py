@@ -11,11 +11,21 @@ import sqlalchemy as sa
 
 from liveeval.ingest.otlp import decode_span
 from liveeval.model import LogEvent, Span
-from liveeval.store.dialect import bulk_insert, db_json, db_time, insert_ignoring_duplicates
+from liveeval.store.dialect import (
+    bulk_insert,
+    db_json,
+    db_time,
+    insert_ignoring_duplicates,
+    string_widths,
+)
 from liveeval.store.schema import log_events, spans
 
 SPAN_KEY = ("project", "trace_id", "span_id")
 
+
+# Free-form strings from the sender, cut to their columns (PostgreSQL refuses longer ones).
+SPAN_TYPE_WIDTH, SCOPE_WIDTH = string_widths(spans, ("span_type", "scope"))
+(EVENT_NAME_WIDTH,) = string_widths(log_events, ("name",))
 
 SPAN_COLUMNS = (
     "project",
@@ -59,14 +69,14 @@ def insert_spans(
                 span.parent_span_id,
                 span.name,
                 span.kind,
-                span_type,
+                span_type[:SPAN_TYPE_WIDTH] if span_type else None,
                 time(span.start_at),
                 time(span.end_at),
                 span.status_code,
                 span.status_message,
                 span.protobuf,
                 resource,
-                span.scope,
+                span.scope[:SCOPE_WIDTH] if span.scope else None,
                 received,
             )
         )
@@ -127,7 +137,7 @@ def insert_log_events(
                 "trace_id": event.trace_id,
                 "span_id": event.span_id,
                 "fingerprint": _fingerprint(event),
-                "name": event.name,
+                "name": event.name[:EVENT_NAME_WIDTH],
                 "at": event.at,
                 "attributes": event.attributes,
                 "body": event.body,

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import click
+import httpx
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from liveeval.cli.main import cli
+from liveeval.cli.serve import check_exposure, is_loopback
+from liveeval.config import Settings
+from liveeval.store.database import open_store
+from liveeval.store.interactions import InteractionFilter, list_interactions
+from tests.conftest import wait_for
+from tests.telemetry import genai_attributes, json_span, json_traces, span_id, trace_id
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_addresses_are_recognised(host: str) -> None:
+    assert is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.com", ""])
+def test_other_addresses_are_not_loopback(host: str) -> None:
+    assert not is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.5", "::"])
+def test_an_open_server_beyond_loopback_is_refused(host: str) -> None:
+    with pytest.raises(click.UsageError, match=f"refusing to listen on {re.escape(host)} without"):
+        check_exposure(Settings(host=host))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [Settings(host="0.0.0.0", require_keys=True), Settings(host="127.0.0.1"), Settings()],
+)
+def test_keys_or_loopback_make_serving_acceptable(settings: Settings) -> None:
+    check_exposure(settings)
+
+
+def test_serve_on_a_public_address_without_keys_exits_2_before_serving(tmp_path: Path) -> None:
+    db = tmp_path / "never.db"
+    result = CliRunner().invoke(
+        cli, ["serve", "--host", "0.0.0.0", "--port", "0", "--db", f"sqlite:///{db}"]
+    )
+    assert result.exit_code == 2
+    assert "refusing to listen on 0.0.0.0 without API keys" in result.output
+    assert "--require-keys" in result.output
+    assert not db.exists()  # refused before the store was even opened
+
+
+def test_serve_refuses_a_public_address_when_the_environment_turns_keys_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIVEEVAL_HOST", "0.0.0.0")
+    result = CliRunner().invoke(cli, ["serve", "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 2
+    assert "refusing to listen on 0.0.0.0" in result.output
+
+
+def test_serve_runs_as_a_process_that_prints_its_url_and_data_and_ingests(tmp_path: Path) -> None:
+    db = tmp_path / "served.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEEVAL_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "liveeval", "serve", "--port", "0", "--db", f"sqlite:///{db}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout],  # type: ignore[union-attr]
+        daemon=True,
+    )
+    reader.start()
+    printed: list[str] = []
+
+    def banner_done() -> bool:
+        while not lines.empty():
+            printed.append(lines.get())
+        return (
+            any(line.strip().startswith("data") for line in printed) or process.poll() is not None
+        )
+
+    try:
+        wait_for(banner_done, timeout=30)
+        assert process.poll() is None, "".join(printed)
+        [url] = re.findall(r"liveeval listening on (http://127\.0\.0\.1:\d+)", printed[0])
+        [data] = [line.split("data", 1)[1].strip() for line in printed if "data" in line]
+        assert data == f"SQLite file {db.resolve()}"
+
+        trace = trace_id()
+        document = json_traces(json_span(genai_attributes(), trace=trace, span=span_id()))
+        with httpx.Client(base_url=url, timeout=10) as http:
+            sent = http.post(
+                "/v1/traces",
+                content=orjson.dumps(document),
+                headers={"content-type": "application/json"},
+            )
+            assert sent.status_code == 200
+            listed = http.get("/api/v1/interactions").json()
+        assert [item["trace_id"] for item in listed["items"]] == [trace]
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            reader.join(timeout=5)
+            process.stdout.close()  # type: ignore[union-attr]
+    # Ctrl-C stops it (click reports the interrupt as "Aborted!", exit status 1) and what
+    # was acknowledged is in the file.
+    assert process.returncode == 1
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with store.reading() as conn:
+            stored = list_interactions(conn, InteractionFilter(project="default"), limit=10)
+    finally:
+        store.close()
+    assert [i.trace_id for i in stored] == [trace]

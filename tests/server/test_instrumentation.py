@@ -1,0 +1,199 @@
+"""Real instrumentations of a real `openai` client, exported over OTLP to a real liveeval.
+
+The OpenAI API is a small local HTTP server that answers /v1/chat/completions the
+way the API does; the client, the instrumentations and the exporters are the
+real packages, unmodified.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import openai
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from liveeval.model import Interaction
+from liveeval.store.interactions import InteractionFilter, list_interactions
+from liveeval.store.schema import log_events
+from liveeval.store.telemetry import load_spans
+from tests.conftest import RunningServer, wait_for
+
+RESPONSE_ID = "chatcmpl-fake-0001"
+SERVED_MODEL = "gpt-4o-mini-2024-07-18"
+ANSWER = "Lisbon is the capital of Portugal."
+QUESTION = "What is the capital of Portugal?"
+
+
+class FakeOpenAI:
+    """What the fake API received."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    async def chat_completions(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        self.requests.append(body)
+        return JSONResponse(
+            {
+                "id": RESPONSE_ID,
+                "object": "chat.completion",
+                "created": 1_790_000_000,
+                "model": SERVED_MODEL,
+                "system_fingerprint": "fp_test",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": ANSWER, "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 23, "completion_tokens": 8, "total_tokens": 31},
+            },
+            headers={"x-request-id": "req-test"},
+        )
+
+
+@contextmanager
+def fake_openai() -> Iterator[tuple[str, FakeOpenAI]]:
+    fake = FakeOpenAI()
+    app = Starlette(routes=[Route("/v1/chat/completions", fake.chat_completions, methods=["POST"])])
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started or not thread.is_alive())
+    assert server.started, "the fake OpenAI API did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/v1", fake
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def providers(server: RunningServer) -> Iterator[tuple[TracerProvider, LoggerProvider]]:
+    resource = Resource.create({"service.name": "travel-bot"})
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(
+        SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{server.url}/v1/traces", timeout=10))
+    )
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(
+        SimpleLogRecordProcessor(OTLPLogExporter(endpoint=f"{server.url}/v1/logs", timeout=10))
+    )
+    try:
+        yield tracer_provider, logger_provider
+    finally:
+        tracer_provider.shutdown()
+        logger_provider.shutdown()
+
+
+def ask(base_url: str) -> Any:
+    with openai.OpenAI(base_url=base_url, api_key="sk-test", max_retries=0) as client:
+        return client.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=[
+                {"role": "system", "content": "You answer in one sentence."},
+                {"role": "user", "content": QUESTION},
+            ],
+            temperature=0.2,
+        )
+
+
+def only_interaction(server: RunningServer) -> Interaction:
+    with server.store.reading() as conn:
+        [interaction] = list_interactions(conn, InteractionFilter(project="travel-bot"), limit=10)
+    return interaction
+
+
+def test_openai_v2_instrumentation_spans_and_log_events_make_one_interaction(
+    live_server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+
+    # With the installed opentelemetry-util-genai, openai-v2 always takes its "latest
+    # experimental" path; EVENT_ONLY puts the content on a log event and not on the span.
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "EVENT_ONLY")
+    instrumentor = OpenAIInstrumentor()
+    with fake_openai() as (base_url, fake), providers(live_server) as (tracing, logging):
+        instrumentor.instrument(tracer_provider=tracing, logger_provider=logging)
+        try:
+            completion = ask(base_url)
+        finally:
+            instrumentor.uninstrument()
+    assert completion.id == RESPONSE_ID
+    assert fake.requests[0]["model"] == "gpt-4o-mini"
+    with live_server.store.reading() as conn:
+        [span] = load_spans(conn, "travel-bot", [only_interaction(live_server).trace_id])
+        [event_name] = conn.execute(sa.select(log_events.c.name)).scalars()
+    assert "gen_ai.input.messages" not in span.attributes
+    assert event_name == "gen_ai.client.inference.operation.details"
+
+    interaction = only_interaction(live_server)
+    assert interaction.convention == "genai"
+    assert interaction.operation == "chat"
+    assert interaction.provider == "openai"
+    assert interaction.model_requested == "gpt-4o-mini"
+    assert interaction.model_served == SERVED_MODEL
+    assert interaction.response_id == RESPONSE_ID
+    assert (interaction.usage.input, interaction.usage.output) == (23, 8)
+    assert interaction.finish_reasons == ("stop",)
+    assert interaction.input_text == QUESTION
+    assert [(m.role, m.content) for m in interaction.input_messages] == [
+        ("system", "You answer in one sentence."),
+        ("user", QUESTION),
+    ]
+    assert interaction.output_text == ANSWER
+
+
+def test_openinference_instrumentation_spans_make_one_interaction(
+    live_server: RunningServer,
+) -> None:
+    from openinference.instrumentation.openai import OpenAIInstrumentor
+
+    instrumentor = OpenAIInstrumentor()
+    with fake_openai() as (base_url, _), providers(live_server) as (tracing, _logging):
+        instrumentor.instrument(tracer_provider=tracing)
+        try:
+            completion = ask(base_url)
+        finally:
+            instrumentor.uninstrument()
+    assert completion.choices[0].message.content == ANSWER
+
+    interaction = only_interaction(live_server)
+    assert interaction.convention == "openinference"
+    assert interaction.operation == "chat"
+    assert interaction.model_requested == "gpt-4o-mini"
+    assert interaction.model_served == SERVED_MODEL
+    assert interaction.response_id == RESPONSE_ID
+    assert (interaction.usage.input, interaction.usage.output, interaction.usage.total) == (
+        23,
+        8,
+        31,
+    )
+    assert interaction.input_text == QUESTION
+    assert [(m.role, m.content) for m in interaction.input_messages] == [
+        ("system", "You answer in one sentence."),
+        ("user", QUESTION),
+    ]
+    assert interaction.output_text == ANSWER
