@@ -112,3 +112,10 @@ def test_keys_revoke_revokes_once_and_says_so(db: str) -> None:
     again = run("keys", "revoke", created["key_id"], "--db", db)
     assert again.exit_code == 1
     assert f"no live key '{created['key_id']}'" in again.output
+
+
+def test_keys_create_refuses_a_project_name_the_store_cannot_hold(db: str) -> None:
+    result = run("keys", "create", "--project", "p" * 201, "--role", "read", "--db", db)
+    assert result.exit_code == 2
+    assert "a project name has 1 to 200 characters" in result.output
+    assert keys_in(db) == []

@@ -17,7 +17,8 @@ from liveeval.model import Role
 from liveeval.server import create_app
 from liveeval.server.auth import KEY_CACHE_SECONDS, KeyCache
 from liveeval.store.database import Store
-from liveeval.store.keys import create_key, list_keys, revoke_key
+from liveeval.store.keys import create_key, hash_key, list_keys, revoke_key
+from liveeval.store.schema import api_keys
 from tests.conftest import Clock
 from tests.telemetry import (
     T0,
@@ -343,3 +344,22 @@ async def test_in_open_mode_a_key_still_decides_the_project(sqlite_store: Store)
             "/api/v1/interactions", params={"project": "checkout"}, headers=bearer(secret)
         )
         assert forbidden.status_code == 403
+
+
+def test_a_refused_secret_is_not_remembered_so_a_new_key_works_at_once(store: Store) -> None:
+    cache = KeyCache(store, clock=lambda: 0.0)  # time stands still: only caching could refuse
+    secret = "lek_0123456789ab_made-a-moment-later"
+    assert cache.lookup(secret) is None
+    with store.writing() as conn:
+        conn.execute(
+            api_keys.insert().values(
+                key_id="0123456789ab",
+                project="shop",
+                role="read",
+                key_hash=hash_key(secret),
+                created_at=T0,
+            )
+        )
+    key = cache.lookup(secret)
+    assert key is not None
+    assert (key.key_id, key.project, key.role) == ("0123456789ab", "shop", Role.READ)

@@ -13,13 +13,25 @@ from liveeval.model import Role
 from liveeval.store.keys import create_key, list_keys, revoke_key
 
 
+def _project_name(value: str) -> str:
+    if not value or len(value) > 200:
+        raise click.BadParameter("a project name has 1 to 200 characters")
+    return value
+
+
 @click.group()
 def keys() -> None:
     """Make, list and revoke API keys."""
 
 
 @keys.command("create")
-@click.option("--project", required=True, help="The project the key may act on.")
+@click.option(
+    "--project",
+    required=True,
+    type=click.STRING,
+    callback=lambda _ctx, _param, value: _project_name(value),
+    help="The project the key may act on (at most 200 characters).",
+)
 @click.option(
     "--role",
     type=click.Choice([r.value for r in Role]),

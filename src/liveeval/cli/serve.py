@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import socket
 from typing import Any
 
@@ -24,6 +25,10 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def check_exposure(settings: Settings) -> None:
@@ -92,10 +97,16 @@ def serve(
     if settings.workers == 1:
         app = create_app(settings, store)
         tune_gc()
+        # uvicorn re-raises the signal that stopped it once it has shut down; turn
+        # SIGTERM into SystemExit so the store still closes (its last checkpoint).
+        signal.signal(signal.SIGTERM, _exit_quietly)
         try:
             uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
         finally:
             store.close()
+        click.echo("liveeval stopped")
         return
     store.close()
     os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()

@@ -51,6 +51,8 @@ class KeyCache:
             return hit[1]
         with self._store.reading() as conn:
             key = find_key(conn, secret)
+        if key is None:  # not remembered: a key made a moment later must work at once
+            return None
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[secret] = (now, key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 
@@ -29,6 +30,8 @@ def app_from_environment() -> FastAPI:
     """uvicorn factory: settings come from the parent process as JSON in the environment."""
     settings = Settings.model_validate_json(os.environ[SETTINGS_VARIABLE])
     # The parent has already migrated; each worker has its own connections.
-    app = create_app(settings, open_store(settings.db, migrate=False))
+    store = open_store(settings.db, migrate=False)
+    atexit.register(store.close)  # the worker exits after uvicorn's shutdown
+    app = create_app(settings, store)
     tune_gc()
     return app
