@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Request, Response
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
-from starlette.concurrency import run_in_threadpool
 
 from liveeval.ingest.otlp import (
     JSON,
@@ -44,18 +45,23 @@ class Overloaded(Exception):
 
 
 class WriteGate:
-    """Counts ingest writes in flight; past the limit the server answers 503 at once."""
+    """Ingest work in flight: `threads` at a time, the rest queued up to `limit`, then 503.
 
-    def __init__(self, limit: int) -> None:
+    Decoding is CPU-bound Python: more threads than two (one in Python, one in the
+    database driver, which releases the GIL) only trade the GIL back and forth.
+    """
+
+    def __init__(self, limit: int, threads: int = 2) -> None:
         self.limit = limit
         self.in_flight = 0
+        self._threads = anyio.CapacityLimiter(threads)
 
     async def run(self, work: Callable[[], Any]) -> Any:
         if self.in_flight >= self.limit:
             raise Overloaded
         self.in_flight += 1
         try:
-            return await run_in_threadpool(work)
+            return await anyio.to_thread.run_sync(work, limiter=self._threads)
         finally:
             self.in_flight -= 1
 
