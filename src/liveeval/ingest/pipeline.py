@@ -32,8 +32,7 @@ from liveeval.store.telemetry import (
     insert_spans,
     load_log_events,
     load_spans,
-    traces_with_events,
-    traces_with_spans,
+    register_traces,
 )
 
 R = TypeVar("R", Span, LogEvent)
@@ -69,9 +68,7 @@ def write_spans(
     with store.writing() as conn:
         for project, spans, types, interactions in prepared:
             trace_ids = {span.trace_id for span in spans}
-            earlier = traces_with_spans(conn, project, trace_ids) | traces_with_events(
-                conn, project, trace_ids
-            )
+            earlier = register_traces(conn, project, trace_ids, now)
             insert_spans(conn, spans, types, now)
             if earlier:
                 interactions = [i for i in interactions if i.trace_id not in earlier]
@@ -93,7 +90,7 @@ def write_log_events(
     with store.writing() as conn:
         for project, events in _by_project(batch).items():
             insert_log_events(conn, events, now)
-            traces = traces_with_spans(conn, project, {e.trace_id for e in events})
+            traces = register_traces(conn, project, {e.trace_id for e in events}, now)
             interactions = _reassemble(conn, project, traces, rules)
             written = _store_interactions(conn, project, interactions, now, claim_pending_from)
             totals = _sum(totals, written)

@@ -72,11 +72,11 @@ def bulk_insert(
 def db_time(conn: sa.Connection) -> Callable[[datetime], Any]:
     """How the driver takes a timestamp: SQLite as SQLAlchemy's naive UTC text, others as is."""
     if conn.dialect.name == "sqlite":
-        return _sqlite_time
+        return sqlite_time
     return _aware
 
 
-def _sqlite_time(value: datetime) -> str:
+def sqlite_time(value: datetime) -> str:
     value = value.astimezone(UTC)
     return (
         f"{value.year:04d}-{value.month:02d}-{value.day:02d} "

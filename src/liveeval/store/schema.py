@@ -91,6 +91,17 @@ interactions = sa.Table(
     sa.Index(None, "project", "session_id"),
 )
 
+# Every trace seen, so that ingest learns which traces of a batch have earlier pieces
+# with the insert itself (index-checked), not with a query the planner might scan for.
+traces = sa.Table(
+    "traces",
+    metadata,
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("trace_id", sa.String(32), nullable=False),
+    sa.Column("first_seen_at", Timestamp, nullable=False),
+    sa.PrimaryKeyConstraint("project", "trace_id"),
+)
+
 spans = sa.Table(
     "spans",
     metadata,

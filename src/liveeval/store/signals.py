@@ -106,6 +106,9 @@ def attach_pending(
     """
     c = signals.c
     projects = {project} if claim_from is None else {project, claim_from}
+    waiting = sa.select(c.signal_id).where(c.project.in_(projects), c.interaction_id.is_(None))
+    if conn.execute(waiting.limit(1)).first() is None:
+        return 0  # the usual case, answered from the small partial index of waiting signals
     pending = conn.execute(
         sa.select(c.signal_id, c.project, c.trace_id, c.response_id, c.idempotency_key).where(
             c.project.in_(projects),

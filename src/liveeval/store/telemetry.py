@@ -16,6 +16,7 @@ from liveeval.store.dialect import (
     db_json,
     db_time,
     insert_ignoring_duplicates,
+    sqlite_time,
     string_widths,
 )
 from liveeval.store.schema import log_events, spans
@@ -83,28 +84,30 @@ def insert_spans(
     bulk_insert(conn, spans, SPAN_COLUMNS, rows, SPAN_KEY)
 
 
-def traces_with_spans(conn: sa.Connection, project: str, trace_ids: Collection[str]) -> set[str]:
-    """Those of `trace_ids` that already have stored spans."""
-    if not trace_ids:
-        return set()
-    query = (
-        sa.select(spans.c.trace_id)
-        .where(spans.c.project == project, spans.c.trace_id.in_(list(trace_ids)))
-        .distinct()
-    )
-    return set(conn.scalars(query))
-
-
-def traces_with_events(conn: sa.Connection, project: str, trace_ids: Collection[str]) -> set[str]:
-    """Those of `trace_ids` that have GenAI log events stored (sent before their spans)."""
-    if not trace_ids:
-        return set()
-    query = (
-        sa.select(log_events.c.trace_id)
-        .where(log_events.c.project == project, log_events.c.trace_id.in_(list(trace_ids)))
-        .distinct()
-    )
-    return set(conn.scalars(query))
+def register_traces(
+    conn: sa.Connection, project: str, trace_ids: Collection[str], seen_at: datetime
+) -> set[str]:
+    """Record these traces as seen; return those that had been seen before (earlier pieces)."""
+    ids = sorted(trace_ids)
+    new: set[str] = set()
+    for start in range(0, len(ids), 4000):
+        chunk = ids[start : start + 4000]
+        if conn.dialect.name == "postgresql":
+            result = conn.exec_driver_sql(
+                "INSERT INTO traces (project, trace_id, first_seen_at) "
+                "SELECT %s, unnest(%s::text[]), %s "
+                "ON CONFLICT (project, trace_id) DO NOTHING RETURNING trace_id",
+                (project, chunk, seen_at),
+            )
+        else:
+            result = conn.exec_driver_sql(
+                "INSERT INTO traces (project, trace_id, first_seen_at) VALUES "
+                + ", ".join("(?, ?, ?)" for _ in chunk)
+                + " ON CONFLICT (project, trace_id) DO NOTHING RETURNING trace_id",
+                tuple(v for trace_id in chunk for v in (project, trace_id, sqlite_time(seen_at))),
+            )
+        new.update(row[0] for row in result)
+    return set(ids) - new
 
 
 def load_spans(conn: sa.Connection, project: str, trace_ids: Collection[str]) -> list[Span]:

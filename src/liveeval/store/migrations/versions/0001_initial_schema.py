@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 05:50:45.872839
+Create Date: 2026-11-22 06:35:11.105546
 """
 
 from __future__ import annotations
@@ -193,6 +193,13 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "traces",
+        sa.Column("project", sa.String(length=200), nullable=False),
+        sa.Column("trace_id", sa.String(length=32), nullable=False),
+        sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("project", "trace_id", name=op.f("pk_traces")),
+    )
+    op.create_table(
         "signals",
         sa.Column(
             "signal_id",
@@ -261,6 +268,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_signals_interaction_id_kind"))
 
     op.drop_table("signals")
+    op.drop_table("traces")
     op.drop_table("spans")
     op.drop_table("log_events")
     with op.batch_alter_table("interactions", schema=None) as batch_op:
