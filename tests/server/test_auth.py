@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from fastapi import FastAPI
 from google.rpc import code_pb2, status_pb2
 
 from liveeval.config import Settings
@@ -20,6 +17,7 @@ from liveeval.store.database import Store
 from liveeval.store.keys import create_key, hash_key, list_keys, revoke_key
 from liveeval.store.schema import api_keys
 from tests.conftest import Clock
+from tests.server.asgi import client, serve
 from tests.telemetry import (
     T0,
     genai_attributes,
@@ -34,11 +32,6 @@ from tests.telemetry import (
 JS = {"content-type": "application/json"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def make_key(store: Store, project: str, role: Role) -> str:
     with store.writing() as conn:
         _, secret = create_key(conn, project, role, None, T0)
@@ -47,20 +40,6 @@ def make_key(store: Store, project: str, role: Role) -> str:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"authorization": f"Bearer {secret}"}
-
-
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://liveeval") as http:
-        yield http
-
-
-@asynccontextmanager
-async def client(store: Store, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(db=str(store.engine.url), **settings), store, clock=Clock())
-    async with serve(app) as http:
-        yield http
 
 
 def traces_body(trace: str, service: str | None = None) -> bytes:

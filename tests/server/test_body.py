@@ -51,11 +51,6 @@ def gzip_bomb(chunks: int) -> Iterator[bytes]:
     yield compressor.flush()
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_a_gzip_bomb_is_refused_before_the_rest_of_it_is_read() -> None:
     upload = Upload(gzip_bomb(chunks=64), {"content-encoding": "gzip"})  # 4 GiB inflated

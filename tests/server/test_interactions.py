@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from liveeval.config import Settings
 from liveeval.ingest.assemble import AssemblyRules
 from liveeval.ingest.pipeline import write_spans
 from liveeval.model import Signal, SignalKind, Span
-from liveeval.server import create_app
 from liveeval.store.database import Store
 from liveeval.store.signals import record_signal
-from tests.conftest import Clock
+from tests.server.asgi import client
 from tests.telemetry import (
     T0,
     genai_attributes,
@@ -27,19 +23,6 @@ from tests.telemetry import (
     span_id,
     trace_id,
 )
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@asynccontextmanager
-async def client(store: Store, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(db=str(store.engine.url), **settings), store, clock=Clock())
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://liveeval") as http:
-        yield http
 
 
 def save(store: Store, *spans: Span) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +25,7 @@ from liveeval.server import create_app
 from liveeval.store.database import Store
 from liveeval.store.schema import interactions, log_events, spans
 from tests.conftest import Clock
+from tests.server.asgi import client
 from tests.telemetry import (
     T0,
     genai_attributes,
@@ -43,19 +42,6 @@ from tests.telemetry import (
 
 PB = {"content-type": "application/x-protobuf"}
 JS = {"content-type": "application/json"}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@asynccontextmanager
-async def client(store: Store, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(db=str(store.engine.url), **settings), store, clock=Clock())
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://liveeval") as http:
-        yield http
 
 
 async def listed(http: httpx.AsyncClient, project: str = "default") -> list[dict[str, Any]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -11,29 +9,15 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from liveeval.config import Settings
 from liveeval.ingest.assemble import hash_user_id
-from liveeval.server import create_app
 from liveeval.store.database import Store
 from liveeval.store.schema import signals
 from tests.conftest import Clock
 from tests.ingest.test_edits import levenshtein
+from tests.server.asgi import client
 from tests.telemetry import genai_attributes, json_span, json_traces, span_id, trace_id
 
 NOW = Clock().now
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@asynccontextmanager
-async def client(store: Store, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(db=str(store.engine.url), **settings), store, clock=Clock())
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://liveeval") as http:
-        yield http
 
 
 async def send_llm_span(

@@ -7,7 +7,7 @@ import binascii
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.model import SignalKind
@@ -49,20 +49,24 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     return start_at, interaction_id
 
 
-def _filter(
+Str = Annotated[str | None, Query(max_length=200)]
+
+
+def interaction_filter(
     caller: ReadCaller,
     request: Request,
-    project: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    model: str | None,
-    prompt_version: str | None,
-    route: str | None,
-    session_id: str | None,
-    trace_id: str | None,
-    status: str | None,
-    has_signal: SignalKind | None,
+    project: Str = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    model: Annotated[str | None, Query(max_length=200, description="Requested or served.")] = None,
+    prompt_version: Str = None,
+    route: Str = None,
+    session_id: Str = None,
+    trace_id: Str = None,
+    status: Str = None,
+    has_signal: SignalKind | None = None,
 ) -> InteractionFilter:
+    """The query parameters every interaction query takes, as one filter."""
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise HTTPException(422, f"{name} must carry a timezone, e.g. 2026-01-31T00:00:00Z")
@@ -80,41 +84,17 @@ def _filter(
     )
 
 
-Str = Annotated[str | None, Query(max_length=200)]
+Filter = Annotated[InteractionFilter, Depends(interaction_filter)]
 
 
 @router.get("/interactions", response_model=InteractionPage)
 async def list_(
     request: Request,
-    caller: ReadCaller,
-    project: Str = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    model: Str = None,
-    prompt_version: Str = None,
-    route: Str = None,
-    session_id: Str = None,
-    trace_id: Str = None,
-    status: Str = None,
-    has_signal: SignalKind | None = None,
+    f: Filter,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Str = None,
 ) -> InteractionPage:
     """Interactions, newest first; pass `next_cursor` back as `cursor` for the next page."""
-    f = _filter(
-        caller,
-        request,
-        project,
-        since,
-        until,
-        model,
-        prompt_version,
-        route,
-        session_id,
-        trace_id,
-        status,
-        has_signal,
-    )
     after = decode_cursor(cursor) if cursor else None
 
     def query() -> InteractionPage:
@@ -135,17 +115,8 @@ async def list_(
 @router.get("/interactions/counts", response_model=list[SliceCount])
 async def counts(
     request: Request,
-    caller: ReadCaller,
     by: Annotated[str, Query(description=f"Comma-separated: {', '.join(SLICE_COLUMNS)}")],
-    project: Str = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    model: Str = None,
-    prompt_version: Str = None,
-    route: Str = None,
-    session_id: Str = None,
-    status: Str = None,
-    has_signal: SignalKind | None = None,
+    f: Filter,
 ) -> list[SliceCount]:
     """Interaction counts per slice, with errors, mean latency and cost."""
     columns = [name.strip() for name in by.split(",") if name.strip()]
@@ -154,20 +125,6 @@ async def counts(
         raise HTTPException(
             422, f"by: unknown slice {unknown or by!r}; choose from {', '.join(SLICE_COLUMNS)}"
         )
-    f = _filter(
-        caller,
-        request,
-        project,
-        since,
-        until,
-        model,
-        prompt_version,
-        route,
-        session_id,
-        None,
-        status,
-        has_signal,
-    )
 
     def query() -> list[SliceCount]:
         with request.app.state.store.reading() as conn:
