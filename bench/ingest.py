@@ -1,6 +1,7 @@
 """Ingest benchmark: 100,000 LLM spans over OTLP/HTTP protobuf into a real `liveeval serve`.
 
     python bench/ingest.py                 # SQLite, then PostgreSQL if reachable
+    BENCH_WORKERS=1 python bench/ingest.py  # serve with one worker (default 2)
     python bench/ingest.py --spans 20000 --backend sqlite
 
 The server runs as its own process (`liveeval serve`), the sender as another; the
@@ -42,7 +43,7 @@ MODELS = [
     ("claude-sonnet-4", "claude-sonnet-4-20250514"),
 ]
 ROUTES = ["support", "billing", "search", "onboarding"]
-WORKERS = 2  # liveeval serve --workers: one per core here
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # serve --workers: one per core here
 
 
 def _text(rng: random.Random, sentences: list[str], chars: int) -> str:
