@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -145,6 +146,10 @@ class Checkpointer:
 def create_store_engine(url: str) -> sa.Engine:
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if sqlite3.sqlite_version_info < (3, 35):  # INSERT … RETURNING, used at ingest
+            raise ValueError(
+                f"SQLite {sqlite3.sqlite_version} is too old: liveeval needs 3.35 or newer"
+            )
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
