@@ -1,6 +1,6 @@
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,26 +16,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from liveeval.ingest.genai import extract_genai
 from liveeval.model import LogEvent, Message, Span, SpanEvent, TokenUsage, ToolCall
+from tests.ingest.spans import T0, make_span
 
-T0 = datetime(2025, 1, 1, tzinfo=UTC)
 WEATHER = ToolCall(name="get_weather", arguments='{"city": "Paris"}', id="call_1")
-
-
-def make_span(attributes: dict[str, Any], events: list[SpanEvent] | None = None) -> Span:
-    return Span(
-        project="demo",
-        trace_id="0af7651916cd43dd8448eb211c80319c",
-        span_id="b7ad6b7169203331",
-        parent_span_id=None,
-        name="chat gpt-4o-mini",
-        kind="client",
-        start_at=T0,
-        end_at=T0 + timedelta(seconds=1),
-        status_code="ok",
-        status_message=None,
-        attributes=attributes,
-        events=events or [],
-    )
 
 
 def span_event(name: str, attributes: dict[str, Any]) -> SpanEvent:

@@ -1,6 +1,5 @@
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,25 +14,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from liveeval.ingest.openinference import extract_openinference, retrieval_documents
 from liveeval.model import Message, RetrievedDocument, Span, TokenUsage, ToolCall
+from tests.ingest.spans import make_span
 
-T0 = datetime(2025, 1, 1, tzinfo=UTC)
 WEATHER = ToolCall(name="get_weather", arguments='{"city": "Paris"}', id="call_1")
-
-
-def make_span(attributes: dict[str, Any]) -> Span:
-    return Span(
-        project="demo",
-        trace_id="0af7651916cd43dd8448eb211c80319c",
-        span_id="b7ad6b7169203331",
-        parent_span_id=None,
-        name="ChatCompletion",
-        kind="internal",
-        start_at=T0,
-        end_at=T0 + timedelta(seconds=1),
-        status_code="ok",
-        status_message=None,
-        attributes=attributes,
-    )
 
 
 def llm(**attributes: Any) -> dict[str, Any]:
