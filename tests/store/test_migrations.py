@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -22,5 +24,44 @@ def test_migrating_twice_changes_nothing(store_url: str) -> None:
         version = conn.execute(sa.text("select version_num from alembic_version")).scalar_one()
         tables = set(sa.inspect(conn).get_table_names())
     again.close()
-    assert version == "0001"
-    assert {"interactions", "spans", "signals", "log_events", "api_keys"} <= tables
+    assert version == "0002"
+    assert {
+        "interactions",
+        "spans",
+        "signals",
+        "log_events",
+        "api_keys",
+        "scores",
+        "sampling_decisions",
+        "judge_jobs",
+        "judge_cache",
+    } <= tables
+
+
+def test_a_store_made_by_the_first_release_upgrades_with_its_data(tmp_path: Path) -> None:
+    """0001 → 0002 keeps what the ingest release stored."""
+    from alembic import command
+    from alembic.config import Config
+
+    from liveeval.store.database import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            sa.text(
+                "insert into api_keys (key_id, project, role, key_hash, created_at) "
+                "values ('k1', 'shop', 'read', 'h', '2026-11-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+    upgraded = open_store(url)
+    with upgraded.reading() as conn:
+        keys = conn.execute(sa.text("select key_id from api_keys")).scalars().all()
+        version = conn.execute(sa.text("select version_num from alembic_version")).scalar_one()
+    upgraded.close()
+    assert (keys, version) == (["k1"], "0002")

@@ -8,6 +8,7 @@ from liveeval.model.interaction import (
     ToolCall,
 )
 from liveeval.model.keys import ApiKey, Role
+from liveeval.model.score import Score, ScoreKind, ScoreStatus
 from liveeval.model.signal import EXPLICIT_KINDS, Signal, SignalKind
 from liveeval.model.span import LogEvent, Span, SpanEvent
 
@@ -19,6 +20,9 @@ __all__ = [
     "Message",
     "RetrievedDocument",
     "Role",
+    "Score",
+    "ScoreKind",
+    "ScoreStatus",
     "Signal",
     "SignalKind",
     "Span",

@@ -289,6 +289,14 @@ def get_interaction(conn: sa.Connection, interaction_id: int) -> Interaction | N
     return interaction_from_row(row) if row else None
 
 
+def get_interactions(conn: sa.Connection, interaction_ids: Sequence[int]) -> dict[int, Interaction]:
+    if not interaction_ids:
+        return {}
+    query = sa.select(interactions).where(interactions.c.interaction_id.in_(list(interaction_ids)))
+    found = (interaction_from_row(row) for row in conn.execute(query).mappings())
+    return {i.interaction_id: i for i in found if i.interaction_id is not None}
+
+
 def count_interactions(conn: sa.Connection, f: InteractionFilter, by: Sequence[str]) -> list[dict]:
     """Interaction counts (with error count, mean latency and total cost) per slice."""
     unknown = [name for name in by if name not in SLICE_COLUMNS]

@@ -186,3 +186,95 @@ api_keys = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("revoked_at", Timestamp),
 )
+
+
+def _interaction_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("interactions.interaction_id", ondelete="CASCADE")
+
+
+scores = sa.Table(
+    "scores",
+    metadata,
+    sa.Column("score_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("interaction_id", BigId, _interaction_fk(), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # check | judge | human | external
+    sa.Column("value", sa.Float),
+    sa.Column("label", sa.String(200)),
+    sa.Column("explanation", sa.Text),
+    sa.Column("status", sa.String(10), nullable=False),  # ok | error
+    sa.Column("error", sa.Text),
+    sa.Column("evaluator_version", sa.String(400)),
+    sa.Column("details", Json, nullable=False),
+    sa.Column("cost_usd", sa.Float),
+    sa.Column("latency_ms", sa.Float),
+    sa.Column("author", sa.String(200)),
+    # What makes a score the same score when written again: a check re-run on a
+    # re-assembled interaction, a retried judge job, a re-sent span event or REST post.
+    sa.Column("dedup_key", sa.String(500)),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("project", "dedup_key"),
+    sa.Index(None, "interaction_id", "kind"),
+    sa.Index(None, "project", "kind", "name", "created_at"),
+)
+
+# One row per sampling decision: made at ingest, and again when a late signal or a
+# failed check forces judging. The slice values are copied so strata counts need no join.
+sampling_decisions = sa.Table(
+    "sampling_decisions",
+    metadata,
+    sa.Column("decision_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("interaction_id", BigId, _interaction_fk(), nullable=False),
+    sa.Column("trigger", sa.String(100), nullable=False),  # ingest | signal:<kind> | check:<name>
+    sa.Column("sampled", sa.Boolean, nullable=False),
+    sa.Column("policy", sa.String(50)),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("slice", Json, nullable=False),
+    sa.Column("decided_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("interaction_id", "trigger"),
+    sa.Index(None, "project", "decided_at"),
+)
+
+# The durable judge queue. One job per (interaction, rubric, pinned judge version).
+judge_jobs = sa.Table(
+    "judge_jobs",
+    metadata,
+    sa.Column("job_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("interaction_id", BigId, _interaction_fk(), nullable=False),
+    sa.Column("rubric", sa.String(100), nullable=False),
+    sa.Column("judge_version", sa.String(400), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),  # queued | leased | done | dead
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("available_at", Timestamp, nullable=False),
+    sa.Column("lease_expires_at", Timestamp),
+    sa.Column("leased_by", sa.String(200)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("score_id", BigId),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.UniqueConstraint("interaction_id", "rubric", "judge_version"),
+    sa.Index(None, "state", "priority", "available_at"),
+    sa.Index(None, "project", "created_at"),
+)
+
+# What a judge said about an exact (input, output, context, rubric, judge version):
+# the same question is never paid for twice.
+judge_cache = sa.Table(
+    "judge_cache",
+    metadata,
+    sa.Column("cache_key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Float),
+    sa.Column("label", sa.String(200)),
+    sa.Column("explanation", sa.Text),
+    sa.Column("model_reported", sa.String(200)),
+    sa.Column("input_tokens", sa.Integer),
+    sa.Column("output_tokens", sa.Integer),
+    sa.Column("cost_usd", sa.Float),
+    sa.Column("created_at", Timestamp, nullable=False),
+)

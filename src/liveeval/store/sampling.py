@@ -1,0 +1,146 @@
+"""Sampling decisions as recorded, and the counts the sampler's budget and strata need."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from liveeval.store.dialect import bulk_insert, db_json, db_time
+from liveeval.store.schema import sampling_decisions, scores
+
+COLUMNS = (
+    "project",
+    "interaction_id",
+    "trigger",
+    "sampled",
+    "policy",
+    "priority",
+    "reason",
+    "slice",
+    "decided_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDecision:
+    project: str
+    interaction_id: int
+    trigger: str  # "ingest" | "signal:<kind>" | "check:<name>"
+    sampled: bool
+    policy: str | None
+    priority: int
+    reason: str
+    slice: dict[str, str | None]
+    decided_at: datetime
+
+
+def record_decisions(conn: sa.Connection, decisions: Sequence[RecordedDecision]) -> set[int]:
+    """Store decisions; one per (interaction, trigger), a repeat is ignored. Returns the
+    interaction ids whose decision was new."""
+    if not decisions:
+        return set()
+    ids = [d.interaction_id for d in decisions]
+    c = sampling_decisions.c
+    seen = {
+        (iid, trigger)
+        for iid, trigger in conn.execute(
+            sa.select(c.interaction_id, c.trigger).where(c.interaction_id.in_(ids))
+        )
+    }
+    fresh = [d for d in decisions if (d.interaction_id, d.trigger) not in seen]
+    if not fresh:
+        return set()
+    as_time = db_time(conn)
+    rows = [
+        (
+            d.project,
+            d.interaction_id,
+            d.trigger,
+            d.sampled,
+            d.policy,
+            d.priority,
+            d.reason,
+            db_json(d.slice),
+            as_time(d.decided_at),
+        )
+        for d in fresh
+    ]
+    bulk_insert(conn, sampling_decisions, COLUMNS, rows, ("interaction_id", "trigger"))
+    return {d.interaction_id for d in fresh}
+
+
+def decisions_of(conn: sa.Connection, interaction_id: int) -> list[RecordedDecision]:
+    c = sampling_decisions.c
+    query = (
+        sa.select(sampling_decisions)
+        .where(c.interaction_id == interaction_id)
+        .order_by(c.decision_id)
+    )
+    return [_decision(row) for row in conn.execute(query).mappings()]
+
+
+def first_slices(
+    conn: sa.Connection, interaction_ids: Collection[int]
+) -> dict[int, dict[str, Any]]:
+    """The slice each interaction was first decided with (its language came from a check)."""
+    if not interaction_ids:
+        return {}
+    c = sampling_decisions.c
+    query = sa.select(c.interaction_id, c.slice).where(
+        c.interaction_id.in_(list(interaction_ids)), c.trigger == "ingest"
+    )
+    return {iid: value for iid, value in conn.execute(query)}
+
+
+def sampled_per_stratum(
+    conn: sa.Connection, project: str, dimensions: Sequence[str], since: datetime
+) -> dict[tuple[str, str], int]:
+    """Interactions sampled since `since`, per (dimension, value) of their slice."""
+    c = sampling_decisions.c
+    counts: dict[tuple[str, str], int] = {}
+    for dimension in dimensions:
+        value = c.slice[dimension].as_string()
+        query = (
+            sa.select(value, sa.func.count(sa.distinct(c.interaction_id)))
+            .where(c.project == project, c.sampled.is_(True), c.decided_at >= since)
+            .group_by(value)
+        )
+        for found, count in conn.execute(query):
+            if found is not None:
+                counts[(dimension, found)] = count
+    return counts
+
+
+def sampled_since(conn: sa.Connection, project: str, since: datetime) -> int:
+    """Interactions sampled for judging since `since`: what a daily budget counts."""
+    c = sampling_decisions.c
+    query = sa.select(sa.func.count(sa.distinct(c.interaction_id))).where(
+        c.project == project, c.sampled.is_(True), c.decided_at >= since
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def judge_cost_since(conn: sa.Connection, project: str, since: datetime) -> float:
+    c = scores.c
+    query = sa.select(sa.func.coalesce(sa.func.sum(c.cost_usd), 0.0)).where(
+        c.project == project, c.kind == "judge", c.created_at >= since
+    )
+    return float(conn.execute(query).scalar_one())
+
+
+def _decision(row: sa.RowMapping) -> RecordedDecision:
+    return RecordedDecision(
+        project=row["project"],
+        interaction_id=row["interaction_id"],
+        trigger=row["trigger"],
+        sampled=bool(row["sampled"]),
+        policy=row["policy"],
+        priority=row["priority"],
+        reason=row["reason"],
+        slice=row["slice"],
+        decided_at=row["decided_at"],
+    )
