@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 import liveeval
 from liveeval.config import Settings
 from liveeval.ingest.assemble import AssemblyRules
-from liveeval.server import interactions, otlp, signals
+from liveeval.server import interactions, otlp, scores, signals
 from liveeval.server.auth import KeyCache
 from liveeval.store.database import Store
 
@@ -45,6 +45,7 @@ def create_app(
     app.include_router(otlp.router)
     app.include_router(signals.router)
     app.include_router(interactions.router)
+    app.include_router(scores.router)
     app.add_exception_handler(HTTPException, _http_error)
 
     @app.get("/api/v1/health", tags=["health"])

@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from liveeval.model import Interaction, Signal, Span
+from liveeval.server.score_bodies import ScoreView
+from liveeval.store.sampling import RecordedDecision
 
 
 class ToolCallView(BaseModel):
@@ -215,10 +217,51 @@ class SpanView(BaseModel):
         )
 
 
+class DecisionView(BaseModel):
+    """A sampling decision: why the interaction was, or was not, sent to the judge."""
+
+    trigger: str
+    sampled: bool
+    policy: str | None
+    priority: int
+    reason: str
+    slice: dict[str, Any]
+    decided_at: datetime
+
+    @classmethod
+    def of(cls, d: RecordedDecision) -> DecisionView:
+        return cls(
+            trigger=d.trigger,
+            sampled=d.sampled,
+            policy=d.policy,
+            priority=d.priority,
+            reason=d.reason,
+            slice=d.slice,
+            decided_at=d.decided_at,
+        )
+
+
+class JudgeJobView(BaseModel):
+    job_id: int
+    rubric: str
+    judge_version: str
+    state: str
+    attempts: int
+    priority: int
+    reason: str
+    last_error: str | None
+    score_id: int | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
 class InteractionDetail(BaseModel):
     interaction: InteractionView
     spans: list[SpanView]
     signals: list[SignalView]
+    scores: list[ScoreView]
+    sampling: list[DecisionView]
+    judge_jobs: list[JudgeJobView]
 
 
 class InteractionPage(BaseModel):

@@ -13,13 +13,16 @@ from starlette.concurrency import run_in_threadpool
 from liveeval.model import SignalKind
 from liveeval.server.auth import ReadCaller
 from liveeval.server.interaction_views import (
+    DecisionView,
     InteractionDetail,
     InteractionPage,
     InteractionView,
+    JudgeJobView,
     SignalView,
     SliceCount,
     SpanView,
 )
+from liveeval.server.score_bodies import ScoreView
 from liveeval.server.signal_bodies import MAX_ID
 from liveeval.store.interactions import (
     SLICE_COLUMNS,
@@ -28,6 +31,9 @@ from liveeval.store.interactions import (
     get_interaction,
     list_interactions,
 )
+from liveeval.store.jobs import jobs_of
+from liveeval.store.sampling import decisions_of
+from liveeval.store.scores import scores_of
 from liveeval.store.signals import list_signals
 from liveeval.store.telemetry import load_spans
 
@@ -147,7 +153,8 @@ async def counts(
 async def show(
     request: Request, caller: ReadCaller, interaction_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> InteractionDetail:
-    """One interaction with every span of its trace and its signals."""
+    """One interaction with every span of its trace, its signals and scores, and why it
+    was or was not judged."""
 
     def query() -> InteractionDetail:
         with request.app.state.store.reading() as conn:
@@ -157,10 +164,16 @@ async def show(
             caller.check_project(interaction.project)
             spans = load_spans(conn, interaction.project, [interaction.trace_id])
             signals = list_signals(conn, [interaction_id])
+            scores = scores_of(conn, [interaction_id])
+            decisions = decisions_of(conn, interaction_id)
+            judge_jobs = jobs_of(conn, interaction_id)
         return InteractionDetail(
             interaction=InteractionView.of(interaction),
             spans=[SpanView.of(s) for s in spans],
             signals=[SignalView.of(s) for s in signals],
+            scores=[ScoreView.of(s) for s in scores],
+            sampling=[DecisionView.of(d) for d in decisions],
+            judge_jobs=[JudgeJobView(**job) for job in judge_jobs],
         )
 
     return await run_in_threadpool(query)

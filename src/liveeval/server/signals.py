@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.config import Settings
@@ -14,9 +14,9 @@ from liveeval.ingest.assemble import hash_user_id
 from liveeval.model import Signal, SignalKind
 from liveeval.server.auth import Caller, IngestCaller
 from liveeval.server.signal_bodies import SignalBase, SignalBatch, SignalBody, SignalResult
+from liveeval.server.targets import resolve_target
 from liveeval.store.database import Store
-from liveeval.store.schema import interactions
-from liveeval.store.signals import find_target, record_signal
+from liveeval.store.signals import record_signal
 
 router = APIRouter(prefix="/api/v1", tags=["signals"])
 ProjectHeader = Annotated[str | None, Header(alias="x-liveeval-project", max_length=200)]
@@ -59,38 +59,23 @@ def _to_signal(
     body: SignalBase,
     now: datetime,
 ) -> Signal:
-    interaction_id, trace_id = body.interaction_id, body.trace_id
-    trace_id = trace_id.lower() if trace_id else None
-    if interaction_id is not None:
-        row = conn.execute(
-            sa.select(interactions.c.project, interactions.c.trace_id).where(
-                interactions.c.interaction_id == interaction_id
-            )
-        ).first()
-        if row is None:
-            raise HTTPException(404, f"interaction {interaction_id} does not exist")
-        caller.check_project(row.project)
-        if named_project is not None and named_project != row.project:
-            raise HTTPException(
-                422, f"interaction {interaction_id} belongs to project {row.project!r}"
-            )
-        project, trace_id = row.project, row.trace_id
-    else:
-        project = caller.project_for(named_project, default_project)
-        target = find_target(conn, project, trace_id=trace_id, response_id=body.response_id)
-        if target is None and caller.project is None and named_project is None:
-            # Open mode, no project named: the interaction may be in any project.
-            target, project = _find_anywhere(conn, trace_id, body.response_id, project)
-        if target is not None:
-            interaction_id, trace_id = target
+    target = resolve_target(
+        conn,
+        caller,
+        named_project,
+        default_project,
+        interaction_id=body.interaction_id,
+        trace_id=body.trace_id,
+        response_id=body.response_id,
+    )
     value, text, details = body.value_text_details()
     kind: SignalKind = body.kind  # type: ignore[attr-defined]
     return Signal(
-        project=project,
+        project=target.project,
         kind=kind,
         occurred_at=body.at or now,
-        interaction_id=interaction_id,
-        trace_id=trace_id,
+        interaction_id=target.interaction_id,
+        trace_id=target.trace_id,
         response_id=body.response_id,
         value=value,
         text=text,
@@ -98,23 +83,6 @@ def _to_signal(
         user_id=body.user_id,
         idempotency_key=body.idempotency_key,
     )
-
-
-def _find_anywhere(
-    conn: sa.Connection, trace_id: str | None, response_id: str | None, fallback: str
-) -> tuple[tuple[int, str] | None, str]:
-    c = interactions.c
-    if response_id is not None:
-        where = c.response_id == response_id
-    elif trace_id is not None:
-        where = c.trace_id == trace_id
-    else:
-        return None, fallback
-    row = conn.execute(sa.select(c.project).where(where).limit(1)).first()
-    if row is None:
-        return None, fallback
-    target = find_target(conn, row.project, trace_id=trace_id, response_id=response_id)
-    return target, row.project
 
 
 def _user_id_salt(settings: Settings) -> str | None:
