@@ -157,7 +157,8 @@ def test_show_prints_the_interaction_its_spans_and_signals(db: str) -> None:
     assert ["status", "error"] in [line.split() for line in lines]
     assert "spans (1):" in lines
     assert "signals (1):" in lines
-    assert lines[-1].split() == ["2026-11-01", "12:00:00", "thumbs_down", "bad"]
+    signal_line = lines[lines.index("signals (1):") + 1]
+    assert signal_line.split() == ["2026-11-01", "12:00:00", "thumbs_down", "bad"]
 
 
 def test_show_json_has_interaction_spans_and_signals(db: str) -> None:

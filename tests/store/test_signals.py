@@ -135,8 +135,8 @@ def test_pending_signals_attach_to_the_interaction_they_name(store: Store) -> No
     last = interaction(trace, end_ms=500)
     ids = save(store, first, last)
     with store.writing() as conn:
-        assert attach_pending(conn, "shop", {trace}, {"resp-x"}) == 2
-        assert attach_pending(conn, "shop", {trace}, {"resp-x"}) == 0  # already attached
+        assert len(attach_pending(conn, "shop", {trace}, {"resp-x"})) == 2
+        assert len(attach_pending(conn, "shop", {trace}, {"resp-x"})) == 0  # already attached
     with store.reading() as conn:
         rows = dict(conn.execute(sa.select(signals.c.signal_id, signals.c.interaction_id)).all())
     assert rows == {
@@ -182,8 +182,8 @@ def test_signals_waiting_in_the_claim_project_are_claimed_and_moved(store: Store
         )
     ids = save(store, target := interaction(trace, end_ms=10))
     with store.writing() as conn:
-        assert attach_pending(conn, "shop", {trace}, set()) == 0  # not claimed unless asked
-        assert attach_pending(conn, "shop", {trace}, set(), claim_from="default") == 1
+        assert len(attach_pending(conn, "shop", {trace}, set())) == 0  # not claimed unless asked
+        assert len(attach_pending(conn, "shop", {trace}, set(), claim_from="default")) == 1
     with store.reading() as conn:
         rows = {
             row.signal_id: (row.project, row.interaction_id)
@@ -213,7 +213,7 @@ def test_a_claimed_signal_whose_key_is_taken_in_the_project_keeps_waiting(store:
         )
     save(store, interaction(trace, end_ms=10))
     with store.writing() as conn:
-        assert attach_pending(conn, "shop", {trace}, set(), claim_from="default") == 0
+        assert len(attach_pending(conn, "shop", {trace}, set(), claim_from="default")) == 0
     with store.reading() as conn:
         row = conn.execute(
             sa.select(signals.c.project, signals.c.interaction_id).where(

@@ -10,7 +10,14 @@ import orjson
 from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.table import render_table
 from liveeval.model import SignalKind
-from liveeval.server.interaction_views import InteractionView, SignalView, SpanView
+from liveeval.server.interaction_views import (
+    DecisionView,
+    InteractionView,
+    JudgeJobView,
+    SignalView,
+    SpanView,
+)
+from liveeval.server.score_bodies import ScoreView
 from liveeval.store.interactions import (
     SLICE_COLUMNS,
     InteractionFilter,
@@ -18,6 +25,9 @@ from liveeval.store.interactions import (
     get_interaction,
     list_interactions,
 )
+from liveeval.store.jobs import jobs_of
+from liveeval.store.sampling import decisions_of
+from liveeval.store.scores import scores_of
 from liveeval.store.signals import list_signals
 from liveeval.store.telemetry import load_spans
 
@@ -139,7 +149,7 @@ def list_command(config_file, db, limit, as_json, **filters) -> None:  # type: i
 @click.option("--json", "as_json", is_flag=True)
 @store_options
 def show_command(config_file, db, interaction_id: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """One interaction with its spans and signals."""
+    """One interaction with its spans, signals, scores and why it was (not) judged."""
     settings = settings_from(config_file, db=db)
     with opened_store(settings) as store, store.reading() as conn:
         interaction = get_interaction(conn, interaction_id)
@@ -147,6 +157,9 @@ def show_command(config_file, db, interaction_id: int, as_json: bool) -> None:  
             raise click.ClickException(f"interaction {interaction_id} does not exist")
         spans = load_spans(conn, interaction.project, [interaction.trace_id])
         signals = list_signals(conn, [interaction_id])
+        scores = scores_of(conn, [interaction_id])
+        decisions = decisions_of(conn, interaction_id)
+        judge_jobs = jobs_of(conn, interaction_id)
     view = InteractionView.of(interaction)
     if as_json:
         _echo_json(
@@ -154,6 +167,9 @@ def show_command(config_file, db, interaction_id: int, as_json: bool) -> None:  
                 "interaction": view.model_dump(mode="json"),
                 "spans": [SpanView.of(s).model_dump(mode="json") for s in spans],
                 "signals": [SignalView.of(s).model_dump(mode="json") for s in signals],
+                "scores": [ScoreView.of(s).model_dump(mode="json") for s in scores],
+                "sampling": [DecisionView.of(d).model_dump(mode="json") for d in decisions],
+                "judge_jobs": [JudgeJobView(**j).model_dump(mode="json") for j in judge_jobs],
             }
         )
         return
@@ -179,6 +195,22 @@ def show_command(config_file, db, interaction_id: int, as_json: bool) -> None:  
         click.echo(
             f"  {sig.occurred_at:%Y-%m-%d %H:%M:%S}  {sig.kind.value}  "
             f"{'' if sig.value is None else sig.value}  {sig.text or ''}".rstrip()
+        )
+    click.echo(f"scores ({len(scores)}):")
+    for score in scores:
+        value = "-" if score.value is None else f"{score.value:g}"
+        why = score.error if score.status == "error" else score.explanation
+        click.echo(
+            f"  {score.kind.value:8} {score.name:24} {value:>5} {score.label or '':12} "
+            f"{score.status.value:5} {why or ''}".rstrip()
+        )
+    click.echo("sampling:")
+    for d in decisions:
+        verdict = "judged" if d.sampled else "not judged"
+        click.echo(f"  {d.trigger}: {verdict} — {d.reason}")
+    for j in judge_jobs:
+        click.echo(
+            f"  job {j['job_id']} {j['rubric']}: {j['state']} after {j['attempts']} attempt(s)"
         )
 
 

@@ -9,7 +9,9 @@ import click
 import liveeval
 from liveeval.cli.interactions import interactions
 from liveeval.cli.keys import keys
+from liveeval.cli.scores import scores
 from liveeval.cli.serve import serve
+from liveeval.cli.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,3 +28,5 @@ def cli(verbose: bool) -> None:
 cli.add_command(serve)
 cli.add_command(interactions)
 cli.add_command(keys)
+cli.add_command(scores)
+cli.add_command(worker)

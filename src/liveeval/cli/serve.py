@@ -14,8 +14,10 @@ from uvicorn.supervisors import Multiprocess
 
 from liveeval.cli.options import settings_from, store_from, store_options
 from liveeval.config import Settings
+from liveeval.judge.worker import BackgroundWorker, build_worker
 from liveeval.server import create_app
 from liveeval.server.worker import SETTINGS_VARIABLE, tune_gc
+from liveeval.store.database import Store
 
 
 def is_loopback(host: str) -> bool:
@@ -87,6 +89,14 @@ def serve(
         f"  keys        {'required' if settings.require_keys else 'not required (loopback)'}"
     )
     click.echo(f"  workers     {settings.workers}")
+    judge = settings.judge
+    if judge.provider == "none":
+        click.echo("  judge       none (checks and sampling run; set [judge] to grade)")
+    elif settings.worker.in_process:
+        click.echo(f"  judge       {judge.provider} {judge.model or ''}, worker in this process")
+    else:
+        click.echo(f"  judge       {judge.provider} {judge.model or ''}, run `liveeval worker`")
+    background = start_judge(settings)
     options: dict[str, Any] = {
         "log_level": "warning",
         "access_log": False,
@@ -105,6 +115,7 @@ def serve(
         except KeyboardInterrupt:
             pass
         finally:
+            stop_judge(background)
             store.close()
         click.echo("liveeval stopped")
         return
@@ -116,4 +127,26 @@ def serve(
         workers=settings.workers,
         **options,
     )
-    Multiprocess(config, sockets=[sock]).run()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        stop_judge(background)
+
+
+def start_judge(settings: Settings) -> tuple[BackgroundWorker, Store] | None:
+    """The in-process judge worker, on a store connection of its own."""
+    if settings.judge.provider == "none" or not settings.worker.in_process:
+        return None
+    store = store_from(settings)
+    try:
+        return BackgroundWorker(build_worker(settings, store)).start(), store
+    except ValueError as exc:
+        store.close()
+        raise click.UsageError(f"judge: {exc}") from None
+
+
+def stop_judge(background: tuple[BackgroundWorker, Store] | None) -> None:
+    if background is not None:
+        worker, store = background
+        worker.stop()
+        store.close()

@@ -16,6 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from liveeval.config.checks import ChecksConfig
+from liveeval.config.judge import JudgeConfig
+from liveeval.config.sampling import SamplingConfig
+from liveeval.config.worker import WorkerConfig
+
 ENV_PREFIX = "LIVEEVAL_"
 DEFAULT_CONFIG_FILE = "liveeval.toml"
 
@@ -94,13 +99,34 @@ class Settings(BaseModel):
         "cache_creation_per_mtok optional). Matched on the served model, then the "
         "requested one; a dated suffix matches its base name.",
     )
+    checks: ChecksConfig = Field(
+        default_factory=ChecksConfig,
+        description="[checks]: the cheap checks run on every interaction at ingest, per "
+        "route if needed. See docs/checks.md.",
+    )
+    sampling: SamplingConfig = Field(
+        default_factory=SamplingConfig,
+        description="[sampling]: which interactions the judge grades, and the daily budget. "
+        "See docs/sampling.md.",
+    )
+    judge: JudgeConfig = Field(
+        default_factory=JudgeConfig,
+        description="[judge]: the LLM judge's provider, pinned model, rubrics and limits. "
+        "See docs/judge.md.",
+    )
+    worker: WorkerConfig = Field(
+        default_factory=WorkerConfig,
+        description="[worker]: how judge workers lease, retry and dead-letter jobs. "
+        "See docs/judge.md.",
+    )
 
 
 def env_var(field_name: str) -> str:
     return ENV_PREFIX + field_name.upper()
 
 
-SCALAR_FIELDS = tuple(name for name in Settings.model_fields if name != "prices")
+SECTIONS = ("prices", "checks", "sampling", "judge", "worker")  # TOML tables, no env variable
+SCALAR_FIELDS = tuple(name for name in Settings.model_fields if name not in SECTIONS)
 
 
 def load_settings(

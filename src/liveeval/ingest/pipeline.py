@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import TypeVar
 
 import sqlalchemy as sa
 
 from liveeval.ingest.assemble import AssemblyRules, assemble, span_type
+from liveeval.ingest.evaluations import EvaluationEvent, evaluation_events
+from liveeval.ingest.scoring import Checked, OnlineEvaluation, record_evaluation, run_checks
 from liveeval.model import Interaction, LogEvent, Span
 from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
@@ -44,6 +46,9 @@ class Written:
     log_events: int = 0
     interactions: int = 0
     signals_attached: int = 0
+    scores: int = 0
+    sampled: int = 0
+    judge_jobs: int = 0
 
 
 def write_spans(
@@ -52,28 +57,39 @@ def write_spans(
     rules: AssemblyRules,
     now: datetime,
     *,
+    evaluation: OnlineEvaluation | None = None,
     claim_pending_from: str | None = None,
 ) -> Written:
-    """Store spans and the interactions they make; attach signals that waited for them.
+    """Store spans and the interactions they make; attach signals that waited for them;
+    with `evaluation`, check, score and sample the interactions (see ingest/scoring.py).
 
     `claim_pending_from`: a project whose waiting signals may name interactions of any
     project (an open server's default project, where a signal sent without a project
     waits for its span).
     """
-    prepared = [
-        (project, spans, [span_type(s) for s in spans], assemble(spans, (), rules))
-        for project, spans in _by_project(batch).items()
-    ]
+    prepared = []
+    for project, spans in _by_project(batch).items():
+        interactions = assemble(spans, (), rules)
+        checked = run_checks(evaluation, interactions) if evaluation else []
+        events = evaluation_events(spans) if evaluation else []
+        prepared.append(
+            (project, spans, [span_type(s) for s in spans], interactions, checked, events)
+        )
     totals = Written()
     with store.writing() as conn:
-        for project, spans, types, interactions in prepared:
+        for project, spans, types, interactions, checked, events in prepared:
             trace_ids = {span.trace_id for span in spans}
             earlier = register_traces(conn, project, trace_ids, now)
             insert_spans(conn, spans, types, now)
             if earlier:
-                interactions = [i for i in interactions if i.trace_id not in earlier]
-                interactions += _reassemble(conn, project, earlier, rules)
-            written = _store_interactions(conn, project, interactions, now, claim_pending_from)
+                kept = [n for n, i in enumerate(interactions) if i.trace_id not in earlier]
+                again = _reassemble(conn, project, earlier, rules)
+                interactions = [interactions[n] for n in kept] + again
+                if evaluation:
+                    checked = [checked[n] for n in kept] + run_checks(evaluation, again)
+            written = _store_interactions(
+                conn, project, interactions, now, claim_pending_from, evaluation, checked, events
+            )
             totals = _sum(totals, _sum(written, Written(spans=len(spans))))
     return totals
 
@@ -84,6 +100,7 @@ def write_log_events(
     rules: AssemblyRules,
     now: datetime,
     *,
+    evaluation: OnlineEvaluation | None = None,
     claim_pending_from: str | None = None,
 ) -> Written:
     totals = Written(log_events=len(batch))
@@ -92,7 +109,11 @@ def write_log_events(
             insert_log_events(conn, events, now)
             traces = register_traces(conn, project, {e.trace_id for e in events}, now)
             interactions = _reassemble(conn, project, traces, rules)
-            written = _store_interactions(conn, project, interactions, now, claim_pending_from)
+            checked = run_checks(evaluation, interactions) if evaluation else []
+            scored = evaluation_events(log_events=events) if evaluation else []
+            written = _store_interactions(
+                conn, project, interactions, now, claim_pending_from, evaluation, checked, scored
+            )
             totals = _sum(totals, written)
     return totals
 
@@ -113,6 +134,9 @@ def _store_interactions(
     interactions: list[Interaction],
     now: datetime,
     claim_pending_from: str | None,
+    evaluation: OnlineEvaluation | None,
+    checked: Sequence[Checked],
+    events: Sequence[EvaluationEvent],
 ) -> Written:
     if not interactions:
         return Written()
@@ -120,7 +144,19 @@ def _store_interactions(
     trace_ids = {i.trace_id for i in interactions}
     response_ids = {i.response_id for i in interactions if i.response_id}
     attached = attach_pending(conn, project, trace_ids, response_ids, claim_from=claim_pending_from)
-    return Written(interactions=len(interactions), signals_attached=attached)
+    written = Written(interactions=len(interactions), signals_attached=len(attached))
+    if evaluation is None:
+        return written
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for interaction_id, kind in attached:
+        kinds[interaction_id].add(kind)
+    evaluated = record_evaluation(
+        conn, evaluation, project, interactions, checked, events, now, kinds
+    )
+    return _sum(
+        written,
+        Written(scores=evaluated.scores, sampled=evaluated.sampled, judge_jobs=evaluated.jobs),
+    )
 
 
 def _by_project(records: Sequence[R]) -> dict[str, list[R]]:
@@ -131,9 +167,4 @@ def _by_project(records: Sequence[R]) -> dict[str, list[R]]:
 
 
 def _sum(a: Written, b: Written) -> Written:
-    return Written(
-        a.spans + b.spans,
-        a.log_events + b.log_events,
-        a.interactions + b.interactions,
-        a.signals_attached + b.signals_attached,
-    )
+    return Written(*(x + y for x, y in zip(astuple(a), astuple(b), strict=True)))

@@ -16,6 +16,7 @@ happens to a job:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -391,10 +392,8 @@ def _evaluator_version(judge_version: str, model_reported: str | None) -> str:
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
 
 
 def build_worker(

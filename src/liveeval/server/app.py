@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 import liveeval
 from liveeval.config import Settings
 from liveeval.ingest.assemble import AssemblyRules
+from liveeval.ingest.scoring import OnlineEvaluation
 from liveeval.server import interactions, otlp, scores, signals
 from liveeval.server.auth import KeyCache
 from liveeval.store.database import Store
@@ -42,6 +43,7 @@ def create_app(
         hash_user_ids=settings.hash_user_ids,
         user_id_salt=settings.user_id_salt,
     )
+    app.state.evaluation = OnlineEvaluation.from_settings(settings)
     app.include_router(otlp.router)
     app.include_router(signals.router)
     app.include_router(interactions.router)

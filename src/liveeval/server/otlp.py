@@ -134,6 +134,7 @@ async def _receive(
                 decoded.records,
                 state.rules,
                 state.clock(),
+                evaluation=state.evaluation,
                 # Open mode: a signal sent without a project waits in the default one.
                 claim_pending_from=None if settings.require_keys else settings.default_project,
             )

@@ -11,11 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from liveeval.config import Settings
 from liveeval.ingest.assemble import hash_user_id
+from liveeval.ingest.scoring import OnlineEvaluation, on_signal
 from liveeval.model import Signal, SignalKind
 from liveeval.server.auth import Caller, IngestCaller
 from liveeval.server.signal_bodies import SignalBase, SignalBatch, SignalBody, SignalResult
 from liveeval.server.targets import resolve_target
 from liveeval.store.database import Store
+from liveeval.store.interactions import get_interaction
 from liveeval.store.signals import record_signal
 
 router = APIRouter(prefix="/api/v1", tags=["signals"])
@@ -30,9 +32,12 @@ def record_bodies(
     bodies: list[SignalBase],
     now: datetime,
     user_id_salt: str | None = None,
+    evaluation: OnlineEvaluation | None = None,
 ) -> list[SignalResult]:
     """Store signals in one transaction; all or none. With `user_id_salt`, user ids are
-    stored as the same keyed hash interactions get (settings.hash_user_ids)."""
+    stored as the same keyed hash interactions get (settings.hash_user_ids). With
+    `evaluation`, a signal that forces judging (a thumbs-down, a regeneration …) samples
+    its interaction for the judge, however late it arrives."""
     results = []
     with store.writing() as conn:
         for body in bodies:
@@ -40,6 +45,10 @@ def record_bodies(
             if signal.user_id is not None and user_id_salt is not None:
                 signal.user_id = hash_user_id(signal.user_id, user_id_salt)
             recorded = record_signal(conn, signal, now)
+            if evaluation is not None and recorded.interaction_id and not recorded.duplicate:
+                interaction = get_interaction(conn, recorded.interaction_id)
+                if interaction is not None:
+                    on_signal(conn, evaluation, interaction, signal.kind, now)
             results.append(
                 SignalResult(
                     signal_id=recorded.signal_id,
@@ -122,6 +131,7 @@ async def post_signal(
         [body],
         state.clock(),
         _user_id_salt(state.settings),
+        state.evaluation,
     )
     response.status_code = _status(results)
     return results[0]
@@ -146,6 +156,7 @@ async def post_signals(
         list(batch.signals),
         state.clock(),
         _user_id_salt(state.settings),
+        state.evaluation,
     )
     response.status_code = _status(results)
     return results

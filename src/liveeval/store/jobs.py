@@ -157,6 +157,18 @@ def retry_later(conn: sa.Connection, job: Job, error: str, at: datetime) -> None
     )
 
 
+def release(conn: sa.Connection, claimed: Sequence[Job]) -> None:
+    """Give back jobs claimed but not started (a worker stopping): queued again at once,
+    their claim not counted as an attempt."""
+    c = judge_jobs.c
+    for job in claimed:
+        conn.execute(
+            judge_jobs.update()
+            .where(c.job_id == job.job_id, c.state == LEASED)
+            .values(state=QUEUED, attempts=c.attempts - 1, lease_expires_at=None, leased_by=None)
+        )
+
+
 def dead_letter(
     conn: sa.Connection, job: Job, error: str, score: Score | None, now: datetime
 ) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,11 +24,16 @@ class CachedVerdict:
     created_at: datetime
 
 
-def find_cached(conn: sa.Connection, key: str) -> CachedVerdict | None:
+def find_cached(conn: sa.Connection, keys: Collection[str]) -> dict[str, CachedVerdict]:
+    """The cached verdicts among `keys`."""
+    if not keys:
+        return {}
     c = judge_cache.c
-    row = conn.execute(sa.select(judge_cache).where(c.cache_key == key)).mappings().first()
-    if row is None:
-        return None
+    rows = conn.execute(sa.select(judge_cache).where(c.cache_key.in_(list(keys)))).mappings()
+    return {row["cache_key"]: _verdict(row) for row in rows}
+
+
+def _verdict(row: sa.RowMapping) -> CachedVerdict:
     return CachedVerdict(
         value=row["value"],
         label=row["label"],

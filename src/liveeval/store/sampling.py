@@ -38,22 +38,24 @@ class RecordedDecision:
     decided_at: datetime
 
 
-def record_decisions(conn: sa.Connection, decisions: Sequence[RecordedDecision]) -> set[int]:
-    """Store decisions; one per (interaction, trigger), a repeat is ignored. Returns the
-    interaction ids whose decision was new."""
-    if not decisions:
-        return set()
-    ids = [d.interaction_id for d in decisions]
+def triggers_of(
+    conn: sa.Connection, interaction_ids: Collection[int]
+) -> dict[int, dict[str, bool]]:
+    """For each interaction: the triggers it was decided under, and whether it was sampled."""
+    if not interaction_ids:
+        return {}
     c = sampling_decisions.c
-    seen = {
-        (iid, trigger)
-        for iid, trigger in conn.execute(
-            sa.select(c.interaction_id, c.trigger).where(c.interaction_id.in_(ids))
-        )
-    }
-    fresh = [d for d in decisions if (d.interaction_id, d.trigger) not in seen]
-    if not fresh:
-        return set()
+    query = sa.select(c.interaction_id, c.trigger, c.sampled).where(
+        c.interaction_id.in_(list(interaction_ids))
+    )
+    found: dict[int, dict[str, bool]] = {}
+    for iid, trigger, sampled in conn.execute(query):
+        found.setdefault(iid, {})[trigger] = bool(sampled)
+    return found
+
+
+def record_decisions(conn: sa.Connection, decisions: Sequence[RecordedDecision]) -> None:
+    """Store decisions; one per (interaction, trigger), a repeat is ignored."""
     as_time = db_time(conn)
     rows = [
         (
@@ -67,10 +69,9 @@ def record_decisions(conn: sa.Connection, decisions: Sequence[RecordedDecision])
             db_json(d.slice),
             as_time(d.decided_at),
         )
-        for d in fresh
+        for d in decisions
     ]
     bulk_insert(conn, sampling_decisions, COLUMNS, rows, ("interaction_id", "trigger"))
-    return {d.interaction_id for d in fresh}
 
 
 def decisions_of(conn: sa.Connection, interaction_id: int) -> list[RecordedDecision]:

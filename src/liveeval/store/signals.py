@@ -98,8 +98,9 @@ def attach_pending(
     response_ids: Collection[str],
     *,
     claim_from: str | None = None,
-) -> int:
-    """Attach signals that arrived before their span to interactions now stored.
+) -> list[tuple[int, str]]:
+    """Attach signals that arrived before their span to interactions now stored; returns
+    the (interaction id, signal kind) of each signal attached.
 
     Signals waiting in `claim_from` (an open server's default project, where a signal
     sent without naming a project waits) are claimed too, and move to `project`.
@@ -108,16 +109,18 @@ def attach_pending(
     projects = {project} if claim_from is None else {project, claim_from}
     waiting = sa.select(c.signal_id).where(c.project.in_(projects), c.interaction_id.is_(None))
     if conn.execute(waiting.limit(1)).first() is None:
-        return 0  # the usual case, answered from the small partial index of waiting signals
+        return []  # the usual case, answered from the small partial index of waiting signals
     pending = conn.execute(
-        sa.select(c.signal_id, c.project, c.trace_id, c.response_id, c.idempotency_key).where(
+        sa.select(
+            c.signal_id, c.project, c.trace_id, c.response_id, c.idempotency_key, c.kind
+        ).where(
             c.project.in_(projects),
             c.interaction_id.is_(None),
             sa.or_(c.trace_id.in_(list(trace_ids)), c.response_id.in_(list(response_ids))),
         )
     ).all()
-    attached = 0
-    for signal_id, signal_project, trace_id, response_id, key in pending:
+    attached = []
+    for signal_id, signal_project, trace_id, response_id, key, kind in pending:
         target = find_target(conn, project, trace_id=trace_id, response_id=response_id)
         if target is None:
             continue
@@ -127,7 +130,7 @@ def attach_pending(
                 continue  # its idempotency key is taken there: leave it waiting
             values["project"] = project
         conn.execute(signals.update().where(c.signal_id == signal_id).values(**values))
-        attached += 1
+        attached.append((target[0], kind))
     return attached
 
 

@@ -1,0 +1,331 @@
+"""Online evaluation at ingest: what happens to every interaction once it is stored.
+
+1. The cheap checks run on it (before the write lock: they are pure) and their
+   results become scores; a failed `json_schema` check also records the
+   `schema_invalid` signal.
+2. `gen_ai.evaluation.result` events the app sent become scores.
+3. The sampler decides, once, whether a judge grades it, and the decision is
+   recorded with its reason; a sampled interaction gets one judge job per rubric.
+   A check that fails on a re-assembled interaction, and a late signal that
+   forces judging, decide again (recorded under their own trigger).
+
+The app's request never waits for a judge: jobs are rows in the store's queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+import liveeval
+from liveeval.config import Settings
+from liveeval.config.sampling import SamplingConfig
+from liveeval.evaluators import CheckResult, CheckSuite, ConfiguredCheck
+from liveeval.ingest.evaluations import EvaluationEvent, dedup_key, score_of, target_of
+from liveeval.judge.grading import judge_version
+from liveeval.judge.rubrics import Rubric, applies, selected_rubrics
+from liveeval.model import Interaction, Score, ScoreKind, ScoreStatus, Signal, SignalKind
+from liveeval.sampling import (
+    Candidate,
+    Decision,
+    SamplerState,
+    confidence_from_metadata,
+    day_start,
+    decide,
+    strata_of,
+    trigger,
+    window_start,
+)
+from liveeval.store import jobs
+from liveeval.store.sampling import (
+    RecordedDecision,
+    first_slices,
+    judge_cost_since,
+    record_decisions,
+    sampled_per_stratum,
+    sampled_since,
+    triggers_of,
+)
+from liveeval.store.scores import interaction_ids_by_span, write_scores
+from liveeval.store.signals import record_signal
+
+INGEST = "ingest"
+
+
+@dataclass(frozen=True)
+class OnlineEvaluation:
+    """The checks, the sampler and the judge plan of one server or worker."""
+
+    checks: CheckSuite
+    sampling: SamplingConfig
+    rubrics: tuple[tuple[Rubric, str], ...]  # (rubric, pinned judge version) per job kind
+    judge_enabled: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OnlineEvaluation:
+        judge = settings.judge
+        enabled = judge.provider != "none"
+        rubrics = tuple((r, judge_version(judge, r)) for r in selected_rubrics(judge))
+        return cls(CheckSuite.from_config(settings.checks), settings.sampling, rubrics, enabled)
+
+
+Checked = Sequence[tuple[ConfiguredCheck, CheckResult]]
+
+
+def run_checks(evaluation: OnlineEvaluation, batch: Sequence[Interaction]) -> list[Checked]:
+    """The checks' results for each interaction (pure; run before the write lock)."""
+    return [evaluation.checks.evaluate(interaction) for interaction in batch]
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluated:
+    scores: int = 0
+    sampled: int = 0
+    jobs: int = 0
+
+
+def record_evaluation(
+    conn: sa.Connection,
+    evaluation: OnlineEvaluation,
+    project: str,
+    batch: Sequence[Interaction],
+    results: Sequence[Checked],
+    events: Sequence[EvaluationEvent],
+    now: datetime,
+    signals: Mapping[int, set[str]] | None = None,
+) -> Evaluated:
+    """Write check scores, event scores, sampling decisions and judge jobs for `batch`,
+    stored a moment ago in the same transaction. `signals`: kinds of the signals that
+    waited for these interactions and were attached to them just now, by interaction id."""
+    ids = interaction_ids_by_span(conn, project, sorted({i.trace_id for i in batch}))
+    stored = [(i, ids[(i.trace_id, i.span_id)], r) for i, r in zip(batch, results, strict=True)]
+    scores, keys = _check_scores(stored, now)
+    for event in events:
+        target = target_of(event, batch)
+        if target is not None:
+            scores.append(score_of(event, ids[(target.trace_id, target.span_id)], now))
+            keys.append(dedup_key(event))
+    write_scores(conn, scores, keys)
+    for interaction, iid, checks in stored:
+        for configured, result in checks:
+            if not result.passed and configured.check == "json_schema":
+                _schema_invalid(conn, interaction, iid, result, now)
+    decided = _decide(conn, evaluation, project, stored, signals or {}, now)
+    queued = enqueue_judgments(conn, evaluation, decided, now)
+    return Evaluated(len(scores), sum(1 for d, _ in decided if d.sampled), queued)
+
+
+def on_signal(
+    conn: sa.Connection,
+    evaluation: OnlineEvaluation,
+    interaction: Interaction,
+    kind: SignalKind,
+    now: datetime,
+) -> Decision | None:
+    """A signal arrived for a stored interaction: judge it now if the signal forces it
+    and it was not sampled before. The decision is recorded under `signal:<kind>`."""
+    if not trigger(kind.value, evaluation.sampling) or interaction.interaction_id is None:
+        return None
+    iid = interaction.interaction_id
+    triggers = triggers_of(conn, [iid]).get(iid, {})
+    if any(triggers.values()) or f"signal:{kind.value}" in triggers:
+        return None  # already sampled: its judgment is queued or done
+    language = first_slices(conn, [iid]).get(iid, {}).get("language")
+    candidate = _candidate(interaction, language, (), frozenset({kind.value}))
+    state = sampler_state(conn, evaluation.sampling, interaction.project, now)
+    decision = decide(candidate, evaluation.sampling, state)
+    recorded = _recorded(interaction, iid, f"signal:{kind.value}", decision, candidate, now)
+    record_decisions(conn, [recorded])
+    enqueue_judgments(conn, evaluation, [(recorded, interaction)], now)
+    return decision
+
+
+def enqueue_judgments(
+    conn: sa.Connection,
+    evaluation: OnlineEvaluation,
+    decided: Sequence[tuple[RecordedDecision, Interaction]],
+    now: datetime,
+) -> int:
+    if not evaluation.judge_enabled:
+        return 0
+    new_jobs = [
+        jobs.NewJob(
+            project=d.project,
+            interaction_id=d.interaction_id,
+            rubric=rubric.name,
+            judge_version=version,
+            priority=d.priority,
+            reason=d.reason,
+        )
+        for d, interaction in decided
+        if d.sampled
+        for rubric, version in evaluation.rubrics
+        if applies(rubric, interaction)
+    ]
+    jobs.enqueue(conn, new_jobs, now)
+    return len(new_jobs)
+
+
+def sampler_state(
+    conn: sa.Connection, config: SamplingConfig, project: str, now: datetime
+) -> SamplerState:
+    day = day_start(now)
+    strata = {}
+    if "stratified" in config.policies:
+        since = window_start(now, config.stratified.window)
+        strata = sampled_per_stratum(conn, project, config.stratified.dimensions, since)
+    return SamplerState(
+        judged_in_window=strata,
+        judgments_today=sampled_since(conn, project, day),
+        cost_today_usd=judge_cost_since(conn, project, day),
+    )
+
+
+def _check_scores(
+    stored: Sequence[tuple[Interaction, int, Checked]],
+    now: datetime,
+) -> tuple[list[Score], list[str]]:
+    scores, keys = [], []
+    for interaction, iid, results in stored:
+        for configured, r in results:
+            error = r.label == "error"
+            scores.append(
+                Score(
+                    project=interaction.project,
+                    interaction_id=iid,
+                    name=r.name,
+                    kind=ScoreKind.CHECK,
+                    value=r.value,
+                    label=r.label,
+                    explanation=r.explanation,
+                    status=ScoreStatus.ERROR if error else ScoreStatus.OK,
+                    error=r.details.get("error") if error else None,
+                    evaluator_version=f"liveeval/{configured.check}@{liveeval.__version__}",
+                    details={"passed": r.passed, **r.details},
+                    created_at=now,
+                )
+            )
+            keys.append(f"check:{iid}:{r.name}")
+    return scores, keys
+
+
+def _schema_invalid(
+    conn: sa.Connection, interaction: Interaction, iid: int, result: CheckResult, now: datetime
+) -> None:
+    signal = Signal(
+        project=interaction.project,
+        kind=SignalKind.SCHEMA_INVALID,
+        occurred_at=interaction.end_at,
+        interaction_id=iid,
+        trace_id=interaction.trace_id,
+        response_id=interaction.response_id,
+        text=result.explanation,
+        details={"source": f"check:{result.name}", **result.details},
+        idempotency_key=f"check:{iid}:{result.name}",
+    )
+    record_signal(conn, signal, now)
+
+
+def _decide(
+    conn: sa.Connection,
+    evaluation: OnlineEvaluation,
+    project: str,
+    stored: Sequence[tuple[Interaction, int, Checked]],
+    signals: Mapping[int, set[str]],
+    now: datetime,
+) -> list[tuple[RecordedDecision, Interaction]]:
+    """One decision per interaction not decided yet; and for one decided before and not
+    sampled, one per new reason to judge it (a failed check, a signal attached now).
+    The state counts this batch's own picks."""
+    config = evaluation.sampling
+    triggers = triggers_of(conn, [iid for _, iid, _ in stored])
+    state = sampler_state(conn, config, project, now)
+    strata = dict(state.judged_in_window)
+    today = state.judgments_today
+    decided = []
+    for interaction, iid, results in stored:
+        seen = triggers.get(iid, {})
+        failed = tuple(r.name for _, r in results if not r.passed)
+        kinds = frozenset(signals.get(iid, ()))
+        if INGEST not in seen:
+            trigger_name = INGEST
+        elif any(seen.values()):
+            continue  # sampled before
+        else:
+            reasons = [f"check:{name}" for name in failed]
+            reasons += [f"signal:{kind}" for kind in sorted(kinds) if trigger(kind, config)]
+            fresh = [reason for reason in reasons if reason not in seen]
+            if not fresh:
+                continue
+            trigger_name = fresh[0]
+        candidate = _candidate(interaction, _language(results), failed, kinds)
+        live = SamplerState(strata, today, state.cost_today_usd)
+        decision = decide(candidate, config, live)
+        recorded = _recorded(interaction, iid, trigger_name, decision, candidate, now)
+        decided.append((recorded, interaction))
+        if decision.sampled:
+            today += 1
+            for stratum in strata_of(candidate, config.stratified.dimensions):
+                strata[stratum] = strata.get(stratum, 0) + 1
+    record_decisions(conn, [d for d, _ in decided])
+    return decided
+
+
+def _language(results: Checked) -> str | None:
+    """The input's language, as the language check detected it."""
+    for configured, result in results:
+        if configured.check == "language":
+            found = result.details.get("input_language")
+            return found if isinstance(found, str) else None
+    return None
+
+
+def _candidate(
+    interaction: Interaction,
+    language: str | None,
+    failed_checks: Sequence[str],
+    signals: frozenset[str],
+) -> Candidate:
+    return Candidate(
+        trace_id=interaction.trace_id,
+        span_id=interaction.span_id,
+        project=interaction.project,
+        slice=slice_of(interaction, language),
+        signals=signals,
+        failed_checks=frozenset(failed_checks),
+        confidence=confidence_from_metadata(interaction.metadata),
+    )
+
+
+def slice_of(interaction: Interaction, language: str | None) -> dict[str, str | None]:
+    return {
+        "model": interaction.model_served or interaction.model_requested,
+        "prompt_version": interaction.prompt_version,
+        "route": interaction.route,
+        "language": language,
+        "segment": interaction.segment,
+    }
+
+
+def _recorded(
+    interaction: Interaction,
+    iid: int,
+    trigger_name: str,
+    decision: Decision,
+    candidate: Candidate,
+    now: datetime,
+) -> RecordedDecision:
+    return RecordedDecision(
+        project=interaction.project,
+        interaction_id=iid,
+        trigger=trigger_name,
+        sampled=decision.sampled,
+        policy=decision.policy,
+        priority=decision.priority,
+        reason=decision.reason,
+        slice=dict(candidate.slice),
+        decided_at=now,
+    )
