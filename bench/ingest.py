@@ -3,6 +3,7 @@
     python bench/ingest.py                 # SQLite, then PostgreSQL if reachable
     BENCH_WORKERS=1 python bench/ingest.py  # serve with one worker (default 2)
     python bench/ingest.py --spans 20000 --backend sqlite
+    python bench/ingest.py --evaluation both  # without, then with checks and sampling
 
 The server runs as its own process (`liveeval serve`), the sender as another; the
 sender builds every batch first, then posts them over a few keep-alive
@@ -226,8 +227,14 @@ def start_server(db_url: str, env: dict[str, str]) -> tuple[subprocess.Popen[str
     return server, match.group(0)
 
 
-def run(backend: str, spans: int, batch_size: int, connections: int) -> dict[str, float]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def run(
+    backend: str, spans: int, batch_size: int, connections: int, evaluate: bool = True
+) -> dict[str, float]:
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "LIVEEVAL_EVALUATE_AT_INGEST": "true" if evaluate else "false",
+    }
     with tempfile.TemporaryDirectory() as tmp:
         schema = None
         if backend == "sqlite":
@@ -334,6 +341,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "all"], default="all")
+    parser.add_argument(
+        "--evaluation",
+        choices=["on", "off", "both"],
+        default="on",
+        help="checks, evaluation events and sampling at ingest (default on); both: compare",
+    )
     parser.add_argument("--send", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.send:
@@ -345,13 +358,20 @@ def main() -> None:
         if backend == "postgresql" and not postgres_reachable():
             print(f"postgresql: skipped, no server at {POSTGRES_URL}")
             continue
-        result = run(backend, args.spans, args.batch, args.connections)
-        print(
-            f"{backend:<10}  {result['spans_per_s']:>9,.0f} spans/s  "
-            f"({result['seconds']:.1f} s)  peak RSS {result['peak_rss_mb']:.0f} MB  "
-            f"{result['bytes_per_span']:,.0f} bytes/span stored  "
-            f"{result['retries']} retries after 503"
-        )
+        modes = {"on": [True], "off": [False], "both": [False, True]}[args.evaluation]
+        rates = []
+        for evaluate in modes:
+            result = run(backend, args.spans, args.batch, args.connections, evaluate)
+            rates.append(result["spans_per_s"])
+            print(
+                f"{backend:<10}  evaluation {'on ' if evaluate else 'off'}  "
+                f"{result['spans_per_s']:>9,.0f} spans/s  "
+                f"({result['seconds']:.1f} s)  peak RSS {result['peak_rss_mb']:.0f} MB  "
+                f"{result['bytes_per_span']:,.0f} bytes/span stored  "
+                f"{result['retries']} retries after 503"
+            )
+        if len(rates) == 2:
+            print(f"{backend:<10}  evaluation costs {1 - rates[1] / rates[0]:.1%} of throughput")
 
 
 if __name__ == "__main__":

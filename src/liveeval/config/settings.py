@@ -99,6 +99,11 @@ class Settings(BaseModel):
         "cache_creation_per_mtok optional). Matched on the served model, then the "
         "requested one; a dated suffix matches its base name.",
     )
+    evaluate_at_ingest: bool = Field(
+        default=True,
+        description="Run the cheap checks, read evaluation events and decide sampling for "
+        "every interaction as it is stored. Off: ingest only (no scores, no judging).",
+    )
     checks: ChecksConfig = Field(
         default_factory=ChecksConfig,
         description="[checks]: the cheap checks run on every interaction at ingest, per "

@@ -53,6 +53,12 @@ def judge_version(config: JudgeConfig, rubric: Rubric) -> str:
     )
 
 
+# Limits are per minute; the limiter counts over a second more, so that a provider
+# counting 60 s by arrival at its end (after connection set-up and network jitter)
+# never sees more than the limit. bench/judge.py measures it at the server.
+RATE_WINDOW_S = 61.0
+
+
 @dataclass
 class Judgment:
     status: Literal["ok", "error"]
@@ -163,8 +169,9 @@ class Grader:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._semaphore = anyio.Semaphore(config.concurrency)
-        self._rpm = WindowLimiter(config.rpm, clock=clock, sleep=sleep) if config.rpm else None
-        self._tpm = WindowLimiter(config.tpm, clock=clock, sleep=sleep) if config.tpm else None
+        window = RATE_WINDOW_S
+        self._rpm = WindowLimiter(config.rpm, window, clock, sleep) if config.rpm else None
+        self._tpm = WindowLimiter(config.tpm, window, clock, sleep) if config.tpm else None
         self._paused_until = float("-inf")
         self._started = False
         self._start_lock = anyio.Lock()

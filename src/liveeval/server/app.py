@@ -43,7 +43,9 @@ def create_app(
         hash_user_ids=settings.hash_user_ids,
         user_id_salt=settings.user_id_salt,
     )
-    app.state.evaluation = OnlineEvaluation.from_settings(settings)
+    app.state.evaluation = (
+        OnlineEvaluation.from_settings(settings) if settings.evaluate_at_ingest else None
+    )
     app.include_router(otlp.router)
     app.include_router(signals.router)
     app.include_router(interactions.router)
