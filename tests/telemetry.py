@@ -7,6 +7,7 @@ expectations can be read off its call.
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,6 +67,25 @@ def genai_attributes(
     attributes.update({key: value for key, value in optional.items() if value is not None})
     attributes.update(extra)
     return attributes
+
+
+def chat_attributes(question: str, answer: str, **extra: Any) -> dict[str, Any]:
+    """GenAI attributes of a chat call with its content as JSON message attributes."""
+    user = [{"role": "user", "parts": [{"type": "text", "content": question}]}]
+    assistant = [
+        {
+            "role": "assistant",
+            "finish_reason": "stop",
+            "parts": [{"type": "text", "content": answer}],
+        }
+    ]
+    return genai_attributes(
+        **{
+            "gen_ai.input.messages": json.dumps(user),
+            "gen_ai.output.messages": json.dumps(assistant),
+        },
+        **extra,
+    )
 
 
 def retriever_attributes(*documents: str) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +19,7 @@ from liveeval.store.sampling import decisions_of
 from liveeval.store.schema import signals
 from liveeval.store.scores import scores_of
 from liveeval.store.signals import list_signals, record_signal
-from tests.telemetry import T0, genai_attributes, model_span, span_id, trace_id
+from tests.telemetry import T0, chat_attributes, model_span, span_id, trace_id
 
 RULES = AssemblyRules()
 NOW = T0 + timedelta(minutes=1)
@@ -31,24 +30,7 @@ def evaluation(**settings: Any) -> OnlineEvaluation:
     return OnlineEvaluation.from_settings(Settings.model_validate(settings))
 
 
-def chat(question: str, answer: str, **extra: Any) -> dict[str, Any]:
-    return genai_attributes(
-        **{
-            "gen_ai.input.messages": json.dumps(
-                [{"role": "user", "parts": [{"type": "text", "content": question}]}]
-            ),
-            "gen_ai.output.messages": json.dumps(
-                [
-                    {
-                        "role": "assistant",
-                        "finish_reason": "stop",
-                        "parts": [{"type": "text", "content": answer}],
-                    }
-                ]
-            ),
-        },
-        **extra,
-    )
+chat = chat_attributes
 
 
 def llm_span(question: str, answer: str, *, trace: str | None = None, **kw: Any) -> Span:

@@ -71,10 +71,13 @@ class ScriptedAPI:
 
 
 @contextmanager
-def run_api() -> Iterator[ScriptedAPI]:
-    """The scripted API served by uvicorn on a free loopback port, in a thread."""
+def run_api(port: int = 0) -> Iterator[ScriptedAPI]:
+    """The scripted API served by uvicorn on a loopback port (default: a free one), in a
+    thread."""
     api = ScriptedAPI()
-    config = uvicorn.Config(api.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        api.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

