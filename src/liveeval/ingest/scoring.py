@@ -53,6 +53,8 @@ from liveeval.store.scores import interaction_ids_by_span, write_scores
 from liveeval.store.signals import record_signal
 
 INGEST = "ingest"
+# What the app's own parser would have hit; a check that crashed is not the output's fault.
+SCHEMA_FAILURES = ("invalid_json", "schema_mismatch")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def record_evaluation(
     write_scores(conn, scores, keys)
     for interaction, iid, checks in stored:
         for configured, result in checks:
-            if not result.passed and configured.check == "json_schema":
+            if configured.check == "json_schema" and result.label in SCHEMA_FAILURES:
                 _schema_invalid(conn, interaction, iid, result, now)
     decided = _decide(conn, evaluation, project, stored, signals or {}, now)
     queued = enqueue_judgments(conn, evaluation, decided, now)

@@ -1,0 +1,131 @@
+"""py3langid's shipped naive Bayes model, scored faster for short texts.
+
+py3langid (offline, model inside the package) walks the text's bytes through a
+DFA to count n-gram features, then scores 140 languages. Its scorer does the
+matrix product in float16, which NumPy emulates slowly; this one keeps a
+float32 copy of the weights (about 57 MB, built once per process), walks the
+DFA over compact arrays, and computes only the winning language's probability.
+Features, weights, temperature and normalization are py3langid's, so labels
+agree with `py3langid.classify` (tests/evaluators/test_language_scorer.py
+checks it on real text).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from array import array
+from collections import Counter
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import numpy as np
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+
+class LanguageScorer:
+    """Classifies text among `labels` (all of the model's, or a chosen subset)."""
+
+    def __init__(
+        self,
+        model: _Model,
+        labels: Sequence[str] | None = None,
+        equivalent: Sequence[Sequence[str]] = (),
+    ) -> None:
+        self._model = model
+        if labels is None:
+            self.table = model.table
+            self.prior = model.prior
+            self.columns = model.classes
+        else:
+            wanted = set(labels)
+            keep = [i for i, label in enumerate(model.classes) if label in wanted]
+            self.table = np.ascontiguousarray(model.table[:, keep])
+            self.prior = model.prior[keep]
+            self.columns = [model.classes[i] for i in keep]
+        # A label's probability includes its other columns (script variants: sr, uz) and
+        # the labels equivalent to it (zh with wuu and yue): the model confuses them.
+        kin = {(label, label) for label in self.columns}
+        kin.update((a, b) for group in equivalent for a in group for b in group)
+        self._kin: dict[int, list[int]] = {}
+        for i, label in enumerate(self.columns):
+            others = [j for j, other in enumerate(self.columns) if j != i and (label, other) in kin]
+            if others:
+                self._kin[i] = others
+
+    @property
+    def labels(self) -> set[str]:
+        return set(self.columns)
+
+    def classify(self, text: str, max_bytes: int) -> tuple[str, float] | None:
+        """(language, probability) for the first `max_bytes` of `text`; None without features.
+
+        The probability is that of the language and of those equivalent to it.
+        """
+        data = _encode(text, max_bytes)
+        visits = self._model.features(data)
+        if not visits:
+            return None
+        features = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
+        counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
+        scores = np.log1p(counts) @ self.table.take(features, axis=0)
+        scores += self.prior
+        scores *= 1.0 / math.sqrt(len(data))  # py3langid's temperature for norm_probs
+        best = int(scores.argmax())
+        weights = np.exp(scores - scores[best])
+        mass = float(weights[best]) + sum(float(weights[j]) for j in self._kin.get(best, ()))
+        return self.columns[best], mass / float(weights.sum())
+
+
+def _encode(text: str, max_bytes: int) -> bytes:
+    """py3langid's input form (NFC UTF-8, lower-cased if all caps), cut at a char boundary."""
+    if text.isupper():
+        text = text.lower()
+    data = unicodedata.normalize("NFC", text).encode("utf-8", "surrogatepass")
+    if len(data) > max_bytes:
+        data = data[:max_bytes].decode("utf-8", "ignore").encode("utf-8", "surrogatepass")
+    return data
+
+
+class _Model:
+    """The model's arrays: the DFA (py3langid's, shared) and float32 weights."""
+
+    def __init__(self, identifier: LanguageIdentifier) -> None:
+        self.nextmove: Any = identifier.tk_nextmove
+        # compact arrays rather than lists of int objects: fewer cache misses per byte
+        self.rowbase = array("I", (row << 8 for row in identifier.tk_row))
+        self.output = array("i", identifier.tk_output)
+        self.table = np.asarray(identifier.nb_ptc, dtype=np.float32)
+        self.prior = np.asarray(identifier.nb_pc, dtype=np.float32)
+        self.classes: list[str] = list(identifier.nb_classes)
+
+    def features(self, data: bytes) -> Counter[int]:
+        """Feature counts of `data`: py3langid's DFA walk (`visit_counts`) over compact arrays."""
+        nextmove, rowbase, output = self.nextmove, self.rowbase, self.output
+        found: list[int] = []
+        append = found.append
+        state = 0
+        for byte in data:
+            state = nextmove[rowbase[state] + byte]
+            feature = output[state]
+            if feature >= 0:
+                append(feature)
+        return Counter(found)
+
+
+@cache
+def _model() -> _Model:
+    return _Model(LanguageIdentifier.from_model_file(MODEL_FILE))
+
+
+def known_languages() -> set[str]:
+    return set(_model().classes)
+
+
+@cache
+def language_scorer(
+    languages: tuple[str, ...] | None = None, equivalent: tuple[tuple[str, ...], ...] = ()
+) -> LanguageScorer:
+    """The shared scorer for these candidates; the model loads once (about a second)."""
+    return LanguageScorer(_model(), languages, equivalent)
