@@ -73,3 +73,33 @@ def test_broken_config_is_refused_with_the_key_and_the_problem(
 def test_a_missing_config_file_is_an_error_not_a_silent_default(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_settings_survive_the_json_round_trip_serve_workers_use(tmp_path: Path) -> None:
+    """`serve --workers N` hands its settings to each process as JSON."""
+    config = tmp_path / "liveeval.toml"
+    config.write_text(
+        "[checks]\n"
+        'default = ["not_empty", { check = "contains", name = "greets", values = ["hi"] }]\n'
+        "[sampling.stratified]\n"
+        'window = "15m"\n'
+        'floors = { "route=billing" = 20 }\n'
+        "[sampling.budget]\n"
+        "max_cost_usd_per_day = 2.5\n"
+        "[judge]\n"
+        'provider = "openai"\n'
+        'model = "gpt-4o-mini-2024-07-18"\n'
+        'run = ["quality", "tone"]\n'
+        "[judge.rubrics.tone]\n"
+        'template = "Is it polite?"\n'
+        'scale = "labels"\n'
+        'labels = ["polite", "rude"]\n'
+        "[judge.price]\n"
+        "input_per_mtok = 0.15\n"
+        "output_per_mtok = 0.6\n"
+        "[worker]\n"
+        "in_process = false\n"
+    )
+    settings = load_settings(config, environ={})
+    assert Settings.model_validate_json(settings.model_dump_json()) == settings
+    assert Settings.model_validate_json(Settings().model_dump_json()) == Settings()

@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -82,7 +83,13 @@ def _no_limit(value: Any) -> Any:
     return value
 
 
-Window = Annotated[timedelta, BeforeValidator(parse_window)]
+# Written back as "1d", not ISO 8601, so a dumped config reads again (serve --workers
+# hands its settings to each process as JSON).
+Window = Annotated[
+    timedelta,
+    BeforeValidator(parse_window),
+    PlainSerializer(format_window, return_type=str, when_used="json"),
+]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
