@@ -233,7 +233,7 @@ def run(
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        "LIVEEVAL_EVALUATE_AT_INGEST": "true" if evaluate else "false",
+        "LIVEEVAL_EVALUATION": "background" if evaluate else "off",
     }
     with tempfile.TemporaryDirectory() as tmp:
         schema = None
@@ -283,6 +283,7 @@ def run(
             queryable_at = time.perf_counter()
             stored = sum(row["count"] for row in counts)
             rss = peak_rss_mb(server.pid)
+            evaluated_at = wait_for_evaluation(db_url) if evaluate else queryable_at
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -295,12 +296,27 @@ def run(
             admin.dispose()
     elapsed = queryable_at - timing["started"]
     return {
+        "evaluation_lag_s": evaluated_at - queryable_at,
         "spans_per_s": spans / elapsed,
         "seconds": elapsed,
         "peak_rss_mb": rss,
         "bytes_per_span": size / spans,
         "retries": timing["retries"],
     }
+
+
+def wait_for_evaluation(db_url: str) -> float:
+    """When the background evaluator has checked and sampled everything."""
+    engine = sa.create_engine(db_url)
+    try:
+        while True:
+            with engine.connect() as conn:
+                left = conn.execute(sa.text("select count(*) from evaluation_queue")).scalar_one()
+            if left == 0:
+                return time.perf_counter()
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
 
 
 def _stored_bytes(db_url: str, tmp: str, schema: str | None) -> int:
@@ -370,6 +386,11 @@ def main() -> None:
                 f"{result['bytes_per_span']:,.0f} bytes/span stored  "
                 f"{result['retries']} retries after 503"
             )
+            if evaluate:
+                print(
+                    f"{'':<10}  all checked and sampled {result['evaluation_lag_s']:.1f} s "
+                    "after the last span was queryable"
+                )
         if len(rates) == 2:
             print(f"{backend:<10}  evaluation costs {1 - rates[1] / rates[0]:.1%} of throughput")
 

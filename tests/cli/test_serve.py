@@ -111,7 +111,15 @@ def test_serve_runs_as_a_process_that_prints_its_url_and_data_and_ingests(tmp_pa
             )
             assert sent.status_code == 200
             listed = http.get("/api/v1/interactions").json()
-        assert [item["trace_id"] for item in listed["items"]] == [trace]
+            assert [item["trace_id"] for item in listed["items"]] == [trace]
+
+            def checked() -> list[dict]:
+                found = http.get("/api/v1/scores", params={"kind": "check"}).json()
+                return found["items"]
+
+            # The background evaluator process serve started scores it shortly after.
+            scores = wait_for(checked, timeout=30)
+        assert {s["name"] for s in scores} >= {"not_empty", "length"}
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -27,7 +27,11 @@ JUDGED = {"provider": "openai", "model": "gpt-4o-mini-2024-07-18"}
 
 
 def evaluation(**settings: Any) -> OnlineEvaluation:
-    return OnlineEvaluation.from_settings(Settings.model_validate(settings))
+    """Inline: checks and sampling in the ingest transaction (the evaluator's own tests
+    cover the background mode with the same rules)."""
+    return OnlineEvaluation.from_settings(
+        Settings.model_validate({"evaluation": "inline", **settings})
+    )
 
 
 chat = chat_attributes

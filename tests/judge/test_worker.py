@@ -230,6 +230,7 @@ def test_ingest_goes_on_while_the_judge_is_down_and_the_queue_drains_when_it_is_
                 "max_attempts": 1,
             },
             "sampling": {"policies": ["uniform"], "uniform": {"rate": 1.0}},
+            "evaluation": "inline",
             "worker": {"retry_base_s": 0.05, "max_job_attempts": 100, "poll_interval_s": 0.05},
         }
     )

@@ -6,6 +6,8 @@ import ipaddress
 import os
 import signal
 import socket
+import subprocess
+import sys
 from typing import Any
 
 import click
@@ -14,6 +16,7 @@ from uvicorn.supervisors import Multiprocess
 
 from liveeval.cli.options import settings_from, store_from, store_options
 from liveeval.config import Settings
+from liveeval.ingest.evaluator import SETTINGS_VARIABLE as EVALUATOR_SETTINGS
 from liveeval.judge.worker import BackgroundWorker, build_worker
 from liveeval.server import create_app
 from liveeval.server.worker import SETTINGS_VARIABLE, tune_gc
@@ -96,7 +99,9 @@ def serve(
         click.echo(f"  judge       {judge.provider} {judge.model or ''}, worker in this process")
     else:
         click.echo(f"  judge       {judge.provider} {judge.model or ''}, run `liveeval worker`")
+    click.echo(f"  evaluation  {EVALUATION_MODES[settings.evaluation]}")
     background = start_judge(settings)
+    evaluator = start_evaluator(settings)
     options: dict[str, Any] = {
         "log_level": "warning",
         "access_log": False,
@@ -115,6 +120,7 @@ def serve(
         except KeyboardInterrupt:
             pass
         finally:
+            stop_evaluator(evaluator)
             stop_judge(background)
             store.close()
         click.echo("liveeval stopped")
@@ -130,6 +136,7 @@ def serve(
     try:
         Multiprocess(config, sockets=[sock]).run()
     finally:
+        stop_evaluator(evaluator)
         stop_judge(background)
 
 
@@ -150,3 +157,28 @@ def stop_judge(background: tuple[BackgroundWorker, Store] | None) -> None:
         worker, store = background
         worker.stop()
         store.close()
+
+
+EVALUATION_MODES = {
+    "background": "checks and sampling right after ingest, in a low-priority process",
+    "inline": "checks and sampling in each ingest transaction",
+    "off": "off (ingest only)",
+}
+
+
+def start_evaluator(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """The background evaluator (ingest/evaluator.py), a process of its own."""
+    if settings.evaluation != "background":
+        return None
+    environment = {**os.environ, EVALUATOR_SETTINGS: settings.model_dump_json()}
+    return subprocess.Popen([sys.executable, "-m", "liveeval.ingest.evaluator"], env=environment)
+
+
+def stop_evaluator(process: subprocess.Popen[bytes] | None) -> None:
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -12,7 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -99,10 +99,12 @@ class Settings(BaseModel):
         "cache_creation_per_mtok optional). Matched on the served model, then the "
         "requested one; a dated suffix matches its base name.",
     )
-    evaluate_at_ingest: bool = Field(
-        default=True,
-        description="Run the cheap checks, read evaluation events and decide sampling for "
-        "every interaction as it is stored. Off: ingest only (no scores, no judging).",
+    evaluation: Literal["background", "inline", "off"] = Field(
+        default="background",
+        description="When the cheap checks and the sampling decision run. background: "
+        "right after ingest, in a low-priority process `serve` starts, so ingest never "
+        "slows (under a burst scores lag, then catch up); inline: in the ingest "
+        "transaction; off: ingest only (no scores, no judging).",
     )
     checks: ChecksConfig = Field(
         default_factory=ChecksConfig,

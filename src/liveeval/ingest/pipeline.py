@@ -24,7 +24,13 @@ import sqlalchemy as sa
 
 from liveeval.ingest.assemble import AssemblyRules, assemble, span_type
 from liveeval.ingest.evaluations import EvaluationEvent, evaluation_events
-from liveeval.ingest.scoring import Checked, OnlineEvaluation, record_evaluation, run_checks
+from liveeval.ingest.scoring import (
+    Checked,
+    OnlineEvaluation,
+    record_deferred,
+    record_evaluation,
+    run_checks,
+)
 from liveeval.model import Interaction, LogEvent, Span
 from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
@@ -70,7 +76,7 @@ def write_spans(
     prepared = []
     for project, spans in _by_project(batch).items():
         interactions = assemble(spans, (), rules)
-        checked = run_checks(evaluation, interactions) if evaluation else []
+        checked = _checks(evaluation, interactions)
         events = evaluation_events(spans) if evaluation else []
         prepared.append(
             (project, spans, [span_type(s) for s in spans], interactions, checked, events)
@@ -85,7 +91,7 @@ def write_spans(
                 kept = [n for n, i in enumerate(interactions) if i.trace_id not in earlier]
                 again = _reassemble(conn, project, earlier, rules)
                 interactions = [interactions[n] for n in kept] + again
-                if evaluation:
+                if evaluation and not evaluation.background:
                     checked = [checked[n] for n in kept] + run_checks(evaluation, again)
             written = _store_interactions(
                 conn, project, interactions, now, claim_pending_from, evaluation, checked, events
@@ -109,7 +115,7 @@ def write_log_events(
             insert_log_events(conn, events, now)
             traces = register_traces(conn, project, {e.trace_id for e in events}, now)
             interactions = _reassemble(conn, project, traces, rules)
-            checked = run_checks(evaluation, interactions) if evaluation else []
+            checked = _checks(evaluation, interactions)
             scored = evaluation_events(log_events=events) if evaluation else []
             written = _store_interactions(
                 conn, project, interactions, now, claim_pending_from, evaluation, checked, scored
@@ -147,6 +153,9 @@ def _store_interactions(
     written = Written(interactions=len(interactions), signals_attached=len(attached))
     if evaluation is None:
         return written
+    if evaluation.background:
+        evaluated = record_deferred(conn, project, interactions, events, now)
+        return _sum(written, Written(scores=evaluated.scores))
     kinds: dict[int, set[str]] = defaultdict(set)
     for interaction_id, kind in attached:
         kinds[interaction_id].add(kind)
@@ -157,6 +166,13 @@ def _store_interactions(
         written,
         Written(scores=evaluated.scores, sampled=evaluated.sampled, judge_jobs=evaluated.jobs),
     )
+
+
+def _checks(evaluation: OnlineEvaluation | None, batch: Sequence[Interaction]) -> list[Checked]:
+    """Inline evaluation's check results (pure, so run before the write lock)."""
+    if evaluation is None or evaluation.background:
+        return []
+    return run_checks(evaluation, batch)
 
 
 def _by_project(records: Sequence[R]) -> dict[str, list[R]]:

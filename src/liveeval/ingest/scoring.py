@@ -14,9 +14,10 @@ The app's request never waits for a judge: jobs are rows in the store's queue.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -40,6 +41,7 @@ from liveeval.sampling import (
     window_start,
 )
 from liveeval.store import jobs
+from liveeval.store.evaluation_queue import enqueue_traces
 from liveeval.store.sampling import (
     RecordedDecision,
     first_slices,
@@ -57,6 +59,64 @@ INGEST = "ingest"
 SCHEMA_FAILURES = ("invalid_json", "schema_mismatch")
 
 
+@dataclass
+class _Tally:
+    strata: dict[tuple[str, str], int]
+    today: int
+    cost: float
+    fetched_at: datetime
+    window: datetime
+    day: datetime
+
+
+class SamplerStates:
+    """Per project, the counts the sampler needs (judged per stratum this window, judged
+    and spent today): read from the store at most every `refresh`, and kept current
+    with this process's own decisions in between. Reading them for every batch would
+    scan the window's decisions each time, inside the write lock. Another replica's
+    decisions show up at the next refresh, so a floor may overshoot by a little."""
+
+    def __init__(self, refresh: timedelta = timedelta(seconds=10)) -> None:
+        self.refresh = refresh
+        self._tallies: dict[str, _Tally] = {}
+        self._lock = threading.Lock()
+
+    def current(
+        self, conn: sa.Connection, config: SamplingConfig, project: str, now: datetime
+    ) -> SamplerState:
+        with self._lock:
+            tally = self._tallies.get(project)
+            window = window_start(now, config.stratified.window)
+            if (
+                tally is None
+                or now - tally.fetched_at >= self.refresh
+                or now < tally.fetched_at
+                or tally.window != window
+                or tally.day != day_start(now)
+            ):
+                state = sampler_state(conn, config, project, now)
+                tally = _Tally(
+                    dict(state.judged_in_window),
+                    state.judgments_today,
+                    state.cost_today_usd,
+                    now,
+                    window,
+                    day_start(now),
+                )
+                self._tallies[project] = tally
+            return SamplerState(tally.strata, tally.today, tally.cost)
+
+    def sampled(self, project: str, strata: Sequence[tuple[str, str]]) -> None:
+        """Count one more interaction sampled by this process."""
+        with self._lock:
+            tally = self._tallies.get(project)
+            if tally is None:
+                return
+            tally.today += 1
+            for stratum in strata:
+                tally.strata[stratum] = tally.strata.get(stratum, 0) + 1
+
+
 @dataclass(frozen=True)
 class OnlineEvaluation:
     """The checks, the sampler and the judge plan of one server or worker."""
@@ -65,13 +125,17 @@ class OnlineEvaluation:
     sampling: SamplingConfig
     rubrics: tuple[tuple[Rubric, str], ...]  # (rubric, pinned judge version) per job kind
     judge_enabled: bool
+    background: bool = False  # ingest queues the checks and sampling for the evaluator
+    states: SamplerStates = field(default_factory=SamplerStates, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OnlineEvaluation:
         judge = settings.judge
         enabled = judge.provider != "none"
         rubrics = tuple((r, judge_version(judge, r)) for r in selected_rubrics(judge))
-        return cls(CheckSuite.from_config(settings.checks), settings.sampling, rubrics, enabled)
+        checks = CheckSuite.from_config(settings.checks)
+        background = settings.evaluation == "background"
+        return cls(checks, settings.sampling, rubrics, enabled, background)
 
 
 Checked = Sequence[tuple[ConfiguredCheck, CheckResult]]
@@ -89,6 +153,57 @@ class Evaluated:
     jobs: int = 0
 
 
+@dataclass
+class Plan:
+    """What evaluating a batch will write: worked out before the write lock."""
+
+    scores: list[Score] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    schema_signals: list[Signal] = field(default_factory=list)
+    decided: list[tuple[RecordedDecision, Interaction]] = field(default_factory=list)
+
+
+def plan_evaluation(
+    conn: sa.Connection,
+    evaluation: OnlineEvaluation,
+    project: str,
+    batch: Sequence[Interaction],
+    results: Sequence[Checked],
+    events: Sequence[EvaluationEvent],
+    now: datetime,
+    signals: Mapping[int, set[str]] | None = None,
+) -> Plan:
+    """The check scores, event scores, schema signals and sampling decisions of `batch`
+    (stored interactions). Reads only: the background evaluator calls it outside the
+    write lock. `signals`: the kinds of signal each interaction has drawn, by id."""
+    ids = interaction_ids_by_span(conn, project, sorted({i.trace_id for i in batch}))
+    stored = [(i, ids[(i.trace_id, i.span_id)], r) for i, r in zip(batch, results, strict=True)]
+    plan = Plan()
+    plan.scores, plan.keys = _check_scores(stored, now)
+    for event in events:
+        target = target_of(event, batch)
+        if target is not None:
+            plan.scores.append(score_of(event, ids[(target.trace_id, target.span_id)], now))
+            plan.keys.append(dedup_key(event))
+    for interaction, iid, checks in stored:
+        for configured, result in checks:
+            if configured.check == "json_schema" and result.label in SCHEMA_FAILURES:
+                plan.schema_signals.append(_schema_invalid(interaction, iid, result))
+    plan.decided = _decide(conn, evaluation, project, stored, signals or {}, now)
+    return plan
+
+
+def write_plan(
+    conn: sa.Connection, evaluation: OnlineEvaluation, plan: Plan, now: datetime
+) -> Evaluated:
+    write_scores(conn, plan.scores, plan.keys)
+    for signal in plan.schema_signals:
+        record_signal(conn, signal, now)
+    record_decisions(conn, [d for d, _ in plan.decided])
+    queued = enqueue_judgments(conn, evaluation, plan.decided, now)
+    return Evaluated(len(plan.scores), sum(1 for d, _ in plan.decided if d.sampled), queued)
+
+
 def record_evaluation(
     conn: sa.Connection,
     evaluation: OnlineEvaluation,
@@ -99,25 +214,32 @@ def record_evaluation(
     now: datetime,
     signals: Mapping[int, set[str]] | None = None,
 ) -> Evaluated:
-    """Write check scores, event scores, sampling decisions and judge jobs for `batch`,
-    stored a moment ago in the same transaction. `signals`: kinds of the signals that
-    waited for these interactions and were attached to them just now, by interaction id."""
-    ids = interaction_ids_by_span(conn, project, sorted({i.trace_id for i in batch}))
-    stored = [(i, ids[(i.trace_id, i.span_id)], r) for i, r in zip(batch, results, strict=True)]
-    scores, keys = _check_scores(stored, now)
-    for event in events:
-        target = target_of(event, batch)
-        if target is not None:
-            scores.append(score_of(event, ids[(target.trace_id, target.span_id)], now))
-            keys.append(dedup_key(event))
-    write_scores(conn, scores, keys)
-    for interaction, iid, checks in stored:
-        for configured, result in checks:
-            if configured.check == "json_schema" and result.label in SCHEMA_FAILURES:
-                _schema_invalid(conn, interaction, iid, result, now)
-    decided = _decide(conn, evaluation, project, stored, signals or {}, now)
-    queued = enqueue_judgments(conn, evaluation, decided, now)
-    return Evaluated(len(scores), sum(1 for d, _ in decided if d.sampled), queued)
+    """Inline evaluation: plan and write in the ingest transaction."""
+    plan = plan_evaluation(conn, evaluation, project, batch, results, events, now, signals)
+    return write_plan(conn, evaluation, plan, now)
+
+
+def record_deferred(
+    conn: sa.Connection,
+    project: str,
+    batch: Sequence[Interaction],
+    events: Sequence[EvaluationEvent],
+    now: datetime,
+) -> Evaluated:
+    """Background evaluation: store the app's own evaluation events now, and queue the
+    interactions for the evaluator (ingest/evaluator.py), which runs checks and sampling."""
+    trace_ids = sorted({i.trace_id for i in batch})
+    scores, keys = [], []
+    if events:
+        ids = interaction_ids_by_span(conn, project, trace_ids)
+        for event in events:
+            target = target_of(event, batch)
+            if target is not None:
+                scores.append(score_of(event, ids[(target.trace_id, target.span_id)], now))
+                keys.append(dedup_key(event))
+        write_scores(conn, scores, keys)
+    enqueue_traces(conn, project, trace_ids, now)
+    return Evaluated(scores=len(scores))
 
 
 def on_signal(
@@ -137,8 +259,11 @@ def on_signal(
         return None  # already sampled: its judgment is queued or done
     language = first_slices(conn, [iid]).get(iid, {}).get("language")
     candidate = _candidate(interaction, language, (), frozenset({kind.value}))
-    state = sampler_state(conn, evaluation.sampling, interaction.project, now)
+    state = evaluation.states.current(conn, evaluation.sampling, interaction.project, now)
     decision = decide(candidate, evaluation.sampling, state)
+    if decision.sampled:
+        strata = strata_of(candidate, evaluation.sampling.stratified.dimensions)
+        evaluation.states.sampled(interaction.project, strata)
     recorded = _recorded(interaction, iid, f"signal:{kind.value}", decision, candidate, now)
     record_decisions(conn, [recorded])
     enqueue_judgments(conn, evaluation, [(recorded, interaction)], now)
@@ -214,10 +339,8 @@ def _check_scores(
     return scores, keys
 
 
-def _schema_invalid(
-    conn: sa.Connection, interaction: Interaction, iid: int, result: CheckResult, now: datetime
-) -> None:
-    signal = Signal(
+def _schema_invalid(interaction: Interaction, iid: int, result: CheckResult) -> Signal:
+    return Signal(
         project=interaction.project,
         kind=SignalKind.SCHEMA_INVALID,
         occurred_at=interaction.end_at,
@@ -228,7 +351,6 @@ def _schema_invalid(
         details={"source": f"check:{result.name}", **result.details},
         idempotency_key=f"check:{iid}:{result.name}",
     )
-    record_signal(conn, signal, now)
 
 
 def _decide(
@@ -244,9 +366,6 @@ def _decide(
     The state counts this batch's own picks."""
     config = evaluation.sampling
     triggers = triggers_of(conn, [iid for _, iid, _ in stored])
-    state = sampler_state(conn, config, project, now)
-    strata = dict(state.judged_in_window)
-    today = state.judgments_today
     decided = []
     for interaction, iid, results in stored:
         seen = triggers.get(iid, {})
@@ -264,15 +383,13 @@ def _decide(
                 continue
             trigger_name = fresh[0]
         candidate = _candidate(interaction, _language(results), failed, kinds)
-        live = SamplerState(strata, today, state.cost_today_usd)
-        decision = decide(candidate, config, live)
+        state = evaluation.states.current(conn, config, project, now)
+        decision = decide(candidate, config, state)
         recorded = _recorded(interaction, iid, trigger_name, decision, candidate, now)
         decided.append((recorded, interaction))
         if decision.sampled:
-            today += 1
-            for stratum in strata_of(candidate, config.stratified.dimensions):
-                strata[stratum] = strata.get(stratum, 0) + 1
-    record_decisions(conn, [d for d, _ in decided])
+            strata = strata_of(candidate, config.stratified.dimensions)
+            evaluation.states.sampled(project, strata)
     return decided
 
 

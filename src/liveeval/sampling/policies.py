@@ -182,12 +182,25 @@ def register_policy(name: str, factory: PolicyFactory) -> None:
     if name in POLICIES:
         raise ValueError(f"a sampling policy named {name!r} is already registered")
     POLICIES[name] = factory
+    _BUILT.clear()
 
 
 def build_policies(config: SamplingConfig) -> tuple[Policy, ...]:
-    """The configured policies, most urgent first."""
+    """The configured policies, most urgent first; built once per (frozen) config."""
+    cached = _BUILT.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
     policies = [POLICIES[name](config) for name in config.policies]
-    return tuple(sorted(policies, key=lambda policy: policy.priority))
+    built = tuple(sorted(policies, key=lambda policy: policy.priority))
+    if len(_BUILT) > 64:
+        _BUILT.clear()
+    _BUILT[id(config)] = (config, built)
+    return built
+
+
+# id(config) → (config, its policies): configs are frozen, and keeping the config
+# alive here means its id cannot be reused by another.
+_BUILT: dict[int, tuple[SamplingConfig, tuple[Policy, ...]]] = {}
 
 
 def signal_policy(config: SamplingConfig) -> SignalPolicy:

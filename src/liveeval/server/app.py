@@ -44,7 +44,7 @@ def create_app(
         user_id_salt=settings.user_id_salt,
     )
     app.state.evaluation = (
-        OnlineEvaluation.from_settings(settings) if settings.evaluate_at_ingest else None
+        OnlineEvaluation.from_settings(settings) if settings.evaluation != "off" else None
     )
     app.include_router(otlp.router)
     app.include_router(signals.router)

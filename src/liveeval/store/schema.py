@@ -235,7 +235,7 @@ sampling_decisions = sa.Table(
     sa.Column("slice", Json, nullable=False),
     sa.Column("decided_at", Timestamp, nullable=False),
     sa.UniqueConstraint("interaction_id", "trigger"),
-    sa.Index(None, "project", "decided_at"),
+    sa.Index(None, "project", "sampled", "decided_at"),  # strata and budget counts
 )
 
 # The durable judge queue. One job per (interaction, rubric, pinned judge version).
@@ -277,4 +277,15 @@ judge_cache = sa.Table(
     sa.Column("output_tokens", sa.Integer),
     sa.Column("cost_usd", sa.Float),
     sa.Column("created_at", Timestamp, nullable=False),
+)
+
+# Interactions waiting for their checks and sampling decision, when evaluation runs in
+# the background (the default for `serve`): ingest adds them, the evaluator takes them.
+# Re-assembly moves `enqueued_at`, so a taken row changed since is evaluated again.
+evaluation_queue = sa.Table(
+    "evaluation_queue",
+    metadata,
+    sa.Column("interaction_id", BigId, _interaction_fk(), primary_key=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("enqueued_at", Timestamp, nullable=False),
 )

@@ -90,6 +90,7 @@ def test_the_whole_judge_path_runs_offline_on_the_local_model(sqlite_store: Stor
         {
             "judge": {"provider": "local", "timeout_s": 120, "max_tokens": 256},
             "sampling": {"policies": ["uniform"], "uniform": {"rate": 1.0}},
+            "evaluation": "inline",
         }
     )
     span = model_span(chat_attributes("What is 2 + 2?", "2 + 2 = 4."), trace=trace_id())

@@ -1,8 +1,8 @@
-"""scores, sampling decisions and the judge queue
+"""scores, sampling decisions, the judge and evaluation queues
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 07:38:14.670486
+Create Date: 2026-11-22 08:32:17.121560
 """
 
 from __future__ import annotations
@@ -31,6 +31,21 @@ def upgrade() -> None:
         sa.Column("cost_usd", sa.Float(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("cache_key", name=op.f("pk_judge_cache")),
+    )
+    op.create_table(
+        "evaluation_queue",
+        sa.Column(
+            "interaction_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("project", sa.String(length=200), nullable=False),
+        sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["interaction_id"],
+            ["interactions.interaction_id"],
+            name=op.f("fk_evaluation_queue_interaction_id_interactions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("interaction_id", name=op.f("pk_evaluation_queue")),
     )
     op.create_table(
         "judge_jobs",
@@ -117,8 +132,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sampling_decisions", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_sampling_decisions_project_decided_at"),
-            ["project", "decided_at"],
+            batch_op.f("ix_sampling_decisions_project_sampled_decided_at"),
+            ["project", "sampled", "decided_at"],
             unique=False,
         )
 
@@ -182,7 +197,7 @@ def downgrade() -> None:
 
     op.drop_table("scores")
     with op.batch_alter_table("sampling_decisions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sampling_decisions_project_decided_at"))
+        batch_op.drop_index(batch_op.f("ix_sampling_decisions_project_sampled_decided_at"))
 
     op.drop_table("sampling_decisions")
     with op.batch_alter_table("judge_jobs", schema=None) as batch_op:
@@ -190,5 +205,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_judge_jobs_project_created_at"))
 
     op.drop_table("judge_jobs")
+    op.drop_table("evaluation_queue")
     op.drop_table("judge_cache")
     # ### end Alembic commands ###

@@ -1,0 +1,64 @@
+"""Interactions waiting for their checks and sampling decision (background evaluation)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from liveeval.store.dialect import db_time
+from liveeval.store.schema import evaluation_queue, signals
+
+
+def enqueue_traces(
+    conn: sa.Connection, project: str, trace_ids: Collection[str], now: datetime
+) -> None:
+    """Queue every interaction of these traces; one queued already moves to `now`."""
+    if not trace_ids:
+        return
+    placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
+    marks = ", ".join(placeholder for _ in trace_ids)
+    conn.exec_driver_sql(
+        "INSERT INTO evaluation_queue (interaction_id, project, enqueued_at) "
+        f"SELECT interaction_id, project, {placeholder} FROM interactions "
+        f"WHERE project = {placeholder} AND trace_id IN ({marks}) "
+        "ON CONFLICT (interaction_id) DO UPDATE SET enqueued_at = excluded.enqueued_at",
+        (db_time(conn)(now), project, *trace_ids),
+    )
+
+
+def pending(conn: sa.Connection, limit: int) -> list[tuple[int, datetime]]:
+    """The oldest queued interactions: (interaction_id, enqueued_at)."""
+    c = evaluation_queue.c
+    query = sa.select(c.interaction_id, c.enqueued_at).order_by(c.enqueued_at).limit(limit)
+    return [(iid, at) for iid, at in conn.execute(query)]
+
+
+def done(conn: sa.Connection, taken: Sequence[tuple[int, datetime]]) -> None:
+    """Remove what was evaluated, unless it was queued again since (re-assembled)."""
+    if not taken:
+        return
+    as_time = db_time(conn)
+    placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
+    conn.exec_driver_sql(
+        "DELETE FROM evaluation_queue "
+        f"WHERE interaction_id = {placeholder} AND enqueued_at = {placeholder}",
+        [(iid, as_time(at)) for iid, at in taken],
+    )
+
+
+def count(conn: sa.Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(evaluation_queue)).scalar_one())
+
+
+def signal_kinds(conn: sa.Connection, interaction_ids: Collection[int]) -> dict[int, set[str]]:
+    """The kinds of signal each interaction has drawn so far."""
+    if not interaction_ids:
+        return {}
+    c = signals.c
+    query = sa.select(c.interaction_id, c.kind).where(c.interaction_id.in_(list(interaction_ids)))
+    found: dict[int, set[str]] = {}
+    for iid, kind in conn.execute(query):
+        found.setdefault(iid, set()).add(kind)
+    return found
