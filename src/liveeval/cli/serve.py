@@ -96,9 +96,9 @@ def serve(
     if judge.provider == "none":
         click.echo("  judge       none (checks and sampling run; set [judge] to grade)")
     elif settings.worker.in_process:
-        click.echo(f"  judge       {judge.provider} {judge.model or ''}, worker in this process")
+        click.echo(f"  judge       {judge.provider} {judge.pinned_model}, worker in this process")
     else:
-        click.echo(f"  judge       {judge.provider} {judge.model or ''}, run `liveeval worker`")
+        click.echo(f"  judge       {judge.provider} {judge.pinned_model}, run `liveeval worker`")
     click.echo(f"  evaluation  {EVALUATION_MODES[settings.evaluation]}")
     background = start_judge(settings)
     evaluator = start_evaluator(settings)

@@ -36,7 +36,7 @@ def worker(drain: bool, concurrency: int | None, config_file: str | None, db: st
             judge_worker.concurrency = concurrency
         rubrics = ", ".join(judge_worker.rubrics)
         click.echo(f"liveeval judge worker {judge_worker.name}")
-        click.echo(f"  judge       {judge.provider} {judge.model or ''}".rstrip())
+        click.echo(f"  judge       {judge.provider} {judge.pinned_model}")
         click.echo(f"  rubrics     {rubrics}")
         click.echo(f"  data        {store.describe()}")
         with store.reading() as conn:

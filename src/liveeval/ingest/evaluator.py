@@ -30,7 +30,7 @@ from liveeval.store.interactions import get_interactions
 
 log = logging.getLogger(__name__)
 SETTINGS_VARIABLE = "LIVEEVAL_EVALUATOR_SETTINGS"
-BATCH = 256
+BATCH = 32  # interactions per write transaction: the write lock is held a few ms
 
 
 def utc_now() -> datetime:
