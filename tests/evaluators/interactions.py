@@ -54,6 +54,10 @@ def interaction(
     return Interaction(**values)
 
 
+# The 16 languages of the shared multilingual dataset, one file each.
+DATASET_LANGUAGES = sorted(p.stem for p in (SHARED / "datasets" / "languages").glob("*.txt"))
+
+
 def sentences(language: str, count: int, start: int = 0) -> list[str]:
     """Real sentences in `language` from the shared datasets (Leipzig corpora)."""
     path = SHARED / "datasets" / "languages" / f"{language}.txt"

@@ -4,26 +4,7 @@ import pytest
 
 from liveeval.evaluators.language import LanguageParams, detect, language, letter_count
 from liveeval.model import Message
-from tests.evaluators.interactions import interaction, sentences
-
-DATASET_LANGUAGES = [
-    "ar",
-    "de",
-    "en",
-    "es",
-    "fr",
-    "hi",
-    "it",
-    "ja",
-    "ko",
-    "nl",
-    "pl",
-    "pt",
-    "ru",
-    "sv",
-    "tr",
-    "zh",
-]
+from tests.evaluators.interactions import DATASET_LANGUAGES, interaction, sentences
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +123,7 @@ def test_letters_weigh_their_utf8_length() -> None:
 def test_bad_params_are_rejected(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         LanguageParams.model_validate(values)
+
+
+def test_the_accuracy_tests_run_on_all_sixteen_languages_of_the_shared_dataset() -> None:
+    assert len(DATASET_LANGUAGES) == 16 and {"de", "en", "ja", "zh"} <= set(DATASET_LANGUAGES)

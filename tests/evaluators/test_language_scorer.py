@@ -4,26 +4,9 @@ import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from liveeval.evaluators.language_scorer import _encode, known_languages, language_scorer
-from tests.evaluators.interactions import sentences
+from tests.evaluators.interactions import DATASET_LANGUAGES, sentences
 
-LANGUAGES = [
-    "ar",
-    "de",
-    "en",
-    "es",
-    "fr",
-    "hi",
-    "it",
-    "ja",
-    "ko",
-    "nl",
-    "pl",
-    "pt",
-    "ru",
-    "sv",
-    "tr",
-    "zh",
-]
+LANGUAGES = DATASET_LANGUAGES
 
 
 @pytest.fixture(scope="module")

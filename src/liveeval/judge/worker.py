@@ -357,34 +357,12 @@ def is_transient(judgment: Judgment) -> bool:
 
 
 def judgment_score(job: jobs.Job, interaction: Interaction, j: Judgment, now: datetime) -> Score:
-    return Score(
-        project=interaction.project,
-        interaction_id=job.interaction_id,
-        name=job.rubric,
-        kind=ScoreKind.JUDGE,
-        value=j.value,
-        label=j.label,
-        explanation=j.explanation,
-        status=ScoreStatus(j.status),
-        error=j.error,
-        evaluator_version=j.evaluator_version,
-        details={
-            "job_id": job.job_id,
-            "provider": j.provider,
-            "model_pinned": j.model_pinned,
-            "model_reported": j.model_reported,
-            "model_mismatch": j.model_mismatch,
-            "rubric_version": j.rubric_version,
-            "rubric_hash": j.rubric_hash,
-            "input_tokens": j.input_tokens,
-            "output_tokens": j.output_tokens,
-            "attempts": j.attempts,
-            "sampled_because": job.reason,
-        },
-        cost_usd=j.cost_usd,
-        latency_ms=j.latency_ms,
-        created_at=now,
-    )
+    """The judgment as its job's score: with the job and why it was sampled."""
+    score = j.to_score(interaction.project, job.interaction_id)
+    score.name = job.rubric
+    score.details = {"job_id": job.job_id, **score.details, "sampled_because": job.reason}
+    score.created_at = now
+    return score
 
 
 def _evaluator_version(judge_version: str, model_reported: str | None) -> str:
