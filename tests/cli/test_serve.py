@@ -144,3 +144,17 @@ def test_serve_runs_as_a_process_that_prints_its_url_and_data_and_ingests(tmp_pa
     finally:
         store.close()
     assert [i.trace_id for i in stored] == [trace]
+
+
+def test_serve_refuses_a_broken_checks_config_before_serving(tmp_path: Path) -> None:
+    config = tmp_path / "liveeval.toml"
+    config.write_text('[checks]\ndefault = ["not_empty", "no_such_check"]\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEEVAL_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "liveeval", "serve", "--port", "0", "--config", str(config),
+         "--db", f"sqlite:///{tmp_path / 'x.db'}"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "no_such_check" in result.stderr
+    assert "the background evaluator did not start" in result.stderr

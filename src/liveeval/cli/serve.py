@@ -16,6 +16,7 @@ from uvicorn.supervisors import Multiprocess
 
 from liveeval.cli.options import settings_from, store_from, store_options
 from liveeval.config import Settings
+from liveeval.ingest.evaluator import READY as EVALUATOR_READY
 from liveeval.ingest.evaluator import SETTINGS_VARIABLE as EVALUATOR_SETTINGS
 from liveeval.judge.worker import BackgroundWorker, build_worker
 from liveeval.server import create_app
@@ -100,8 +101,8 @@ def serve(
     else:
         click.echo(f"  judge       {judge.provider} {judge.pinned_model}, run `liveeval worker`")
     click.echo(f"  evaluation  {EVALUATION_MODES[settings.evaluation]}")
+    evaluator = start_evaluator(settings, store)
     background = start_judge(settings)
-    evaluator = start_evaluator(settings)
     options: dict[str, Any] = {
         "log_level": "warning",
         "access_log": False,
@@ -166,15 +167,28 @@ EVALUATION_MODES = {
 }
 
 
-def start_evaluator(settings: Settings) -> subprocess.Popen[bytes] | None:
+def start_evaluator(settings: Settings, store: Store) -> subprocess.Popen[str] | None:
     """The background evaluator (ingest/evaluator.py), a process of its own."""
     if settings.evaluation != "background":
         return None
     environment = {**os.environ, EVALUATOR_SETTINGS: settings.model_dump_json()}
-    return subprocess.Popen([sys.executable, "-m", "liveeval.ingest.evaluator"], env=environment)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "liveeval.ingest.evaluator"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    ready = process.stdout.readline().strip() == EVALUATOR_READY  # after it checked [checks]
+    process.stdout.close()
+    if not ready:
+        process.wait()
+        store.close()
+        raise click.UsageError("the background evaluator did not start (its error is above)")
+    return process
 
 
-def stop_evaluator(process: subprocess.Popen[bytes] | None) -> None:
+def stop_evaluator(process: subprocess.Popen[str] | None) -> None:
     if process is not None and process.poll() is None:
         process.terminate()
         try:

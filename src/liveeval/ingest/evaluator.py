@@ -16,12 +16,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from liveeval.config import Settings
+from liveeval.config.settings import ConfigError
 from liveeval.ingest.scoring import OnlineEvaluation, plan_evaluation, run_checks, write_plan
 from liveeval.model import Interaction
 from liveeval.store import evaluation_queue
@@ -30,6 +32,7 @@ from liveeval.store.interactions import get_interactions
 
 log = logging.getLogger(__name__)
 SETTINGS_VARIABLE = "LIVEEVAL_EVALUATOR_SETTINGS"
+READY = "liveeval evaluator ready"
 BATCH = 32  # interactions per write transaction: the write lock is held a few ms
 
 
@@ -96,9 +99,16 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    store = open_store(settings.db, migrate=False)
+    evaluation = OnlineEvaluation.from_settings(settings)
     try:
-        run(store, OnlineEvaluation.from_settings(settings), stop, idle_s=0.2)
+        evaluation.checks  # noqa: B018  (build the suite now: a bad [checks] stops serve)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    store = open_store(settings.db, migrate=False)
+    print(READY, flush=True)
+    try:
+        run(store, evaluation, stop, idle_s=0.2)
     finally:
         store.close()
 

@@ -18,11 +18,13 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import sqlalchemy as sa
 
 import liveeval
 from liveeval.config import Settings
+from liveeval.config.checks import ChecksConfig
 from liveeval.config.sampling import SamplingConfig
 from liveeval.evaluators import CheckResult, CheckSuite, ConfiguredCheck
 from liveeval.ingest.evaluations import EvaluationEvent, dedup_key, score_of, target_of
@@ -121,7 +123,7 @@ class SamplerStates:
 class OnlineEvaluation:
     """The checks, the sampler and the judge plan of one server or worker."""
 
-    checks: CheckSuite
+    checks_config: ChecksConfig
     sampling: SamplingConfig
     rubrics: tuple[tuple[Rubric, str], ...]  # (rubric, pinned judge version) per job kind
     judge_enabled: bool
@@ -133,9 +135,17 @@ class OnlineEvaluation:
         judge = settings.judge
         enabled = judge.provider != "none"
         rubrics = tuple((r, judge_version(judge, r)) for r in selected_rubrics(judge))
-        checks = CheckSuite.from_config(settings.checks)
         background = settings.evaluation == "background"
-        return cls(checks, settings.sampling, rubrics, enabled, background)
+        evaluation = cls(settings.checks, settings.sampling, rubrics, enabled, background)
+        if not background:
+            evaluation.checks  # noqa: B018  (inline: build now, so bad config fails at start)
+        return evaluation
+
+    @cached_property
+    def checks(self) -> CheckSuite:
+        """The check suite, built on first use: in background mode only the evaluator
+        process needs it (its language model takes ~80 MB a process)."""
+        return CheckSuite.from_config(self.checks_config)
 
 
 Checked = Sequence[tuple[ConfiguredCheck, CheckResult]]
