@@ -11,12 +11,11 @@ from liveeval.config.worker import WorkerConfig
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "evaluation.md"
 
 
-def test_every_worker_setting_is_documented_and_nothing_else() -> None:
+def test_every_worker_setting_is_documented() -> None:
     rows = [line for line in DOCS.read_text().splitlines() if line.startswith("| `")]
-    documented = {row.split("`")[1] for row in rows if row.count("|") == 4}
-    assert set(WorkerConfig.model_fields) <= documented
-    worker_rows = {name for name in documented if name in WorkerConfig.model_fields}
-    assert worker_rows == set(WorkerConfig.model_fields)
+    documented = {row.split("`")[1] for row in rows}
+    missing = set(WorkerConfig.model_fields) - documented
+    assert not missing, f"{missing} missing from the [worker] table of docs/evaluation.md"
 
 
 def test_worker_settings_come_from_their_toml_table(tmp_path: Path) -> None:

@@ -190,11 +190,9 @@ def plan_evaluation(
     stored = [(i, ids[(i.trace_id, i.span_id)], r) for i, r in zip(batch, results, strict=True)]
     plan = Plan()
     plan.scores, plan.keys = _check_scores(stored, now)
-    for event in events:
-        target = target_of(event, batch)
-        if target is not None:
-            plan.scores.append(score_of(event, ids[(target.trace_id, target.span_id)], now))
-            plan.keys.append(dedup_key(event))
+    event_scores, event_keys = _event_scores(events, batch, ids, now)
+    plan.scores += event_scores
+    plan.keys += event_keys
     for interaction, iid, checks in stored:
         for configured, result in checks:
             if configured.check == "json_schema" and result.label in SCHEMA_FAILURES:
@@ -239,17 +237,29 @@ def record_deferred(
     """Background evaluation: store the app's own evaluation events now, and queue the
     interactions for the evaluator (ingest/evaluator.py), which runs checks and sampling."""
     trace_ids = sorted({i.trace_id for i in batch})
-    scores, keys = [], []
+    scores: list[Score] = []
     if events:
         ids = interaction_ids_by_span(conn, project, trace_ids)
-        for event in events:
-            target = target_of(event, batch)
-            if target is not None:
-                scores.append(score_of(event, ids[(target.trace_id, target.span_id)], now))
-                keys.append(dedup_key(event))
+        scores, keys = _event_scores(events, batch, ids, now)
         write_scores(conn, scores, keys)
     enqueue_traces(conn, project, trace_ids, now)
     return Evaluated(scores=len(scores))
+
+
+def _event_scores(
+    events: Sequence[EvaluationEvent],
+    batch: Sequence[Interaction],
+    ids: Mapping[tuple[str, str], int],
+    now: datetime,
+) -> tuple[list[Score], list[str]]:
+    """The app's evaluation events as scores of the interactions they name, with keys."""
+    scores, keys = [], []
+    for event in events:
+        target = target_of(event, batch)
+        if target is not None:
+            scores.append(score_of(event, ids[(target.trace_id, target.span_id)], now))
+            keys.append(dedup_key(event))
+    return scores, keys
 
 
 def on_signal(

@@ -23,7 +23,7 @@ import socket
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -79,7 +79,6 @@ class WorkerStats:
     dead: int = 0
     cached: int = 0
     model_mismatches: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
 
 
 class JudgeWorker:
@@ -269,7 +268,7 @@ class JudgeWorker:
             self.stats.cached += 1
             return Outcome(job, score=self._cached_score(job, interaction, rubric, item.cached))
         judgment = await self.grader.grade(rubric, interaction)
-        if judgment.status == "error" and is_transient(judgment):
+        if judgment.status == "error" and judgment.transient:
             if job.attempts >= self.config.max_job_attempts:
                 return self._dead(job, interaction, judgment.error or "judge unreachable")
             self.stats.retried += 1
@@ -296,7 +295,6 @@ class JudgeWorker:
 
     def _count(self, judgment: Judgment) -> None:
         self.stats.scored += 1
-        self.stats.by_status[judgment.status] = self.stats.by_status.get(judgment.status, 0) + 1
         if judgment.status == "error":
             self.stats.errors += 1
         if judgment.model_mismatch:
@@ -349,11 +347,6 @@ class JudgeWorker:
             latency_ms=0.0,
             created_at=self.clock(),
         )
-
-
-def is_transient(judgment: Judgment) -> bool:
-    """The judge could not be reached: asking later may succeed."""
-    return judgment.transient
 
 
 def judgment_score(job: jobs.Job, interaction: Interaction, j: Judgment, now: datetime) -> Score:

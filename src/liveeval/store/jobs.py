@@ -218,10 +218,3 @@ def jobs_of(conn: sa.Connection, interaction_id: int) -> list[dict]:
         c.finished_at,
     ).where(c.interaction_id == interaction_id)
     return [dict(row) for row in conn.execute(query.order_by(c.job_id)).mappings()]
-
-
-def judged_since(conn: sa.Connection, project: str, since: datetime) -> int:
-    """Jobs enqueued for the project since `since`: what the daily budget counts."""
-    c = judge_jobs.c
-    query = sa.select(sa.func.count()).where(c.project == project, c.created_at >= since)
-    return int(conn.execute(query).scalar_one())
