@@ -1,0 +1,1 @@
+"""Pure statistics: drift tests, rates, means, histograms, change detection and quality drift."""
