@@ -1,0 +1,1 @@
+"""Monitoring: windows, SLIs, drift, alert rules, notifiers and Prometheus metrics."""
