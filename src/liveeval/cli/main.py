@@ -7,6 +7,8 @@ import logging
 import click
 
 import liveeval
+from liveeval.cli.alerts import alerts, monitor
+from liveeval.cli.drift import drift
 from liveeval.cli.interactions import interactions
 from liveeval.cli.keys import keys
 from liveeval.cli.scores import scores
@@ -30,3 +32,6 @@ cli.add_command(interactions)
 cli.add_command(keys)
 cli.add_command(scores)
 cli.add_command(worker)
+cli.add_command(drift)
+cli.add_command(alerts)
+cli.add_command(monitor)

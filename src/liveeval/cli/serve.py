@@ -19,6 +19,8 @@ from liveeval.config import Settings
 from liveeval.ingest.evaluator import READY as EVALUATOR_READY
 from liveeval.ingest.evaluator import SETTINGS_VARIABLE as EVALUATOR_SETTINGS
 from liveeval.judge.worker import BackgroundWorker, build_worker
+from liveeval.monitor.delivery import NotifierConfigError
+from liveeval.monitor.scheduler import Monitor, MonitorThread
 from liveeval.server import create_app
 from liveeval.server.worker import SETTINGS_VARIABLE, tune_gc
 from liveeval.store.database import Store
@@ -101,6 +103,16 @@ def serve(
     else:
         click.echo(f"  judge       {judge.provider} {judge.pinned_model}, run `liveeval worker`")
     click.echo(f"  evaluation  {EVALUATION_MODES[settings.evaluation]}")
+    monitor = settings.monitor
+    if monitor.enabled:
+        notifiers = ", ".join(n.name for n in monitor.notifiers) or "none"
+        click.echo(
+            f"  monitor     {len(monitor.active_rules())} rules every {monitor.interval_s:g} s, "
+            f"alerts to {notifiers}; Prometheus at {url}/metrics"
+        )
+    else:
+        click.echo("  monitor     off")
+    ticking = start_monitor(settings)
     evaluator = start_evaluator(settings, store)
     background = start_judge(settings)
     options: dict[str, Any] = {
@@ -123,6 +135,7 @@ def serve(
         finally:
             stop_evaluator(evaluator)
             stop_judge(background)
+            stop_monitor(ticking)
             store.close()
         click.echo("liveeval stopped")
         return
@@ -139,6 +152,28 @@ def serve(
     finally:
         stop_evaluator(evaluator)
         stop_judge(background)
+        stop_monitor(ticking)
+
+
+def start_monitor(settings: Settings) -> tuple[MonitorThread, Store] | None:
+    """The monitor's scheduler (rollups, rules, alerts) in a thread, on its own connection."""
+    if not settings.monitor.enabled:
+        return None
+    store = store_from(settings)
+    try:
+        ticking = MonitorThread(Monitor(store, settings))
+    except NotifierConfigError as exc:
+        store.close()
+        raise click.UsageError(f"monitor: {exc}") from None
+    ticking.start()
+    return ticking, store
+
+
+def stop_monitor(ticking: tuple[MonitorThread, Store] | None) -> None:
+    if ticking is not None:
+        thread, store = ticking
+        thread.stop()
+        store.close()
 
 
 def start_judge(settings: Settings) -> tuple[BackgroundWorker, Store] | None:

@@ -50,7 +50,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _WINDOW = re.compile(r"(\d+)([smhd])")
 
 
-def parse_window(value: Any) -> timedelta:
+def parse_window(value: Any, maximum: timedelta = timedelta(days=7)) -> timedelta:
     """Read a window like "15m", "1h" or "1d" (also a timedelta or whole seconds)."""
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
@@ -62,8 +62,8 @@ def parse_window(value: Any) -> timedelta:
         raise ValueError(f"window must be a duration like '15m', '1h' or '1d', not {value!r}")
     if seconds < 60 or seconds % 60:
         raise ValueError(f"window must be a whole number of minutes, at least 1m, not {value!r}")
-    if seconds > 7 * 86400:
-        raise ValueError(f"window must be at most 7d, not {value!r}")
+    if seconds > maximum.total_seconds():
+        raise ValueError(f"window must be at most {format_window(maximum)}, not {value!r}")
     return timedelta(seconds=seconds)
 
 
@@ -87,7 +87,7 @@ def _no_limit(value: Any) -> Any:
 # hands its settings to each process as JSON).
 Window = Annotated[
     timedelta,
-    BeforeValidator(parse_window),
+    BeforeValidator(lambda value: parse_window(value)),
     PlainSerializer(format_window, return_type=str, when_used="json"),
 ]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from liveeval.config.checks import ChecksConfig
 from liveeval.config.judge import JudgeConfig
+from liveeval.config.monitor import MonitorConfig
 from liveeval.config.sampling import SamplingConfig
 from liveeval.config.worker import WorkerConfig
 
@@ -126,13 +127,19 @@ class Settings(BaseModel):
         description="[worker]: how judge workers lease, retry and dead-letter jobs. "
         "See docs/judge.md.",
     )
+    monitor: MonitorConfig = Field(
+        default_factory=MonitorConfig,
+        description="[monitor]: alert rules (SLIs), drift thresholds and notifiers. "
+        "See docs/monitor.md.",
+    )
 
 
 def env_var(field_name: str) -> str:
     return ENV_PREFIX + field_name.upper()
 
 
-SECTIONS = ("prices", "checks", "sampling", "judge", "worker")  # TOML tables, no env variable
+# TOML tables, no environment variable
+SECTIONS = ("prices", "checks", "sampling", "judge", "worker", "monitor")
 SCALAR_FIELDS = tuple(name for name in Settings.model_fields if name not in SECTIONS)
 
 

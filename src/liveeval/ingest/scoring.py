@@ -28,6 +28,7 @@ from liveeval.config.checks import ChecksConfig
 from liveeval.config.sampling import SamplingConfig
 from liveeval.evaluators import CheckResult, CheckSuite, ConfiguredCheck
 from liveeval.ingest.evaluations import EvaluationEvent, dedup_key, score_of, target_of
+from liveeval.ingest.features import IntentOf, features_of, intent_rules
 from liveeval.judge.grading import judge_version
 from liveeval.judge.rubrics import Rubric, applies, selected_rubrics
 from liveeval.model import Interaction, Score, ScoreKind, ScoreStatus, Signal, SignalKind
@@ -44,6 +45,7 @@ from liveeval.sampling import (
 )
 from liveeval.store import jobs
 from liveeval.store.evaluation_queue import enqueue_traces
+from liveeval.store.features import Features, write_features
 from liveeval.store.sampling import (
     RecordedDecision,
     first_slices,
@@ -129,6 +131,7 @@ class OnlineEvaluation:
     judge_enabled: bool
     background: bool = False  # ingest queues the checks and sampling for the evaluator
     states: SamplerStates = field(default_factory=SamplerStates, compare=False)
+    intent_of: IntentOf | None = field(default=None, compare=False)  # [monitor.drift] intents
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OnlineEvaluation:
@@ -136,7 +139,15 @@ class OnlineEvaluation:
         enabled = judge.provider != "none"
         rubrics = tuple((r, judge_version(judge, r)) for r in selected_rubrics(judge))
         background = settings.evaluation == "background"
-        evaluation = cls(settings.checks, settings.sampling, rubrics, enabled, background)
+        intents = settings.monitor.drift.intents
+        evaluation = cls(
+            settings.checks,
+            settings.sampling,
+            rubrics,
+            enabled,
+            background,
+            intent_of=intent_rules(intents) if intents else None,
+        )
         if not background:
             evaluation.checks  # noqa: B018  (inline: build now, so bad config fails at start)
         return evaluation
@@ -171,6 +182,7 @@ class Plan:
     keys: list[str] = field(default_factory=list)
     schema_signals: list[Signal] = field(default_factory=list)
     decided: list[tuple[RecordedDecision, Interaction]] = field(default_factory=list)
+    features: list[Features] = field(default_factory=list)
 
 
 def plan_evaluation(
@@ -198,6 +210,7 @@ def plan_evaluation(
             if configured.check == "json_schema" and result.label in SCHEMA_FAILURES:
                 plan.schema_signals.append(_schema_invalid(interaction, iid, result))
     plan.decided = _decide(conn, evaluation, project, stored, signals or {}, now)
+    plan.features = [features_of(i, iid, r, evaluation.intent_of) for i, iid, r in stored]
     return plan
 
 
@@ -205,6 +218,7 @@ def write_plan(
     conn: sa.Connection, evaluation: OnlineEvaluation, plan: Plan, now: datetime
 ) -> Evaluated:
     write_scores(conn, plan.scores, plan.keys)
+    write_features(conn, plan.features)
     for signal in plan.schema_signals:
         record_signal(conn, signal, now)
     record_decisions(conn, [d for d, _ in plan.decided])

@@ -71,6 +71,10 @@ def interaction_filter(
     trace_id: Str = None,
     status: Str = None,
     has_signal: SignalKind | None = None,
+    segment: Str = None,
+    language: Annotated[
+        str | None, Query(max_length=16, description="The input's language (ISO 639-1).")
+    ] = None,
 ) -> InteractionFilter:
     """The query parameters every interaction query takes, as one filter."""
     for name, value in (("since", since), ("until", until)):
@@ -87,6 +91,8 @@ def interaction_filter(
         trace_id=trace_id.lower() if trace_id else None,
         status=status,
         has_signal=has_signal.value if has_signal else None,
+        segment=segment,
+        language=language,
     )
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from liveeval.model import Interaction, Message, RetrievedDocument, TokenUsage, ToolCall
 from liveeval.store.dialect import bulk_insert, clip, db_json, db_time, string_widths
-from liveeval.store.schema import interactions, signals
+from liveeval.store.schema import interaction_features, interactions, signals
 
 KEY = ("project", "trace_id", "span_id")
 SLICE_COLUMNS = (
@@ -227,6 +227,8 @@ class InteractionFilter:
     trace_id: str | None = None
     status: str | None = None
     has_signal: str | None = None  # a SignalKind value
+    segment: str | None = None
+    language: str | None = None  # the input's, as the evaluator detected it
 
 
 def _conditions(f: InteractionFilter) -> list[sa.ColumnElement[bool]]:
@@ -244,9 +246,17 @@ def _conditions(f: InteractionFilter) -> list[sa.ColumnElement[bool]]:
         (c.session_id, f.session_id),
         (c.trace_id, f.trace_id),
         (c.status, f.status),
+        (c.segment, f.segment),
     ):
         if value is not None:
             where.append(column == value)
+    if f.language is not None:
+        where.append(
+            sa.exists().where(
+                interaction_features.c.interaction_id == c.interaction_id,
+                interaction_features.c.language == f.language,
+            )
+        )
     if f.has_signal is not None:
         where.append(
             sa.exists().where(

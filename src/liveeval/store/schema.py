@@ -289,3 +289,116 @@ evaluation_queue = sa.Table(
     sa.Column("project", sa.String(200), nullable=False),
     sa.Column("enqueued_at", Timestamp, nullable=False),
 )
+
+# What the monitor compares across windows, per interaction: written by the evaluator.
+# `feature_id` grows with every write, so the rollup job finds new rows by it.
+interaction_features = sa.Table(
+    "interaction_features",
+    metadata,
+    sa.Column("feature_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("interaction_id", BigId, _interaction_fk(), nullable=False, unique=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("start_at", Timestamp, nullable=False),
+    sa.Column("input_chars", sa.Integer, nullable=False),
+    sa.Column("output_chars", sa.Integer, nullable=False),
+    sa.Column("language", sa.String(16)),
+    sa.Column("intent", sa.String(100)),
+    sa.Index(None, "project", "start_at"),
+)
+
+# Per-minute and per-hour sums of every interaction, signal and judge score by slice, so
+# that alert rules and /metrics read a few thousand rows instead of millions. Rebuilt
+# bucket by bucket from the raw rows (idempotent), never incremented.
+rollups = sa.Table(
+    "rollups",
+    metadata,
+    sa.Column("rollup_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("grain_s", sa.Integer, nullable=False),  # 60 or 3600
+    sa.Column("bucket_at", Timestamp, nullable=False),
+    sa.Column("slice_key", sa.String(32), nullable=False),  # hash of the dimension values
+    sa.Column("model_requested", sa.String(200)),
+    sa.Column("model_served", sa.String(200)),
+    sa.Column("prompt_version", sa.String(200)),
+    sa.Column("route", sa.String(200)),
+    sa.Column("segment", sa.String(200)),
+    sa.Column("language", sa.String(16)),
+    sa.Column("interactions", sa.Integer, nullable=False),
+    sa.Column("errors", sa.Integer, nullable=False),
+    sa.Column("latency_ms_sum", sa.Float, nullable=False),
+    sa.Column("latency_hist", Json, nullable=False),  # {bucket index: count}
+    sa.Column("cost_usd_sum", sa.Float, nullable=False),
+    sa.Column("cost_n", sa.Integer, nullable=False),
+    sa.Column("model_mismatch", sa.Integer, nullable=False),
+    sa.Column("check_failed", sa.Integer, nullable=False),
+    sa.Column("judge_errors", sa.Integer, nullable=False),
+    sa.Column("signals", Json, nullable=False),  # {kind: interactions with one}
+    sa.Column("edit_ratio_sum", sa.Float, nullable=False),
+    sa.Column("edit_ratio_n", sa.Integer, nullable=False),
+    sa.Column("scores", Json, nullable=False),  # {name: [n, sum, sum_sq, bad, {level: count}]}
+    sa.UniqueConstraint("project", "grain_s", "bucket_at", "slice_key"),
+)
+
+# How far the rollup job has read each source table (by its growing id).
+rollup_watermarks = sa.Table(
+    "rollup_watermarks",
+    metadata,
+    sa.Column("source", sa.String(50), primary_key=True),
+    sa.Column("last_id", sa.BigInteger, nullable=False),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("alert_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("rule", sa.String(100), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),  # firing | resolved
+    sa.Column("severity", sa.String(10), nullable=False),
+    sa.Column("metric", sa.String(100), nullable=False),
+    sa.Column("slice", Json, nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("baseline", sa.Float),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("details", Json, nullable=False),
+    sa.Column("link", sa.Text),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("resolved_at", Timestamp),
+    sa.Index(None, "project", "state", "started_at"),
+    sa.Index(None, "fingerprint", "started_at"),
+)
+
+# The notification outbox: written with the alert change, sent after, retried until sent
+# or dead, so an alert is never lost to a notifier that was down.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("notification_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "alert_id",
+        BigId,
+        sa.ForeignKey("alerts.alert_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("notifier", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False),  # trigger | resolve
+    sa.Column("state", sa.String(10), nullable=False),  # pending | sent | dead
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("sent_at", Timestamp),
+    sa.Index(None, "state", "next_attempt_at"),
+)
+
+# Periodic tasks run once per cluster: whoever holds the lease runs the tick.
+scheduler_leases = sa.Table(
+    "scheduler_leases",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+)

@@ -1,0 +1,119 @@
+"""`liveeval alerts list|show` and `liveeval monitor tick`: alerts from the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import click
+
+from liveeval.cli.interactions import AwareDateTime
+from liveeval.cli.options import opened_store, settings_from, store_options
+from liveeval.cli.table import render_table
+from liveeval.monitor.delivery import NotifierConfigError
+from liveeval.monitor.scheduler import Monitor
+from liveeval.server.monitor import alert_json
+from liveeval.store.alerts import AlertFilter, get_alert, list_alerts, notifications_of
+
+
+@click.group()
+def alerts() -> None:
+    """Look at alerts."""
+
+
+@alerts.command("list")
+@click.option("--project", help="Project (default: default_project).")
+@click.option("--state", type=click.Choice(["firing", "resolved"]))
+@click.option("--rule", help="Only this rule's alerts.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one alert a line.")
+@store_options
+def list_command(config_file, db, project, state, rule, limit, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Newest alerts first: state, severity, the slice that moved, and why."""
+    settings = settings_from(config_file, db=db)
+    where = AlertFilter(project or settings.default_project, state, rule, limit)
+    with opened_store(settings) as store, store.reading() as conn:
+        found = list_alerts(conn, where)
+    if as_json:
+        for alert in found:
+            click.echo(json.dumps(alert_json(alert)))
+        return
+    if not found:
+        click.echo("no alerts")
+        return
+    rows = [
+        [
+            a.alert_id,
+            a.state.value,
+            a.severity.value,
+            a.rule,
+            ", ".join(f"{k}={v}" for k, v in a.slice.items()) or "all traffic",
+            f"{a.started_at:%Y-%m-%d %H:%M}",
+            a.summary.split(": ", 1)[-1],
+        ]
+        for a in found
+    ]
+    headers = ["id", "state", "severity", "rule", "slice", "since (UTC)", "what moved"]
+    click.echo(render_table(headers, rows))
+
+
+@alerts.command("show")
+@click.argument("alert_id", type=click.IntRange(1, 2**63 - 1))
+@store_options
+def show(config_file, db, alert_id) -> None:  # type: ignore[no-untyped-def]
+    """One alert in full, with its notifications."""
+    settings = settings_from(config_file, db=db)
+    with opened_store(settings) as store, store.reading() as conn:
+        alert = get_alert(conn, alert_id)
+        if alert is None:
+            raise click.UsageError(f"no alert {alert_id}")
+        sent = notifications_of(conn, alert_id)
+    click.echo(f"alert {alert.alert_id}: {alert.state.value}, {alert.severity.value}")
+    click.echo(alert.summary)
+    click.echo(f"  rule       {alert.rule} ({alert.metric})")
+    click.echo(f"  slice      {json.dumps(alert.slice)}")
+    click.echo(
+        f"  value      {alert.value}  (baseline {alert.baseline}, threshold {alert.threshold})"
+    )
+    click.echo(f"  started    {alert.started_at.isoformat()}")
+    if alert.resolved_at:
+        click.echo(f"  resolved   {alert.resolved_at.isoformat()}")
+    if alert.link:
+        click.echo(f"  interactions {alert.link}")
+    for note in sent:
+        error = f" — {note['last_error']}" if note["last_error"] else ""
+        click.echo(
+            f"  notify {note['notifier']} ({note['action']}): {note['state']} after "
+            f"{note['attempts']} attempt(s){error}"
+        )
+
+
+@click.group()
+def monitor() -> None:
+    """Run the monitor by hand."""
+
+
+@monitor.command("tick")
+@click.option("--at", "at", type=AwareDateTime(), help="Evaluate as of this time (default: now).")
+@store_options
+def tick(config_file, db, at) -> None:  # type: ignore[no-untyped-def]
+    """One scheduler run now: update rollups, evaluate rules, send notifications."""
+    settings = settings_from(config_file, db=db)
+    with opened_store(settings) as store:
+        try:
+            runner = Monitor(store, settings)
+        except NotifierConfigError as exc:
+            raise click.UsageError(str(exc)) from None
+        done = runner.tick(at or datetime.now(UTC))
+    if done is None:
+        click.echo("another process holds the monitor lease; it ticks instead")
+        return
+    click.echo(
+        f"rollups: {done.refreshed.minutes} minutes, {done.refreshed.hours} hours rebuilt; "
+        f"{done.evaluations} evaluations; {len(done.changes)} alert changes; "
+        f"notifications sent {done.delivered.sent}, retrying {done.delivered.retrying}, "
+        f"dead {done.delivered.dead}"
+    )
+    for change in done.changes:
+        if change.notifies:
+            click.echo(f"  {change.action}: {change.alert.summary}")

@@ -1,0 +1,149 @@
+"""The monitor's tick: rollups, rules, alerts, notifications; once a minute, once per cluster.
+
+`Monitor.tick(now)` is the whole job, with an injectable clock so tests step
+through time. `serve` runs it in a thread (`MonitorThread`); with several servers
+and workers on one database only the holder of the "monitor" lease ticks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from liveeval.config import Settings
+from liveeval.monitor.alerting import Change, reconcile
+from liveeval.monitor.delivery import Delivered, build_notifier, deliver_due, wanted_by
+from liveeval.monitor.evaluation import evaluate_project, interactions_link
+from liveeval.monitor.notifiers import Notifier
+from liveeval.monitor.rules import Evaluation
+from liveeval.store.alerts import (
+    enqueue_notifications,
+    firing_alerts,
+    recently_resolved,
+    save_alert,
+)
+from liveeval.store.database import Store
+from liveeval.store.leases import acquire_lease
+from liveeval.store.rollups import Refreshed, refresh_rollups, rollup_projects
+
+log = logging.getLogger(__name__)
+LEASE = "monitor"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    refreshed: Refreshed
+    evaluations: int
+    changes: list[Change] = field(default_factory=list)
+    delivered: Delivered = field(default_factory=Delivered)
+
+
+class Monitor:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        holder: str | None = None,
+        notifiers: Mapping[str, Notifier] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.store = store
+        self.config = settings.monitor
+        self.rules = self.config.active_rules()
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self.notifiers = (
+            dict(notifiers)
+            if notifiers is not None
+            else {n.name: build_notifier(n, environ) for n in self.config.notifiers}
+        )
+        self._lookback = max(r.window + r.baseline for r in self.rules) if self.rules else None
+
+    def tick(self, now: datetime | None = None) -> Tick | None:
+        """One run; None when another process holds the lease."""
+        now = now or utcnow()
+        ttl = timedelta(seconds=max(3 * self.config.interval_s, 120))
+        with self.store.writing() as conn:
+            if not acquire_lease(conn, LEASE, self.holder, now, ttl):
+                return None
+            refreshed = refresh_rollups(conn)
+        evaluations, changes = 0, []
+        if self._lookback is not None:
+            with self.store.reading() as conn:
+                projects = rollup_projects(conn, now - self._lookback)
+            for project in projects:
+                found, made = self._evaluate(project, now)
+                evaluations += found
+                changes += made
+        delivered = deliver_due(self.store, self.notifiers, self.config, now)
+        return Tick(refreshed, evaluations, changes, delivered)
+
+    def _evaluate(self, project: str, now: datetime) -> tuple[int, list[Change]]:
+        with self.store.reading() as conn:
+            evaluations = evaluate_project(conn, project, self.rules, self.config.drift, now)
+        longest_cooldown = max(r.cooldown for r in self.rules)
+        with self.store.writing() as conn:
+            changes = reconcile(
+                project,
+                evaluations,
+                firing_alerts(conn, project),
+                recently_resolved(conn, project, now - longest_cooldown),
+                now,
+                link=self._link(project, now),
+                active_rules=frozenset(r.name for r in self.rules),
+            )
+            for change in changes:
+                saved = save_alert(conn, change.alert)
+                if change.notifies and saved.alert_id is not None:
+                    names = self._recipients(change)
+                    enqueue_notifications(conn, saved.alert_id, names, change.action, now)
+        for change in changes:
+            if change.notifies:
+                log.info("alert %s: %s", change.action, change.alert.summary)
+        return len(evaluations), changes
+
+    def _link(self, project: str, now: datetime) -> Callable[[Evaluation], str | None]:
+        return lambda e: interactions_link(self.config.public_url, project, e, now)
+
+    def _recipients(self, change: Change) -> list[str]:
+        rule = next((r for r in self.rules if r.name == change.alert.rule), None)
+        chosen = rule.notify if rule is not None and rule.notify is not None else None
+        return [
+            n.name
+            for n in self.config.notifiers
+            if (chosen is None or n.name in chosen) and wanted_by(n, change.alert.severity)
+        ]
+
+
+class MonitorThread:
+    """Ticks every `interval_s` in a daemon thread until stopped."""
+
+    def __init__(self, monitor: Monitor, clock: Callable[[], datetime] = utcnow) -> None:
+        self.monitor = monitor
+        self.clock = clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="liveeval-monitor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.monitor.tick(self.clock())
+            except Exception:  # a bad tick must not end monitoring; the next may succeed
+                log.exception("monitor tick failed")
+            self._stop.wait(self.monitor.config.interval_s)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)

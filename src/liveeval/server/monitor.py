@@ -1,0 +1,218 @@
+"""The monitor over HTTP: /metrics for Prometheus, SLIs, alerts and drift reports."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from liveeval.config.monitor import DIMENSIONS
+from liveeval.config.sampling import parse_window
+from liveeval.model.alert import Alert
+from liveeval.monitor.drift_run import run_drift
+from liveeval.monitor.evaluation import evaluate_project, rule_ranges
+from liveeval.monitor.exposition import (
+    alert_family,
+    queue_families,
+    sli_families,
+    traffic_families,
+)
+from liveeval.monitor.prometheus import CONTENT_TYPE, render
+from liveeval.monitor.rollup import sum_by
+from liveeval.server.auth import Caller, ReadCaller
+from liveeval.store import evaluation_queue, jobs
+from liveeval.store.alerts import (
+    AlertFilter,
+    get_alert,
+    list_alerts,
+    notification_counts,
+    notifications_of,
+)
+from liveeval.store.rollups import read_range, rollup_projects
+
+router = APIRouter(tags=["monitor"])
+METRICS_CACHE_S = 15.0
+Str = Annotated[str | None, Query(max_length=200)]
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    return {
+        "alert_id": alert.alert_id,
+        "project": alert.project,
+        "rule": alert.rule,
+        "state": str(alert.state),
+        "severity": str(alert.severity),
+        "metric": alert.metric,
+        "slice": alert.slice,
+        "value": alert.value,
+        "baseline": alert.baseline,
+        "threshold": alert.threshold,
+        "summary": alert.summary,
+        "started_at": alert.started_at.isoformat(),
+        "updated_at": alert.updated_at.isoformat(),
+        "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+        "link": alert.link,
+        "details": alert.details,
+    }
+
+
+@router.get("/api/v1/alerts")
+async def alerts(
+    request: Request,
+    caller: ReadCaller,
+    project: Str = None,
+    state: Annotated[str | None, Query(pattern="^(firing|resolved)$")] = None,
+    rule: Str = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Alerts, newest first: what fired, on which slice, and why."""
+    name = caller.project_for(project, request.app.state.settings.default_project)
+    where = AlertFilter(project=name, state=state, rule=rule, limit=limit)
+
+    def query() -> list[dict[str, Any]]:
+        with request.app.state.store.reading() as conn:
+            return [alert_json(a) for a in list_alerts(conn, where)]
+
+    return await run_in_threadpool(query)
+
+
+@router.get("/api/v1/alerts/{alert_id}")
+async def alert(request: Request, caller: ReadCaller, alert_id: int) -> dict[str, Any]:
+    """One alert with the notifications sent (or still retried) for it."""
+
+    def query() -> dict[str, Any]:
+        with request.app.state.store.reading() as conn:
+            found = get_alert(conn, alert_id)
+            if found is None:
+                raise HTTPException(404, f"no alert {alert_id}")
+            caller.check_project(found.project)
+            sent = notifications_of(conn, alert_id)
+        return {**alert_json(found), "notifications": [_notification(n) for n in sent]}
+
+    return await run_in_threadpool(query)
+
+
+def _notification(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+@router.get("/api/v1/slis")
+async def slis(request: Request, caller: ReadCaller, project: Str = None) -> list[dict[str, Any]]:
+    """Every rule's value per slice now, against its baseline."""
+    app = request.app
+    name = caller.project_for(project, app.state.settings.default_project)
+    monitor = app.state.settings.monitor
+    now = app.state.clock()
+
+    def query() -> list[dict[str, Any]]:
+        with app.state.store.reading() as conn:
+            found = evaluate_project(conn, name, monitor.active_rules(), monitor.drift, now)
+        out = []
+        for e in found:
+            window, baseline = rule_ranges(e.rule, now)
+            m = e.measurement
+            out.append(
+                {
+                    "rule": e.rule.name,
+                    "metric": e.rule.metric,
+                    "slice": e.slice,
+                    "window": [t.isoformat() for t in window],
+                    "baseline_period": [t.isoformat() for t in baseline],
+                    "value": m.value,
+                    "baseline": m.baseline,
+                    "n": m.n,
+                    "baseline_n": m.baseline_n,
+                    "breached": m.breached,
+                    "sufficient": m.sufficient,
+                    "summary": m.summary,
+                }
+            )
+        return out
+
+    return await run_in_threadpool(query)
+
+
+@router.get("/api/v1/drift")
+async def drift(
+    request: Request,
+    caller: ReadCaller,
+    project: Str = None,
+    window: Annotated[str, Query(max_length=10)] = "1d",
+    baseline: Annotated[str, Query(max_length=10)] = "7d",
+    slice: Annotated[str | None, Query(max_length=50)] = None,
+    topics: bool = True,
+) -> dict[str, Any]:
+    """Input drift: the window against the baseline right before it, feature by feature."""
+    app = request.app
+    name = caller.project_for(project, app.state.settings.default_project)
+    if slice is not None and slice not in DIMENSIONS:
+        raise HTTPException(422, f"slice must be one of {', '.join(DIMENSIONS)}, not {slice!r}")
+    try:
+        span = parse_window(window, maximum=timedelta(days=90))
+        before = parse_window(baseline, maximum=timedelta(days=90))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    end = app.state.clock()
+    config = app.state.settings.monitor.drift
+
+    def compute() -> dict[str, Any]:
+        run = run_drift(
+            app.state.store,
+            name,
+            (end - span, end),
+            (end - span - before, end - span),
+            config,
+            slice_by=slice,
+            topics=topics,
+        )
+        return run.to_dict()
+
+    return await run_in_threadpool(compute)
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(request: Request, caller: ReadCaller) -> Response:
+    """Prometheus text format: SLIs by slice, firing alerts, traffic, queue depths."""
+    app = request.app
+    cached = getattr(app.state, "metrics_cache", None)
+    key = caller.project
+    if cached is not None and cached[0] == key and time.monotonic() - cached[1] < METRICS_CACHE_S:
+        return Response(cached[2], media_type=CONTENT_TYPE)
+    text = await run_in_threadpool(_exposition, request, caller)
+    app.state.metrics_cache = (key, time.monotonic(), text)
+    return Response(text, media_type=CONTENT_TYPE)
+
+
+def _exposition(request: Request, caller: Caller) -> str:
+    app = request.app
+    monitor = app.state.settings.monitor
+    rules = monitor.active_rules()
+    now = app.state.clock()
+    lookback = max((r.window + r.baseline for r in rules), default=timedelta(hours=1))
+    evaluations, last_hour, firing = {}, {}, Counter[tuple[str, str, str]]()
+    with app.state.store.reading() as conn:
+        projects = rollup_projects(conn, now - lookback)
+        if caller.project is not None:
+            projects = [p for p in projects if p == caller.project]
+        for project in projects:
+            evaluations[project] = evaluate_project(conn, project, rules, monitor.drift, now)
+            rows = read_range(conn, project, now - timedelta(hours=1), now)
+            by_model = sum_by(rows, ["model_served"])
+            last_hour[project] = {key[0]: agg for key, agg in by_model.items()}
+            for a in list_alerts(conn, AlertFilter(project=project, state="firing", limit=10_000)):
+                firing[(project, a.rule, str(a.severity))] += 1
+        judge = jobs.counts(conn, caller.project)
+        backlog = evaluation_queue.count(conn)
+        notes = notification_counts(conn)
+    families = [
+        *sli_families(evaluations, monitor.max_label_values),
+        alert_family(firing),
+        *traffic_families(last_hour, monitor.max_label_values),
+        *queue_families(judge, backlog, notes),
+    ]
+    return render(families)

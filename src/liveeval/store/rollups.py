@@ -1,0 +1,286 @@
+"""Rollup upkeep and reads: rebuild the buckets that new rows touched; sum a time range.
+
+New rows are found by the growing ids of their tables (watermarks), so upkeep never
+scans. Each touched minute is rebuilt from its raw rows, then its hour from its
+minutes: rebuilding is idempotent, so a retried or overlapping run is harmless. On
+PostgreSQL ids can commit out of order, so there each run looks back `LOOKBACK_IDS`
+below the watermark too (SQLite has one writer: ids commit in order).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from liveeval.config.monitor import DIMENSIONS
+from liveeval.monitor.rollup import (
+    Aggregate,
+    RawInteraction,
+    RawScore,
+    RawSignal,
+    SliceValues,
+    aggregate_bucket,
+    slice_key,
+)
+from liveeval.store.dialect import bulk_insert, clip, db_json, db_time, string_widths
+from liveeval.store.schema import (
+    interaction_features,
+    interactions,
+    rollup_watermarks,
+    rollups,
+    scores,
+    signals,
+)
+
+MINUTE = 60
+HOUR = 3600
+LOOKBACK_IDS = 1000
+CHUNK = 50_000  # new rows read per source per run; the next run takes the rest
+
+_SOURCES = {
+    "interactions": (interactions.c.interaction_id, None),
+    "signals": (signals.c.signal_id, signals.c.interaction_id),
+    "scores": (scores.c.score_id, scores.c.interaction_id),
+    "features": (interaction_features.c.feature_id, interaction_features.c.interaction_id),
+}
+_COLUMNS = (
+    "project",
+    "grain_s",
+    "bucket_at",
+    "slice_key",
+    *DIMENSIONS,
+    "interactions",
+    "errors",
+    "latency_ms_sum",
+    "latency_hist",
+    "cost_usd_sum",
+    "cost_n",
+    "model_mismatch",
+    "check_failed",
+    "judge_errors",
+    "signals",
+    "edit_ratio_sum",
+    "edit_ratio_n",
+    "scores",
+)
+_JSON = {"latency_hist", "signals", "scores"}
+_WIDTHS = string_widths(rollups, _COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class Refreshed:
+    minutes: int
+    hours: int
+
+
+def floor_to(at: datetime, grain_s: int) -> datetime:
+    seconds = int(at.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % grain_s, UTC)
+
+
+def refresh_rollups(conn: sa.Connection) -> Refreshed:
+    """Rebuild every bucket that rows written since the last run fall into."""
+    query = sa.select(rollup_watermarks.c.source, rollup_watermarks.c.last_id)
+    marks = {source: last_id for source, last_id in conn.execute(query)}
+    touched: set[tuple[str, datetime]] = set()
+    new_marks: dict[str, int] = {}
+    for source, (id_column, interaction_column) in _SOURCES.items():
+        last = marks.get(source, 0)
+        lookback = 0 if conn.dialect.name == "sqlite" else LOOKBACK_IDS  # one writer: in order
+        found, highest = _touched(conn, id_column, interaction_column, max(last - lookback, 0))
+        touched |= found
+        new_marks[source] = max(last, highest)
+    for project, minute in sorted(touched):
+        _rebuild_minute(conn, project, minute)
+    hours = {(project, floor_to(minute, HOUR)) for project, minute in touched}
+    for project, hour in sorted(hours):
+        _rebuild_hour(conn, project, hour)
+    _save_marks(conn, marks, new_marks)
+    return Refreshed(len(touched), len(hours))
+
+
+def _touched(
+    conn: sa.Connection,
+    id_column: sa.Column[int],
+    interaction_column: sa.Column[int] | None,
+    after: int,
+) -> tuple[set[tuple[str, datetime]], int]:
+    picked = sa.select(id_column.label("row_id"))
+    if interaction_column is not None:
+        picked = picked.add_columns(interaction_column.label("iid"))
+    ids = picked.where(id_column > after).order_by(id_column).limit(CHUNK).subquery()
+    join_on = (
+        interactions.c.interaction_id == ids.c.iid
+        if interaction_column is not None
+        else interactions.c.interaction_id == ids.c.row_id
+    )
+    query = sa.select(ids.c.row_id, interactions.c.project, interactions.c.start_at).select_from(
+        ids.outerjoin(interactions, join_on)
+    )
+    found: set[tuple[str, datetime]] = set()
+    highest = after
+    for row_id, project, start_at in conn.execute(query):
+        highest = max(highest, row_id)
+        if project is not None:
+            found.add((project, floor_to(start_at, MINUTE)))
+    return found, highest
+
+
+def _save_marks(conn: sa.Connection, old: dict[str, int], new: dict[str, int]) -> None:
+    for source, last_id in new.items():
+        if source not in old:
+            conn.execute(rollup_watermarks.insert().values(source=source, last_id=last_id))
+        elif last_id != old[source]:
+            conn.execute(
+                rollup_watermarks.update()
+                .where(rollup_watermarks.c.source == source)
+                .values(last_id=last_id)
+            )
+
+
+def _rebuild_minute(conn: sa.Connection, project: str, minute: datetime) -> None:
+    end = minute + timedelta(seconds=MINUTE)
+    window = sa.and_(
+        interactions.c.project == project,
+        interactions.c.start_at >= minute,
+        interactions.c.start_at < end,
+    )
+    dims = [interactions.c[d] for d in DIMENSIONS if d != "language"]
+    raw = [
+        RawInteraction(
+            row.interaction_id,
+            (*row[1 : len(dims) + 1], row.language),
+            row.status,
+            row.latency_ms,
+            row.cost_usd,
+            row.model_requested,
+            row.model_served,
+        )
+        for row in conn.execute(
+            sa.select(
+                interactions.c.interaction_id,
+                *dims,
+                interaction_features.c.language,
+                interactions.c.status,
+                interactions.c.latency_ms,
+                interactions.c.cost_usd,
+            )
+            .select_from(interactions.outerjoin(interaction_features))
+            .where(window)
+        )
+    ]
+    raw_signals = [
+        RawSignal(*row)
+        for row in conn.execute(
+            sa.select(signals.c.interaction_id, signals.c.kind, signals.c.value)
+            .select_from(signals.join(interactions))
+            .where(window)
+        )
+    ]
+    raw_scores = [
+        RawScore(row.interaction_id, row.name, row.kind, row.status, row.value, _passed(row))
+        for row in conn.execute(
+            sa.select(
+                scores.c.interaction_id,
+                scores.c.name,
+                scores.c.kind,
+                scores.c.status,
+                scores.c.value,
+                sa.case((scores.c.kind == "check", scores.c.details), else_=None).label("details"),
+            )
+            .select_from(scores.join(interactions))
+            .where(window, scores.c.kind.in_(("check", "judge")))
+        )
+    ]
+    _replace(conn, project, MINUTE, minute, aggregate_bucket(raw, raw_signals, raw_scores))
+
+
+def _passed(row: sa.Row) -> bool | None:
+    details = row.details
+    if not isinstance(details, dict):
+        return None
+    passed = details.get("passed")
+    return passed if isinstance(passed, bool) else None
+
+
+def _rebuild_hour(conn: sa.Connection, project: str, hour: datetime) -> None:
+    sums: dict[SliceValues, Aggregate] = defaultdict(Aggregate)
+    for values, agg in read_buckets(conn, project, MINUTE, hour, hour + timedelta(hours=1)):
+        sums[values].add(agg)
+    _replace(conn, project, HOUR, hour, sums)
+
+
+def _replace(
+    conn: sa.Connection,
+    project: str,
+    grain_s: int,
+    bucket_at: datetime,
+    sums: dict[SliceValues, Aggregate],
+) -> None:
+    conn.execute(
+        rollups.delete().where(
+            rollups.c.project == project,
+            rollups.c.grain_s == grain_s,
+            rollups.c.bucket_at == bucket_at,
+        )
+    )
+    as_time = db_time(conn)
+    rows = []
+    for values, agg in sums.items():
+        columns = agg.to_columns()
+        stored = [db_json(columns[c]) if c in _JSON else columns[c] for c in _COLUMNS[10:]]
+        row = (project, grain_s, as_time(bucket_at), slice_key(values), *values, *stored)
+        rows.append(clip(row, _WIDTHS))
+    bulk_insert(
+        conn, rollups, _COLUMNS, rows, unique=("project", "grain_s", "bucket_at", "slice_key")
+    )
+
+
+def read_buckets(
+    conn: sa.Connection, project: str, grain_s: int, start: datetime, end: datetime
+) -> Iterator[tuple[SliceValues, Aggregate]]:
+    query = sa.select(*(rollups.c[c] for c in (*DIMENSIONS, *_COLUMNS[10:]))).where(
+        rollups.c.project == project,
+        rollups.c.grain_s == grain_s,
+        rollups.c.bucket_at >= start,
+        rollups.c.bucket_at < end,
+    )
+    for row in conn.execute(query).mappings():
+        yield tuple(row[d] for d in DIMENSIONS), Aggregate.from_columns(dict(row))
+
+
+def read_range(
+    conn: sa.Connection, project: str, start: datetime, end: datetime
+) -> list[tuple[SliceValues, Aggregate]]:
+    """Every slice's sums over [start, end), to the minute: whole hours from hour rows,
+    the ragged edges from minute rows."""
+    start, end = floor_to(start, MINUTE), floor_to(end, MINUTE)
+    if end <= start:
+        return []
+    first_hour = floor_to(start + timedelta(seconds=HOUR - 1), HOUR)
+    last_hour = floor_to(end, HOUR)
+    if first_hour >= last_hour:
+        return list(read_buckets(conn, project, MINUTE, start, end))
+    return [
+        *read_buckets(conn, project, MINUTE, start, first_hour),
+        *read_buckets(conn, project, HOUR, first_hour, last_hour),
+        *read_buckets(conn, project, MINUTE, last_hour, end),
+    ]
+
+
+def rollup_projects(conn: sa.Connection, since: datetime) -> list[str]:
+    """Projects with traffic since `since` (hour rows)."""
+    query = (
+        sa.select(rollups.c.project)
+        .where(rollups.c.grain_s == HOUR, rollups.c.bucket_at >= floor_to(since, HOUR))
+        .distinct()
+    )
+    return sorted(conn.execute(query).scalars())
+
+
+def slices_in(rows: Sequence[tuple[SliceValues, Aggregate]]) -> int:
+    return len({values for values, _ in rows})
