@@ -9,6 +9,11 @@ PostgreSQL answers they skip with the reason, unless LIVEEVAL_REQUIRE_POSTGRES=1
 from __future__ import annotations
 
 import os
+
+# numpy's BLAS threads fight over 2 cores when tests run beside other work; one thread
+# each is faster here (set before numpy loads).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import threading
 import uuid
 from collections.abc import Callable, Iterator

@@ -2,13 +2,14 @@
 
 A bucket's `Aggregate` is built from its raw interactions, signals and scores
 (`aggregate_bucket`), stored as one row per slice, and summed again over any range
-of buckets and any slice dimension (`Aggregate.__add__`). Everything a rule needs,
+of buckets and any slice dimension (`Aggregate.add`). Everything a rule needs,
 from a rate to a p95 latency or a judge-score interval, is a function of these sums.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from liveeval.stats.means import Moments
 from liveeval.stats.quality import ScoreSummary
 
 BAD_SCORE = 2.0  # a judge score at or below this counts as bad
+# What a provider appends to an alias to name a snapshot: -2024-08-06, -20241022, -0613.
+_DATED = re.compile(r"[-@](\d{4}-\d{2}-\d{2}|\d{8}|\d{4})(-v\d+(:\d+)?)?")
 
 SliceValues = tuple[str | None, ...]  # one value per DIMENSIONS entry
 
@@ -220,7 +223,8 @@ def model_mismatch(requested: str | None, served: str | None) -> bool:
     """
     if not requested or not served or served == requested:
         return False
-    return not served.startswith(requested + "-")
+    suffix = served[len(requested) :] if served.startswith(requested) else None
+    return suffix is None or _DATED.fullmatch(suffix) is None
 
 
 def slice_key(values: SliceValues) -> str:

@@ -3,12 +3,15 @@
 New rows are found by the growing ids of their tables (watermarks), so upkeep never
 scans. Each touched minute is rebuilt from its raw rows, then its hour from its
 minutes: rebuilding is idempotent, so a retried or overlapping run is harmless. On
-PostgreSQL ids can commit out of order, so there each run looks back `LOOKBACK_IDS`
-below the watermark too (SQLite has one writer: ids commit in order).
+PostgreSQL ids can commit out of order: the ids below the watermark that were not
+visible yet (gaps) are looked up again on later runs, for `GAP_TTL_S` (SQLite has one
+writer: its ids become visible in order).
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,7 +41,8 @@ from liveeval.store.schema import (
 
 MINUTE = 60
 HOUR = 3600
-LOOKBACK_IDS = 1000
+GAP_TTL_S = 600.0  # an id still invisible after this long was rolled back, not in flight
+MAX_GAPS = 10_000
 CHUNK = 50_000  # new rows read per source per run; the next run takes the rest
 
 _SOURCES = {
@@ -84,16 +88,20 @@ def floor_to(at: datetime, grain_s: int) -> datetime:
 
 def refresh_rollups(conn: sa.Connection) -> Refreshed:
     """Rebuild every bucket that rows written since the last run fall into."""
-    query = sa.select(rollup_watermarks.c.source, rollup_watermarks.c.last_id)
-    marks = {source: last_id for source, last_id in conn.execute(query)}
+    query = sa.select(
+        rollup_watermarks.c.source, rollup_watermarks.c.last_id, rollup_watermarks.c.gaps
+    )
+    marks = {
+        source: Mark(last, dict(json.loads(gaps))) for source, last, gaps in conn.execute(query)
+    }
+    track_gaps = conn.dialect.name != "sqlite"  # one writer: ids become visible in order
     touched: set[tuple[str, datetime]] = set()
-    new_marks: dict[str, int] = {}
+    new_marks: dict[str, Mark] = {}
     for source, (id_column, interaction_column) in _SOURCES.items():
-        last = marks.get(source, 0)
-        lookback = 0 if conn.dialect.name == "sqlite" else LOOKBACK_IDS  # one writer: in order
-        found, highest = _touched(conn, id_column, interaction_column, max(last - lookback, 0))
+        mark = marks.get(source, Mark(0, {}))
+        found, seen = _touched(conn, id_column, interaction_column, mark)
         touched |= found
-        new_marks[source] = max(last, highest)
+        new_marks[source] = mark.advanced(seen, track_gaps, time.time())
     for project, minute in sorted(touched):
         _rebuild_minute(conn, project, minute)
     hours = {(project, floor_to(minute, HOUR)) for project, minute in touched}
@@ -103,16 +111,42 @@ def refresh_rollups(conn: sa.Connection) -> Refreshed:
     return Refreshed(len(touched), len(hours))
 
 
+@dataclass(frozen=True)
+class Mark:
+    """How far a source table was read: its highest id seen, and the ids below it that
+    were not visible yet (with when they were first missed)."""
+
+    last_id: int
+    gaps: dict[int, float]
+
+    def advanced(self, seen: set[int], track_gaps: bool, now: float) -> Mark:
+        highest = max(seen, default=self.last_id)
+        highest = max(highest, self.last_id)
+        if not track_gaps:
+            return Mark(highest, {})
+        gaps = {i: at for i, at in self.gaps.items() if i not in seen and now - at < GAP_TTL_S}
+        for missing in set(range(self.last_id + 1, highest)) - seen:
+            gaps[missing] = now
+        if len(gaps) > MAX_GAPS:
+            gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
+        return Mark(highest, gaps)
+
+
 def _touched(
     conn: sa.Connection,
     id_column: sa.Column[int],
     interaction_column: sa.Column[int] | None,
-    after: int,
-) -> tuple[set[tuple[str, datetime]], int]:
+    mark: Mark,
+) -> tuple[set[tuple[str, datetime]], set[int]]:
     picked = sa.select(id_column.label("row_id"))
     if interaction_column is not None:
         picked = picked.add_columns(interaction_column.label("iid"))
-    ids = picked.where(id_column > after).order_by(id_column).limit(CHUNK).subquery()
+    new = picked.where(id_column > mark.last_id).order_by(id_column).limit(CHUNK)
+    if mark.gaps:
+        late = picked.where(id_column.in_(sorted(mark.gaps)))
+        ids = sa.union_all(new.subquery().select(), late).subquery()
+    else:
+        ids = new.subquery()
     join_on = (
         interactions.c.interaction_id == ids.c.iid
         if interaction_column is not None
@@ -122,23 +156,24 @@ def _touched(
         ids.outerjoin(interactions, join_on)
     )
     found: set[tuple[str, datetime]] = set()
-    highest = after
+    seen: set[int] = set()
     for row_id, project, start_at in conn.execute(query):
-        highest = max(highest, row_id)
+        seen.add(row_id)
         if project is not None:
             found.add((project, floor_to(start_at, MINUTE)))
-    return found, highest
+    return found, seen
 
 
-def _save_marks(conn: sa.Connection, old: dict[str, int], new: dict[str, int]) -> None:
-    for source, last_id in new.items():
+def _save_marks(conn: sa.Connection, old: dict[str, Mark], new: dict[str, Mark]) -> None:
+    for source, mark in new.items():
+        values = {"last_id": mark.last_id, "gaps": json.dumps(sorted(mark.gaps.items()))}
         if source not in old:
-            conn.execute(rollup_watermarks.insert().values(source=source, last_id=last_id))
-        elif last_id != old[source]:
+            conn.execute(rollup_watermarks.insert().values(source=source, **values))
+        elif mark != old[source]:
             conn.execute(
                 rollup_watermarks.update()
                 .where(rollup_watermarks.c.source == source)
-                .values(last_id=last_id)
+                .values(**values)
             )
 
 

@@ -304,6 +304,7 @@ interaction_features = sa.Table(
     sa.Column("language", sa.String(16)),
     sa.Column("intent", sa.String(100)),
     sa.Index(None, "project", "start_at"),
+    sqlite_autoincrement=True,  # a rewritten row needs a new id, never a reused one
 )
 
 # Per-minute and per-hour sums of every interaction, signal and judge score by slice, so
@@ -345,6 +346,9 @@ rollup_watermarks = sa.Table(
     metadata,
     sa.Column("source", sa.String(50), primary_key=True),
     sa.Column("last_id", sa.BigInteger, nullable=False),
+    # Ids below last_id not yet visible when it was read (JSON [[id, first seen], …]): on
+    # PostgreSQL a transaction that took an id earlier may commit later.
+    sa.Column("gaps", sa.Text, nullable=False, server_default="[]"),
 )
 
 alerts = sa.Table(

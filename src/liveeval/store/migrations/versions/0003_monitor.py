@@ -69,6 +69,7 @@ def upgrade() -> None:
         "rollup_watermarks",
         sa.Column("source", sa.String(length=50), nullable=False),
         sa.Column("last_id", sa.BigInteger(), nullable=False),
+        sa.Column("gaps", sa.Text(), nullable=False, server_default="[]"),
         sa.PrimaryKeyConstraint("source", name=op.f("pk_rollup_watermarks")),
     )
     op.create_table(
@@ -155,6 +156,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("feature_id", name=op.f("pk_interaction_features")),
         sa.UniqueConstraint("interaction_id", name=op.f("uq_interaction_features_interaction_id")),
+        sqlite_autoincrement=True,  # a rewritten row needs a new id, never a reused one
     )
     with op.batch_alter_table("interaction_features", schema=None) as batch_op:
         batch_op.create_index(
