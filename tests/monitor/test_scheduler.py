@@ -236,3 +236,35 @@ def test_too_few_samples_neither_fire_nor_resolve(store: Store, receiver: Receiv
     store_traffic(store, DEGRADED, T0, 10, 1, seed=3)  # 10 interactions: below 30
     tick = Monitor(store, settings_for(receiver)).tick(T0 + HOUR)
     assert tick is not None and tick.changes == []
+
+
+def test_a_step_down_in_judge_scores_is_caught_minutes_after_it_starts(
+    store: Store, receiver: Receiver
+) -> None:
+    store_traffic(store, Traffic(judged=1.0), T0 - timedelta(days=1), 1440, 20, seed=1, every=60)
+    store_traffic(store, Traffic(judged=1.0), T0, 40, 2, seed=2)  # 40 quiet minutes
+    worse = Traffic(judged=1.0, score=lambda rng: rng.choice((2, 3, 3, 4)))
+    store_traffic(store, worse, T0 + timedelta(minutes=40), 20, 2, seed=3)
+    settings = settings_for(
+        receiver,
+        default_rules=False,
+        rules=[{"name": "step", "metric": "judge_step", "window": "1h", "baseline": "1d"}],
+    )
+    tick = Monitor(store, settings).tick(T0 + HOUR)
+    assert tick is not None
+    (change,) = tick.changes
+    step_at = change.alert.details["step_at"]
+    assert "helpfulness scores stepped down at" in change.alert.summary
+    assert f"{T0:%Y-%m-%d}T12:4" in step_at  # within minutes of 12:40, not at 12:00
+
+
+def test_judge_scores_without_a_step_do_not_alarm(store: Store, receiver: Receiver) -> None:
+    store_traffic(store, Traffic(judged=1.0), T0 - timedelta(days=1), 1440, 20, seed=1, every=60)
+    store_traffic(store, Traffic(judged=1.0), T0, 60, 2, seed=2)
+    settings = settings_for(
+        receiver,
+        default_rules=False,
+        rules=[{"name": "step", "metric": "judge_step", "window": "1h", "baseline": "1d"}],
+    )
+    tick = Monitor(store, settings).tick(T0 + HOUR)
+    assert tick is not None and tick.changes == [] and tick.evaluations == 1

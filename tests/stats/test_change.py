@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from liveeval.stats.change import (
     Cusum,
     PageHinkley,
+    batched_cusum_alarm,
     cusum_alarms,
     first_change,
     page_hinkley_alarms,
@@ -153,3 +154,23 @@ def test_page_hinkley_with_forgetting_cannot_pile_up_more_than_a_few_steps() -> 
         forgetting.update(x)
         highest = max(highest, forgetting.g_low)
     assert 1.0 < highest < 2.0
+
+
+def test_batched_cusum_matches_the_per_observation_cusum_on_batches_of_one() -> None:
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.normal(4.0, 1.0, 80), rng.normal(3.0, 1.0, 40)])
+    expected = cusum_alarms(values, target=4.0, slack=0.5, threshold=5.0, direction="down")
+    found = batched_cusum_alarm([(1, v) for v in values], 4.0, 1.0)
+    assert found == expected[0]
+
+
+def test_batched_cusum_on_minute_means_alarms_soon_after_a_step_and_not_before() -> None:
+    rng = np.random.default_rng(8)
+    minutes = [rng.normal(4.0, 1.0, 5) for _ in range(60)] + [
+        rng.normal(3.0, 1.0, 5) for _ in range(30)
+    ]
+    batches = [(len(m), float(m.mean())) for m in minutes]
+    alarm = batched_cusum_alarm(batches, 4.0, 1.0)
+    assert alarm is not None and 60 <= alarm <= 64  # ~10 observations: two or three minutes
+    assert batched_cusum_alarm(batches[:60], 4.0, 1.0) is None
+    assert batched_cusum_alarm(batches, 4.0, 1.0, direction="up") is None

@@ -40,7 +40,7 @@ SIGNAL_RATES = {
     "report_rate": "report",
 }
 OTHER_RATES = ("error_rate", "check_failure_rate", "judge_error_rate", "model_mismatch_rate")
-JUDGE_METRICS = ("judge_mean", "judge_p10", "judge_bad_share")
+JUDGE_METRICS = ("judge_mean", "judge_p10", "judge_bad_share", "judge_step")
 VALUE_METRICS = ("latency_p50", "latency_p95", "cost_mean", "edit_ratio_mean")
 DRIFT_METRICS = tuple(f"{dimension}_drift" for dimension in DIMENSIONS)
 METRICS = (
@@ -96,7 +96,8 @@ class RuleConfig(_Section):
         default=None,
         ge=0,
         description="How far the metric must move against the baseline: absolute, or a "
-        "fraction of the baseline when `relative`. Drift metrics use [monitor.drift].",
+        "fraction of the baseline when `relative`. Drift metrics use [monitor.drift]; "
+        "judge_step takes the CUSUM's decision interval h in standard deviations (5).",
     )
     relative: bool = False
     direction: Literal["drop", "rise", "either"] | None = Field(
@@ -142,7 +143,7 @@ class RuleConfig(_Section):
 
     @model_validator(mode="after")
     def _complete(self) -> RuleConfig:
-        if self.metric not in DRIFT_METRICS and self.threshold is None:
+        if self.metric not in (*DRIFT_METRICS, "judge_step") and self.threshold is None:
             raise ValueError(f"rule {self.name!r}: metric {self.metric} needs a threshold")
         if (self.baseline_start is None) != (self.baseline_end is None):
             raise ValueError(f"rule {self.name!r}: give both baseline_start and baseline_end")
@@ -156,7 +157,10 @@ class RuleConfig(_Section):
     def bad_direction(self) -> str:
         if self.direction is not None:
             return self.direction
-        if self.metric in ("judge_mean", "judge_p10") or self.metric in _RISES_ARE_GOOD:
+        if (
+            self.metric in ("judge_mean", "judge_p10", "judge_step")
+            or self.metric in _RISES_ARE_GOOD
+        ):
             return "drop"
         return "rise"
 

@@ -8,7 +8,7 @@ behind them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from liveeval.config.monitor import DriftConfig, RuleConfig
 from liveeval.monitor.rollup import Aggregate, SliceValues
 from liveeval.monitor.rules import NONE, Evaluation, evaluate_rule
-from liveeval.store.rollups import MINUTE, floor_to, read_range
+from liveeval.store.rollups import HOUR, MINUTE, floor_to, read_range, read_series
 
 Range = tuple[datetime, datetime]
+STEP_MINUTES_UP_TO = timedelta(hours=6)  # longer step windows read hour buckets
 
 
 def rule_ranges(rule: RuleConfig, now: datetime) -> tuple[Range, Range]:
@@ -45,7 +46,11 @@ def evaluate_project(
     out: list[Evaluation] = []
     for rule in rules:
         window, baseline = rule_ranges(rule, now)
-        out += evaluate_rule(rule, rows(window), rows(baseline), drift)
+        series = None
+        if rule.metric == "judge_step":
+            grain = MINUTE if rule.window <= STEP_MINUTES_UP_TO else HOUR
+            series = list(read_series(conn, project, grain, *window))
+        out += evaluate_rule(rule, rows(window), rows(baseline), drift, series=series)
     return out
 
 

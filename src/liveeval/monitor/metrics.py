@@ -18,7 +18,6 @@ from liveeval.stats.histogram import LATENCY_EDGES_MS, histogram_quantile
 from liveeval.stats.quality import ScoreSummary, quality_drift
 from liveeval.stats.rates import rate_change, two_proportion_test
 
-
 Alternative = Literal["two-sided", "larger", "smaller"]
 
 

@@ -16,6 +16,7 @@ from liveeval.config.monitor import DRIFT_METRICS, DriftConfig, RuleConfig
 from liveeval.monitor.drift import DriftThresholds, Labels, categorical_feature_drift
 from liveeval.monitor.metrics import Measurement, measure
 from liveeval.monitor.rollup import Aggregate, SliceValues, sum_by
+from liveeval.monitor.steps import Series, step_measurements
 
 NONE = "(none)"  # how a slice without a value (no route, say) is named
 Rows = Sequence[tuple[SliceValues, Aggregate]]
@@ -64,15 +65,30 @@ def evaluate_rule(
     baseline: Rows,
     drift: DriftConfig,
     labels: Labels | None = None,
+    series: Series | None = None,
 ) -> list[Evaluation]:
+    """`series`: the window's buckets in time order, for judge_step."""
     out: list[Evaluation] = []
     for group in rule.slice_by:
         dims = [] if group == "all" else group.split("+")
         if rule.metric in DRIFT_METRICS:
             out += _drift(rule, dims, window, baseline, drift, labels)
+        elif rule.metric == "judge_step":
+            out += _steps(rule, dims, series or [], baseline)
         else:
             out += _sums(rule, dims, window, baseline)
     return out
+
+
+def _steps(rule: RuleConfig, dims: list[str], series: Series, baseline: Rows) -> list[Evaluation]:
+    found = step_measurements(rule, dims, series, baseline, rule.score)
+    if dims and "all" in rule.slice_by and len(found) <= 1:
+        return []
+    return [
+        Evaluation(rule, {**_slice(dims, key), "score": name}, measurement)
+        for key, by_score in sorted(found.items(), key=lambda kv: tuple(v or "" for v in kv[0]))
+        for name, measurement in by_score.items()
+    ]
 
 
 def _slice(dims: Sequence[str], key: tuple[str | None, ...]) -> dict[str, str]:

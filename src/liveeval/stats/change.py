@@ -160,6 +160,38 @@ def first_change(
     return None
 
 
+def batched_cusum_alarm(
+    batches: Sequence[tuple[int, float]],
+    target: float,
+    sd: float,
+    *,
+    slack: float = 0.5,
+    threshold: float = 5.0,
+    direction: Direction = "down",
+) -> int | None:
+    """The first batch at whose end a one-sided CUSUM on the observations alarms, or None.
+
+    Observations arrive in batches known only by their count and mean (a per-minute
+    rollup): a batch adds n * (its mean's distance from `target`, less the slack) at
+    once, as n single updates do while the sum stays above zero. Slack and threshold
+    are in standard deviations of one observation (k = 0.5, h = 5: a step of one
+    standard deviation is caught after about 10 observations).
+    """
+    if direction not in ("down", "up"):
+        raise ValueError(f"direction must be 'down' or 'up', got {direction!r}")
+    if not sd > 0:
+        raise ValueError(f"sd must be positive, got {sd}")
+    total = 0.0
+    for index, (n, mean) in enumerate(batches):
+        if n <= 0:
+            continue
+        distance = (target - mean) if direction == "down" else (mean - target)
+        total = max(0.0, total + n * (distance / sd - slack))
+        if total > threshold:
+            return index
+    return None
+
+
 def _alarms(detector: Cusum | PageHinkley, values: Sequence[float]) -> list[int]:
     alarms = []
     for index, x in enumerate(values):

@@ -278,14 +278,28 @@ def _replace(
 def read_buckets(
     conn: sa.Connection, project: str, grain_s: int, start: datetime, end: datetime
 ) -> Iterator[tuple[SliceValues, Aggregate]]:
-    query = sa.select(*(rollups.c[c] for c in (*DIMENSIONS, *_COLUMNS[10:]))).where(
-        rollups.c.project == project,
-        rollups.c.grain_s == grain_s,
-        rollups.c.bucket_at >= start,
-        rollups.c.bucket_at < end,
+    for _, values, agg in read_series(conn, project, grain_s, start, end):
+        yield values, agg
+
+
+def read_series(
+    conn: sa.Connection, project: str, grain_s: int, start: datetime, end: datetime
+) -> Iterator[tuple[datetime, SliceValues, Aggregate]]:
+    """Each bucket of [start, end) at `grain_s`, per slice, in time order."""
+    columns = ("bucket_at", *DIMENSIONS, *_COLUMNS[10:])
+    query = (
+        sa.select(*(rollups.c[c] for c in columns))
+        .where(
+            rollups.c.project == project,
+            rollups.c.grain_s == grain_s,
+            rollups.c.bucket_at >= start,
+            rollups.c.bucket_at < end,
+        )
+        .order_by(rollups.c.bucket_at)
     )
     for row in conn.execute(query).mappings():
-        yield tuple(row[d] for d in DIMENSIONS), Aggregate.from_columns(dict(row))
+        values = tuple(row[d] for d in DIMENSIONS)
+        yield row["bucket_at"], values, Aggregate.from_columns(dict(row))
 
 
 def read_range(
