@@ -159,4 +159,8 @@ def summarize(parts: list[tuple[str, str, list[str]]], compared: int) -> str:
 
 
 def _clause(feature: str, verb: str, moved: list[str]) -> str:
-    return f"{feature} {verb}: {moved[0]}" if moved else f"{feature} {verb}"
+    """The largest move, and up to two new categories besides (a new topic is the news)."""
+    if not moved:
+        return f"{feature} {verb}"
+    shown = [moved[0], *[m for m in moved[1:] if " is new " in m][:2]]
+    return f"{feature} {verb}: {', '.join(shown)}"
