@@ -254,7 +254,13 @@ class DriftConfig(_Section):
     intents: dict[str, tuple[str, ...]] = Field(
         default_factory=dict,
         description="Intent keyword rules: intent name -> keywords or regexes "
-        "(case-insensitive, first match wins, else 'other').",
+        "(case-insensitive, first match wins, else 'other'), applied at ingest.",
+    )
+    intent_examples: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Labelled examples: intent name -> example inputs. The drift report "
+        "gives each sampled input the intent of the nearest examples (by embedding), or "
+        "'other'; this replaces the keyword rules' intent there.",
     )
 
     @model_validator(mode="after")

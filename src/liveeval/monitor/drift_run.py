@@ -18,6 +18,7 @@ import numpy as np
 
 from liveeval.config.monitor import DriftConfig
 from liveeval.features.encoder import load_encoder_or_fallback
+from liveeval.features.intents import IntentClassifier
 from liveeval.features.topics import UNASSIGNED, TopicModel
 from liveeval.monitor.drift import DriftReport, FeatureFrame, drift_report
 from liveeval.monitor.rules import thresholds_of
@@ -40,9 +41,11 @@ class Topics:
     names: dict[str, str] = field(default_factory=dict)
     encoder: str = ""
     embeddings: dict[int, np.ndarray] = field(default_factory=dict)
+    intents: dict[int, str] = field(default_factory=dict)  # from labelled examples
 
-    def counts(self, ids: np.ndarray) -> Counter[str]:
-        return Counter(self.of[i] for i in ids.tolist() if i in self.of)
+    def counts(self, ids: np.ndarray, of: Mapping[int, str] | None = None) -> Counter[str]:
+        found = self.of if of is None else of
+        return Counter(found[i] for i in ids.tolist() if i in found)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray | None:
         rows = [self.embeddings[i] for i in ids.tolist() if i in self.embeddings]
@@ -167,6 +170,8 @@ def _frame(
         name: columns.categorical[name] for name in categories
     }
     embeddings: dict[str, np.ndarray] = {}
+    if topics.intents:
+        categorical["intent"] = topics.counts(columns.ids, topics.intents)
     if topics.of:
         categorical["topic"] = topics.counts(columns.ids)
         vectors = topics.vectors(columns.ids)
@@ -221,6 +226,10 @@ def _topics(
         for iid, topic, vector in zip(ids.tolist(), named, vectors, strict=True):
             topics.of[iid] = str(topic)
             topics.embeddings[iid] = vector
+    if config.intent_examples:
+        classifier = IntentClassifier.from_examples(config.intent_examples, encoder)
+        sampled = [*ref_ids.tolist(), *cur_ids.tolist()]
+        topics.intents = dict(zip(sampled, classifier.classify(ref_texts + cur_texts), strict=True))
     for topic in set(topics.of.values()):
         name = found.model.label(topic)
         topics.names[topic] = name if topic == UNASSIGNED else f"topic cluster {topic} ({name})"
