@@ -105,6 +105,8 @@ def tick(config_file, db, at) -> None:  # type: ignore[no-untyped-def]
         except NotifierConfigError as exc:
             raise click.UsageError(str(exc)) from None
         done = runner.tick(at or datetime.now(UTC))
+        if done is not None:
+            runner.release()
     if done is None:
         click.echo("another process holds the monitor lease; it ticks instead")
         return

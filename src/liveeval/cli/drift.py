@@ -37,23 +37,45 @@ class Duration(click.ParamType):
     help="The period right before the window.",
 )
 @click.option("--until", type=AwareDateTime(), help="End of the window (default: now).")
+@click.option(
+    "--baseline-from",
+    type=AwareDateTime(),
+    help="A pinned baseline instead (e.g. the week after a deploy): its start…",
+)
+@click.option("--baseline-until", type=AwareDateTime(), help="…and its end.")
 @click.option("--slice", "slice_by", type=click.Choice(DIMENSIONS), help="Also per value.")
 @click.option("--no-topics", is_flag=True, help="Skip embedding inputs (topics, embeddings).")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 @store_options
 def drift(  # type: ignore[no-untyped-def]
-    config_file, db, project, window, baseline, until, slice_by, no_topics, as_json
+    config_file,
+    db,
+    project,
+    window,
+    baseline,
+    until,
+    baseline_from,
+    baseline_until,
+    slice_by,
+    no_topics,
+    as_json,
 ) -> None:
     """Input drift: lengths, language, topics, intents, models, routes, window vs baseline."""
     settings = settings_from(config_file, db=db)
     end = until or datetime.now(UTC)
     name = project or settings.default_project
+    pinned = (baseline_from, baseline_until)
+    if (baseline_from is None) != (baseline_until is None):
+        raise click.UsageError("give both --baseline-from and --baseline-until")
+    if baseline_from is not None and baseline_until <= baseline_from:
+        raise click.UsageError("--baseline-until must be after --baseline-from")
+    before = pinned if baseline_from is not None else (end - window - baseline, end - window)
     with opened_store(settings) as store:
         run = run_drift(
             store,
             name,
             (end - window, end),
-            (end - window - baseline, end - window),
+            before,
             settings.monitor.drift,
             slice_by=slice_by,
             topics=not no_topics,

@@ -28,7 +28,7 @@ from liveeval.store.alerts import (
     save_alert,
 )
 from liveeval.store.database import Store
-from liveeval.store.leases import acquire_lease
+from liveeval.store.leases import acquire_lease, release_lease
 from liveeval.store.rollups import Refreshed, refresh_rollups, rollup_projects
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,11 @@ class Monitor:
                 changes += made
         delivered = deliver_due(self.store, self.notifiers, self.config, now)
         return Tick(refreshed, evaluations, changes, delivered)
+
+    def release(self) -> None:
+        """Give the lease up now (a one-off tick, or a server shutting down)."""
+        with self.store.writing() as conn:
+            release_lease(conn, LEASE, self.holder)
 
     def _evaluate(self, project: str, now: datetime) -> tuple[int, list[Change]]:
         with self.store.reading() as conn:
@@ -147,3 +152,5 @@ class MonitorThread:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self.monitor.release()  # another server may tick at once
