@@ -7,8 +7,10 @@ The reference is computed here from the raw tables with plain SQL and numpy
 
 from __future__ import annotations
 
+import json
 import math
 import random
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -386,18 +388,7 @@ def test_a_second_refresh_with_nothing_new_changes_no_rollup_row(store: Store) -
     assert len(before) > 0
 
 
-def test_a_second_refresh_with_nothing_new_rebuilds_no_bucket(
-    store: Store, request: pytest.FixtureRequest
-) -> None:
-    if not store.is_sqlite:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="store/rollups.py refresh_rollups: on PostgreSQL every run re-reads the "
-                "LOOKBACK_IDS (1000) rows below each watermark and rebuilds their buckets, "
-                "even when nothing is new",
-            )
-        )
+def test_a_second_refresh_with_nothing_new_rebuilds_no_bucket(store: Store) -> None:
     store_mixed(store, START, 15, per_minute=3)
     first = refresh(store)
     assert first.minutes > 0 and first.hours > 0
@@ -502,18 +493,7 @@ def test_a_re_evaluated_interaction_moves_to_its_new_language_slice(store: Store
         assert_matches(agg, expected[language])
 
 
-def test_re_evaluating_the_newest_interaction_moves_it_too(
-    store: Store, request: pytest.FixtureRequest
-) -> None:
-    if store.is_sqlite:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="store/features.py write_features deletes and re-inserts the row, but "
-                "SQLite (feature_id INTEGER PRIMARY KEY without AUTOINCREMENT) hands the "
-                "deleted highest id out again, so the rollup watermark never sees the change",
-            )
-        )
+def test_re_evaluating_the_newest_interaction_moves_it_too(store: Store) -> None:
     ids = store_traffic(store, Traffic(language="en"), START, 10, 3)
     refresh(store)
     assert_moves_to_french(store, ids[-1])
@@ -539,18 +519,8 @@ def assert_complete(store: Store, minutes: int) -> None:
 
 
 def test_more_new_rows_than_chunk_are_all_taken_over_several_refreshes(
-    store: Store, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not store.is_sqlite:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="store/rollups.py refresh_rollups/_touched: on PostgreSQL each run starts "
-                "LOOKBACK_IDS below the watermark and reads at most CHUNK rows, so with "
-                "CHUNK <= LOOKBACK_IDS the watermark stops moving and newer rows are never "
-                "rolled up",
-            )
-        )
     monkeypatch.setattr(rollups_module, "CHUNK", 20)
     ids = store_traffic(store, Traffic(regenerated=0.2, judged=0.6), START, 40, 3)
     needed = math.ceil(len(ids) / 20)  # interactions and features: 20 new rows a run
@@ -563,15 +533,26 @@ def test_more_new_rows_than_chunk_are_all_taken_over_several_refreshes(
     assert runs == needed  # and then nothing is left to take
 
 
-def test_chunked_refreshes_catch_up_when_the_lookback_is_shorter_than_the_chunk(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(rollups_module, "CHUNK", 20)
-    monkeypatch.setattr(rollups_module, "LOOKBACK_IDS", 5)  # used on PostgreSQL only
-    ids = store_traffic(store, Traffic(regenerated=0.2, judged=0.6), START, 40, 3)
-    for _ in range(math.ceil(len(ids) / 15)):  # at least 15 new ids a run per source
-        refresh(store)
-    assert_complete(store, 40)
-    with store.reading() as conn:
+def test_an_id_that_becomes_visible_late_is_rolled_up_on_a_later_run(store: Store) -> None:
+    """On PostgreSQL a transaction holding a lower id can commit after a higher one: the
+    refresh remembers the ids it did not see below its watermark and reads them again."""
+    ids = store_traffic(store, Traffic(), START, 5, 3)
+    refresh(store)
+    # Pretend the middle ids were not visible at that run: they are gaps, the watermark above.
+    middle = ids[5:10]
+    with store.writing() as conn:
         marks = dict(conn.execute(sa.text("select source, last_id from rollup_watermarks")).all())
-    assert marks["interactions"] == max(ids)
+        gaps = json.dumps([[i, time.time()] for i in middle])
+        conn.execute(
+            sa.text("update rollup_watermarks set gaps = :gaps where source = 'interactions'"),
+            {"gaps": gaps},
+        )
+        conn.execute(sa.text("delete from rollups"))  # forget what they contributed
+    # ids 5..9 of 3 a minute lie in minutes 1, 2 and 3: exactly those are rebuilt, whole.
+    assert refresh(store) == Refreshed(3, 1)
+    with store.reading() as conn:
+        after = dict(conn.execute(sa.text("select source, last_id from rollup_watermarks")).all())
+    assert after["interactions"] == marks["interactions"] == max(ids)
+    assert read(store, START + timedelta(minutes=1), START + timedelta(minutes=4)).interactions == 9
+    assert read(store, START, START + timedelta(minutes=1)).interactions == 0  # not re-read
+    assert refresh(store) == Refreshed(0, 0)  # seen now: no longer a gap

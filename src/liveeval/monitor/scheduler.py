@@ -29,7 +29,7 @@ from liveeval.store.alerts import (
 )
 from liveeval.store.database import Store
 from liveeval.store.leases import acquire_lease, release_lease
-from liveeval.store.rollups import Refreshed, refresh_rollups, rollup_projects
+from liveeval.store.rollups import Refreshed, apply_refresh, plan_refresh, rollup_projects
 
 log = logging.getLogger(__name__)
 LEASE = "monitor"
@@ -75,7 +75,10 @@ class Monitor:
         with self.store.writing() as conn:
             if not acquire_lease(conn, LEASE, self.holder, now, ttl):
                 return None
-            refreshed = refresh_rollups(conn)
+        with self.store.reading() as conn:
+            plan = plan_refresh(conn)  # the reading, outside the write lock
+        with self.store.writing() as conn:
+            refreshed = apply_refresh(conn, plan)
         evaluations, changes = 0, []
         if self._lookback is not None:
             with self.store.reading() as conn:

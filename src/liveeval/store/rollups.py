@@ -86,8 +86,24 @@ def floor_to(at: datetime, grain_s: int) -> datetime:
     return datetime.fromtimestamp(seconds - seconds % grain_s, UTC)
 
 
+@dataclass
+class RefreshPlan:
+    """What a refresh will write: the rebuilt buckets and the new watermarks."""
+
+    marks: dict[str, Mark]
+    new_marks: dict[str, Mark]
+    minutes: dict[tuple[str, datetime], dict[SliceValues, Aggregate]]
+    hours: dict[tuple[str, datetime], dict[SliceValues, Aggregate]]
+
+
 def refresh_rollups(conn: sa.Connection) -> Refreshed:
     """Rebuild every bucket that rows written since the last run fall into."""
+    return apply_refresh(conn, plan_refresh(conn))
+
+
+def plan_refresh(conn: sa.Connection) -> RefreshPlan:
+    """Read what changed and compute its buckets: reads only, so on SQLite the monitor
+    does this outside the write lock and ingest does not wait for it."""
     query = sa.select(
         rollup_watermarks.c.source, rollup_watermarks.c.last_id, rollup_watermarks.c.gaps
     )
@@ -102,13 +118,20 @@ def refresh_rollups(conn: sa.Connection) -> Refreshed:
         found, seen = _touched(conn, id_column, interaction_column, mark)
         touched |= found
         new_marks[source] = mark.advanced(seen, track_gaps, time.time())
-    for project, minute in sorted(touched):
-        _rebuild_minute(conn, project, minute)
-    hours = {(project, floor_to(minute, HOUR)) for project, minute in touched}
-    for project, hour in sorted(hours):
-        _rebuild_hour(conn, project, hour)
-    _save_marks(conn, marks, new_marks)
-    return Refreshed(len(touched), len(hours))
+    minutes = {key: _minute_sums(conn, *key) for key in sorted(touched)}
+    hours = {}
+    for project, hour in sorted({(p, floor_to(m, HOUR)) for p, m in touched}):
+        hours[(project, hour)] = _hour_sums(conn, project, hour, minutes)
+    return RefreshPlan(marks, new_marks, minutes, hours)
+
+
+def apply_refresh(conn: sa.Connection, plan: RefreshPlan) -> Refreshed:
+    for (project, minute), sums in plan.minutes.items():
+        _replace(conn, project, MINUTE, minute, sums)
+    for (project, hour), sums in plan.hours.items():
+        _replace(conn, project, HOUR, hour, sums)
+    _save_marks(conn, plan.marks, plan.new_marks)
+    return Refreshed(len(plan.minutes), len(plan.hours))
 
 
 @dataclass(frozen=True)
@@ -177,7 +200,9 @@ def _save_marks(conn: sa.Connection, old: dict[str, Mark], new: dict[str, Mark])
             )
 
 
-def _rebuild_minute(conn: sa.Connection, project: str, minute: datetime) -> None:
+def _minute_sums(
+    conn: sa.Connection, project: str, minute: datetime
+) -> dict[SliceValues, Aggregate]:
     end = minute + timedelta(seconds=MINUTE)
     window = sa.and_(
         interactions.c.project == project,
@@ -231,7 +256,7 @@ def _rebuild_minute(conn: sa.Connection, project: str, minute: datetime) -> None
             .where(window, scores.c.kind.in_(("check", "judge")))
         )
     ]
-    _replace(conn, project, MINUTE, minute, aggregate_bucket(raw, raw_signals, raw_scores))
+    return aggregate_bucket(raw, raw_signals, raw_scores)
 
 
 def _passed(row: sa.Row) -> bool | None:
@@ -242,11 +267,23 @@ def _passed(row: sa.Row) -> bool | None:
     return passed if isinstance(passed, bool) else None
 
 
-def _rebuild_hour(conn: sa.Connection, project: str, hour: datetime) -> None:
+def _hour_sums(
+    conn: sa.Connection,
+    project: str,
+    hour: datetime,
+    rebuilt: dict[tuple[str, datetime], dict[SliceValues, Aggregate]],
+) -> dict[SliceValues, Aggregate]:
+    """An hour's sums: its stored minutes, with the ones just rebuilt in their place."""
     sums: dict[SliceValues, Aggregate] = defaultdict(Aggregate)
-    for values, agg in read_buckets(conn, project, MINUTE, hour, hour + timedelta(hours=1)):
-        sums[values].add(agg)
-    _replace(conn, project, HOUR, hour, sums)
+    end = hour + timedelta(hours=1)
+    for at, values, agg in read_series(conn, project, MINUTE, hour, end):
+        if (project, at) not in rebuilt:
+            sums[values].add(agg)
+    for (where, minute), by_slice in rebuilt.items():
+        if where == project and hour <= minute < end:
+            for values, agg in by_slice.items():
+                sums[values].add(agg)
+    return dict(sums)
 
 
 def _replace(
