@@ -47,6 +47,15 @@ def drift(db: str, *args: str) -> Result:
     )
 
 
+def strict_json(text: str) -> Any:
+    """JSON as the RFC has it: NaN and Infinity are not JSON."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def share(n: int, of: int) -> str:
     return f"{round(100 * n / of)}%"
 
@@ -84,7 +93,7 @@ def test_drift_json_is_the_same_report(db: str) -> None:
     table = drift(db, "--no-topics")
     result = drift(db, "--no-topics", "--json")
     assert result.exit_code == 0, result.output
-    report: dict[str, Any] = json.loads(result.stdout)
+    report: dict[str, Any] = strict_json(result.stdout)
     assert (report["project"], report["n_window"], report["n_baseline"]) == (
         "shop",
         N_OLD + N_NEW,
@@ -110,9 +119,10 @@ def test_drift_slice_adds_a_section_per_model(db: str) -> None:
     ]
     new_at = lines.index(sections[0])
     assert lines[new_at + 1] == "  (only 0 in the baseline: compared with all of it)"
-    assert lines[new_at + 2] == "language drifted: English vanished (was 100% of inputs)."
+    assert lines[new_at + 2].startswith("language drifted: ")
+    assert "English vanished (was 100% of inputs)" in lines[new_at + 2]
     assert lines[lines.index(sections[1]) + 1].startswith("No input drift in ")
-    as_json = json.loads(drift(db, "--no-topics", "--slice", "model_served", "--json").stdout)
+    as_json = strict_json(drift(db, "--no-topics", "--slice", "model_served", "--json").stdout)
     assert [(s["value"], s["n_window"]) for s in as_json["slices"]] == [
         (NEW_MODEL, N_NEW),
         (OLD_MODEL, N_OLD),

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from liveeval.config import Settings
@@ -71,6 +72,7 @@ class Scene:
     bank_key: str
     ingest_key: str
     webhook_requests: list[Recorded]
+    app: FastAPI  # one app for the module: its first request is the costly one
 
 
 def trace_ids(store: Store, ids: list[int]) -> list[str]:
@@ -116,7 +118,8 @@ def build_scene(store: Store, url: str) -> Scene:
         settings = Settings(db=url, default_project="shop", monitor={"notifiers": notifiers})
         assert Monitor(store, settings).tick(NOW) is not None
         requests = list(receiver.requests)
-    return Scene(store, settings, baseline, old, new, shop_key, bank_key, ingest_key, requests)
+    keys = (shop_key, bank_key, ingest_key)
+    return Scene(store, settings, baseline, old, new, *keys, requests, app_of(store, settings))
 
 
 def backend_url(
@@ -140,19 +143,22 @@ def scene(
             store.close()
 
 
+def app_of(store: Store, settings: Settings) -> FastAPI:
+    return create_app(settings, store, clock=Clock(NOW))
+
+
 @asynccontextmanager
 async def client(
-    store: Store, settings: Settings, headers: dict[str, str] | None = None
+    app: FastAPI, headers: dict[str, str] | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_app(settings, store, clock=Clock(NOW))) as http:
+    async with serve(app) as http:
         http.headers.update(headers or {})
         yield http
 
 
 @asynccontextmanager
-async def client_seeing_500s(store: Store, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client_seeing_500s(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client that gets a server error as the 500 a real client would see."""
-    app = create_app(settings, store, clock=Clock(NOW))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://liveeval") as http:
         yield http
@@ -194,7 +200,7 @@ async def alerts_of(http: httpx.AsyncClient, **params: Any) -> list[dict[str, An
 
 
 async def test_metrics_is_prometheus_text_that_prometheus_client_parses(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         response = await http.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -211,7 +217,7 @@ async def test_metrics_is_prometheus_text_that_prometheus_client_parses(scene: S
 
 
 async def test_metrics_sli_of_the_new_model_is_its_window_value(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         families = await scrape(http)
     where = {"project": "shop", "rule": REGEN, "slice_dimension": "model_served"}
     value = one(families["liveeval_sli"][1], **where, slice=NEW_MODEL)
@@ -222,7 +228,7 @@ async def test_metrics_sli_of_the_new_model_is_its_window_value(scene: Scene) ->
 
 
 async def test_metrics_flag_the_breached_slice_and_not_the_healthy_one(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         families = await scrape(http)
     breached = families["liveeval_sli_breached"][1]
     where = {"project": "shop", "rule": REGEN, "slice_dimension": "model_served"}
@@ -236,7 +242,7 @@ async def test_metrics_count_the_firing_alerts_by_rule_and_severity(scene: Scene
         firing = list_alerts(conn, AlertFilter(state="firing", limit=1000))
     expected = Counter((a.project, a.rule, str(a.severity)) for a in firing)
     assert expected[("shop", REGEN, "warning")] >= 1 and expected[("bank", REGEN, "warning")] >= 1
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         families = await scrape(http)
     found = {
         (labels["project"], labels["rule"], labels["severity"]): value
@@ -246,7 +252,7 @@ async def test_metrics_count_the_firing_alerts_by_rule_and_severity(scene: Scene
 
 
 async def test_metrics_show_judge_jobs_by_state_and_the_evaluation_backlog(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         families = await scrape(http)
     jobs_by_state = {labels["state"]: v for labels, v in families["liveeval_judge_jobs"][1]}
     assert jobs_by_state == {"queued": 5.0, "leased": 0.0, "done": 0.0, "dead": 0.0}
@@ -254,9 +260,9 @@ async def test_metrics_show_judge_jobs_by_state_and_the_evaluation_backlog(scene
 
 
 async def test_a_project_key_sees_only_its_projects_series(scene: Scene) -> None:
-    async with client(scene.store, scene.settings, bearer(scene.shop_key)) as http:
+    async with client(scene.app, bearer(scene.shop_key)) as http:
         shop = await scrape(http)
-    async with client(scene.store, scene.settings, bearer(scene.bank_key)) as http:
+    async with client(scene.app, bearer(scene.bank_key)) as http:
         bank = await scrape(http)
     for families, project in ((shop, "shop"), (bank, "bank")):
         projects = {
@@ -272,15 +278,10 @@ async def test_a_project_key_sees_only_its_projects_series(scene: Scene) -> None
     assert models == {BANK_MODEL}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/monitor.py _exposition: evaluation_queue.count(conn) and "
-    "notification_counts(conn) are not filtered by the caller's project",
-)
 async def test_a_project_key_does_not_see_other_projects_backlog_or_notifications(
     scene: Scene,
 ) -> None:
-    async with client(scene.store, scene.settings, bearer(scene.bank_key)) as http:
+    async with client(scene.app, bearer(scene.bank_key)) as http:
         bank = await scrape(http)
         bank_alerts = await alerts_of(http)
     assert bank["liveeval_evaluation_backlog"][1] == [({}, 1.0)]  # one bank trace queued
@@ -289,7 +290,7 @@ async def test_a_project_key_does_not_see_other_projects_backlog_or_notification
 
 
 async def test_an_ingest_key_cannot_read_metrics(scene: Scene) -> None:
-    async with client(scene.store, scene.settings, bearer(scene.ingest_key)) as http:
+    async with client(scene.app, bearer(scene.ingest_key)) as http:
         response = await http.get("/metrics")
     assert response.status_code == 403
 
@@ -309,7 +310,7 @@ MODEL_OF = {"r1": "m-a", "r2": "m-a", "r3": "m-b", "r4": "m-c", "r5": "m-d"}
 
 
 @pytest.fixture(scope="module")
-def crowded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Settings]]:
+def crowded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """Five routes on four models in the last 10 minutes, under max_label_values = 2."""
     url = f"sqlite:///{tmp_path_factory.mktemp('crowded') / 'liveeval.db'}"
     by_route = {
@@ -326,7 +327,7 @@ def crowded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, S
             traffic = Traffic(route=route, model_served=MODEL_OF[route], regenerated=0.2)
             store_traffic(store, traffic, NOW - timedelta(minutes=10), 10, per_minute, seed=seed)
         Monitor(store, settings).tick(NOW)
-        yield store, settings
+        yield app_of(store, settings)
     finally:
         store.close()
 
@@ -342,9 +343,9 @@ def route_slices(families: dict[str, tuple[str, Series]]) -> dict[str, set[str]]
 
 
 async def test_metrics_keep_at_most_max_label_values_route_slices_per_rule(
-    crowded: tuple[Store, Settings],
+    crowded: FastAPI,
 ) -> None:
-    async with client(*crowded) as http:
+    async with client(crowded) as http:
         families = await scrape(http)
     routes = route_slices(families)
     assert all(len(values) <= 2 for values in routes.values()), routes
@@ -356,24 +357,18 @@ async def test_metrics_keep_at_most_max_label_values_route_slices_per_rule(
     assert by_rule and all("all" in slices for slices in by_rule.values()), by_rule
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="monitor/exposition.py busiest(): the cap keeps N series per rule across all "
-    "dimensions, the whole-project one included, not N values per slice label as "
-    "docs/notifiers.md says; with traffic on 4 models no route slice survives",
-)
 async def test_metrics_keep_the_busiest_routes_of_a_rule_sliced_several_ways(
-    crowded: tuple[Store, Settings],
+    crowded: FastAPI,
 ) -> None:
-    async with client(*crowded) as http:
+    async with client(crowded) as http:
         families = await scrape(http)
     assert route_slices(families).get(REGEN) == {"r1", "r2"}
 
 
 async def test_metrics_fold_models_beyond_the_cap_into_other(
-    crowded: tuple[Store, Settings],
+    crowded: FastAPI,
 ) -> None:
-    async with client(*crowded) as http:
+    async with client(crowded) as http:
         families = await scrape(http)
     counts = {
         labels["model_served"]: v for labels, v in families["liveeval_interactions_last_hour"][1]
@@ -394,7 +389,7 @@ async def test_label_values_with_quotes_newlines_and_backslashes_round_trip(
     store_traffic(store, Traffic(route="support"), NOW - timedelta(minutes=5), 5, 2, seed=1)
     settings = Settings(db=str(store.engine.url), default_project="shop")
     Monitor(store, settings).tick(NOW)
-    async with client(store, settings) as http:
+    async with client(app_of(store, settings)) as http:
         families = await scrape(http)
     slices = {
         labels["slice"]
@@ -434,7 +429,7 @@ def stored_alert(project: str, rule: str, state: AlertState, minutes_ago: int) -
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def listed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Store]:
+) -> Iterator[FastAPI]:
     """Alerts saved out of time order, so newest-first cannot come from the ids."""
     with backend_url(request, tmp_path_factory) as url:
         store = open_store(url)
@@ -448,7 +443,7 @@ def listed(
                     ("bank", "a", AlertState.FIRING, 5),
                 ]:
                     save_alert(conn, stored_alert(project, rule, state, minutes_ago))
-            yield store
+            yield app_of(store, settings_of(store))
         finally:
             store.close()
 
@@ -468,8 +463,8 @@ LISTINGS: list[tuple[dict[str, Any], list[tuple[str, int]]]] = [
 ]  # query -> (rule, minutes ago) of each alert listed, newest first
 
 
-async def test_alerts_are_listed_newest_first_with_filters(listed: Store) -> None:
-    async with client(listed, settings_of(listed)) as http:
+async def test_alerts_are_listed_newest_first_with_filters(listed: FastAPI) -> None:
+    async with client(listed) as http:
         for params, expected in LISTINGS:
             found = await alerts_of(http, **params)
             starts = [(NOW - timedelta(minutes=m)).isoformat() for _, m in expected]
@@ -477,8 +472,8 @@ async def test_alerts_are_listed_newest_first_with_filters(listed: Store) -> Non
             assert [a["started_at"] for a in found] == starts, params
 
 
-async def test_alerts_answer_422_for_a_bad_filter(listed: Store) -> None:
-    async with client(listed, settings_of(listed)) as http:
+async def test_alerts_answer_422_for_a_bad_filter(listed: FastAPI) -> None:
+    async with client(listed) as http:
         for params in ({"state": "open"}, {"state": ""}, {"limit": 0}, {"limit": 1001}):
             response = await http.get("/api/v1/alerts", params=params)
             assert response.status_code == 422, params
@@ -486,7 +481,7 @@ async def test_alerts_answer_422_for_a_bad_filter(listed: Store) -> None:
 
 
 async def test_the_ticks_alerts_name_the_slice_that_moved(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         firing = await alerts_of(http, state="firing", rule=REGEN)
     new = [a for a in firing if a["slice"] == {"model_served": NEW_MODEL}]
     assert len(new) == 1
@@ -497,7 +492,7 @@ async def test_the_ticks_alerts_name_the_slice_that_moved(scene: Scene) -> None:
 
 
 async def test_an_alert_includes_its_notifications(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         found = await alerts_of(http, project="shop") + await alerts_of(http, project="bank")
         shown = [(await http.get(f"/api/v1/alerts/{a['alert_id']}")).json() for a in found]
     assert len(scene.webhook_requests) == len(shown)  # one webhook POST per alert
@@ -519,25 +514,20 @@ async def test_an_alert_includes_its_notifications(scene: Scene) -> None:
 
 
 async def test_an_unknown_alert_is_404(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         response = await http.get("/api/v1/alerts/999999")
     assert response.status_code == 404
     assert response.json()["detail"] == "no alert 999999"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/monitor.py alert(): an id past the 64-bit range reaches the database "
-    "and crashes it (OverflowError on SQLite, bigint out of range on PostgreSQL): 500",
-)
 async def test_an_alert_id_past_the_64_bit_range_is_not_a_server_error(scene: Scene) -> None:
-    async with client_seeing_500s(scene.store, scene.settings) as http:
+    async with client_seeing_500s(scene.app) as http:
         response = await http.get(f"/api/v1/alerts/{2**63}")
     assert response.status_code in (404, 422)
 
 
 async def test_a_key_of_another_project_gets_403(scene: Scene) -> None:
-    async with client(scene.store, scene.settings, bearer(scene.bank_key)) as http:
+    async with client(scene.app, bearer(scene.bank_key)) as http:
         for path in ("/api/v1/alerts", "/api/v1/slis", "/api/v1/drift"):
             response = await http.get(path, params={"project": "shop", "topics": "false"})
             assert response.status_code == 403, path
@@ -545,12 +535,12 @@ async def test_a_key_of_another_project_gets_403(scene: Scene) -> None:
 
 
 async def test_a_key_of_another_project_cannot_open_an_alert(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         [shop_alert, *_] = await alerts_of(http, project="shop")
-    async with client(scene.store, scene.settings, bearer(scene.bank_key)) as http:
+    async with client(scene.app, bearer(scene.bank_key)) as http:
         refused = await http.get(f"/api/v1/alerts/{shop_alert['alert_id']}")
         own = await alerts_of(http)
-    async with client(scene.store, scene.settings, bearer(scene.shop_key)) as http:
+    async with client(scene.app, bearer(scene.shop_key)) as http:
         allowed = await http.get(f"/api/v1/alerts/{shop_alert['alert_id']}")
     assert refused.status_code == 403
     assert allowed.status_code == 200
@@ -572,7 +562,7 @@ def without_latency(settings: Settings) -> Settings:
 
 
 async def test_slis_give_values_and_breach_flags_per_rule_and_slice(scene: Scene) -> None:
-    async with client(scene.store, without_latency(scene.settings)) as http:
+    async with client(app_of(scene.store, without_latency(scene.settings))) as http:
         response = await http.get("/api/v1/slis")
     assert response.status_code == 200, response.text
     found = {(s["rule"], json.dumps(s["slice"], sort_keys=True)): s for s in response.json()}
@@ -593,15 +583,10 @@ async def test_slis_give_values_and_breach_flags_per_rule_and_slice(scene: Scene
     assert everyone["baseline_period"][1] == everyone["window"][0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="monitor/metrics.py _latency: histogram_quantile gives numpy floats, so "
-    "breached is a numpy.bool that /api/v1/slis cannot serialize (500)",
-)
 async def test_slis_answer_with_the_default_rules_when_latency_is_measured(
     scene: Scene,
 ) -> None:
-    async with client_seeing_500s(scene.store, scene.settings) as http:
+    async with client_seeing_500s(scene.app) as http:
         response = await http.get("/api/v1/slis")
     assert response.status_code == 200
     latency = [s for s in response.json() if s["rule"] == "latency-p95-rise"]
@@ -613,7 +598,7 @@ async def test_slis_answer_with_the_default_rules_when_latency_is_measured(
 
 async def test_drift_names_the_new_language_share_per_model(scene: Scene) -> None:
     params = {"window": "1h", "baseline": "1d", "slice": "model_served", "topics": "false"}
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         response = await http.get("/api/v1/drift", params=params)
     assert response.status_code == 200, response.text
     report = response.json()
@@ -635,7 +620,7 @@ async def test_drift_names_the_new_language_share_per_model(scene: Scene) -> Non
 
 
 async def test_drift_without_topics_embeds_nothing(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         response = await http.get("/api/v1/drift", params={"window": "1h", "topics": "false"})
     report = response.json()
     assert report["encoder"] == ""
@@ -644,7 +629,7 @@ async def test_drift_without_topics_embeds_nothing(scene: Scene) -> None:
 
 
 async def test_drift_answers_422_for_a_bad_window_or_an_unknown_slice(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         for params, named in (
             ({"window": "2x"}, "'2x'"),
             ({"window": "91d"}, "at most 90d"),
@@ -656,13 +641,8 @@ async def test_drift_answers_422_for_a_bad_window_or_an_unknown_slice(scene: Sce
             assert named in response.json()["detail"], params
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/monitor.py drift(): a bad baseline raises parse_window's message, which "
-    "names 'window', so the 422 blames the wrong parameter",
-)
 async def test_drift_names_the_baseline_when_the_baseline_is_bad(scene: Scene) -> None:
-    async with client(scene.store, scene.settings) as http:
+    async with client(scene.app) as http:
         response = await http.get("/api/v1/drift", params={"baseline": "0m", "topics": "false"})
     assert response.status_code == 422
     assert "baseline" in response.json()["detail"]
@@ -693,7 +673,7 @@ async def test_drift_with_topics_finds_the_new_topic(sqlite_store: Store) -> Non
             .values(input_text=sa.bindparam("text")),
             [{"iid": iid, "text": text} for iid, text in texts],
         )
-    async with client(store, settings_of(store)) as http:
+    async with client(app_of(store, settings_of(store))) as http:
         response = await http.get("/api/v1/drift", params={"window": "1h", "baseline": "1d"})
     assert response.status_code == 200, response.text
     report = response.json()

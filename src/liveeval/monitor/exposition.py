@@ -2,8 +2,9 @@
 
 Built from the same evaluations the scheduler makes, so a Prometheus alert on
 `liveeval_sli_breached` agrees with liveeval's own alerts. Slice values come from
-user data (model names, routes): each rule keeps its `max_label_values` busiest
-slices, and traffic counts fold the rest into "__other__".
+user data (model names, routes): each rule keeps, per slice dimension, its
+`max_label_values` busiest values (dropping the rest: an SLI of "all others" would
+mean nothing), and traffic counts fold the rest into "__other__".
 """
 
 from __future__ import annotations
@@ -28,22 +29,29 @@ def _labels(project: str, evaluation: Evaluation) -> dict[str, str]:
     }
 
 
-def busiest(evaluations: Sequence[Evaluation], max_per_rule: int) -> list[Evaluation]:
-    """Each rule's `max_per_rule` slices with the most samples (whole-project ones first)."""
-    by_rule: dict[str, list[Evaluation]] = defaultdict(list)
+def busiest(evaluations: Sequence[Evaluation], max_values: int) -> list[Evaluation]:
+    """For each rule and slice dimension, the `max_values` slices with the most samples."""
+    groups: dict[tuple[str, str], list[Evaluation]] = defaultdict(list)
     for evaluation in evaluations:
-        by_rule[evaluation.rule.name].append(evaluation)
+        dimensions = "+".join(k for k in evaluation.slice if k != "score")
+        groups[(evaluation.rule.name, dimensions)].append(evaluation)
     kept: list[Evaluation] = []
-    for found in by_rule.values():
-        found.sort(key=lambda e: (bool(set(e.slice) - {"score"}), -e.measurement.n))
-        kept += found[:max_per_rule]
+    for (_, dimensions), found in groups.items():
+        if not dimensions:
+            kept += found  # the whole project: one series per score
+            continue
+        by_value: dict[tuple[str, ...], list[Evaluation]] = defaultdict(list)
+        for e in found:
+            by_value[tuple(v for k, v in e.slice.items() if k != "score")].append(e)
+        ranked = sorted(by_value.values(), key=lambda es: -max(e.measurement.n for e in es))
+        kept += [e for es in ranked[:max_values] for e in es]
     return kept
 
 
-def sli_families(evaluations: Mapping[str, Sequence[Evaluation]], max_per_rule: int) -> list[Gauge]:
+def sli_families(evaluations: Mapping[str, Sequence[Evaluation]], max_values: int) -> list[Gauge]:
     values, baselines, breached, samples = [], [], [], []
     for project, found in sorted(evaluations.items()):
-        for e in busiest(found, max_per_rule):
+        for e in busiest(found, max_values):
             labels, m = _labels(project, e), e.measurement
             if m.value is not None:
                 values.append(Sample(labels, m.value))

@@ -175,9 +175,9 @@ def _latency(rule: RuleConfig, window: Aggregate, baseline: Aggregate, q: float)
     short = _insufficient(rule, n, base_n, "interactions")
     if short:
         return Measurement(None, None, n, base_n, False, False, short)
-    value = histogram_quantile(window.latency_counts(), LATENCY_EDGES_MS, q)
-    base = histogram_quantile(baseline.latency_counts(), LATENCY_EDGES_MS, q)
-    breached = _moved_enough(rule, value, base)
+    value = float(histogram_quantile(window.latency_counts(), LATENCY_EDGES_MS, q))
+    base = float(histogram_quantile(baseline.latency_counts(), LATENCY_EDGES_MS, q))
+    breached = bool(_moved_enough(rule, value, base))
     summary = (
         f"p{round(q * 100)} latency {_verb(value, base)} from {base:,.0f} ms to {value:,.0f} ms "
         f"(n={n:,} vs {base_n:,})"

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -82,7 +82,9 @@ async def alerts(
 
 
 @router.get("/api/v1/alerts/{alert_id}")
-async def alert(request: Request, caller: ReadCaller, alert_id: int) -> dict[str, Any]:
+async def alert(
+    request: Request, caller: ReadCaller, alert_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+) -> dict[str, Any]:
     """One alert with the notifications sent (or still retried) for it."""
 
     def query() -> dict[str, Any]:
@@ -152,11 +154,7 @@ async def drift(
     name = caller.project_for(project, app.state.settings.default_project)
     if slice is not None and slice not in DIMENSIONS:
         raise HTTPException(422, f"slice must be one of {', '.join(DIMENSIONS)}, not {slice!r}")
-    try:
-        span = parse_window(window, maximum=timedelta(days=90))
-        before = parse_window(baseline, maximum=timedelta(days=90))
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    span, before = _duration("window", window), _duration("baseline", baseline)
     end = app.state.clock()
     config = app.state.settings.monitor.drift
 
@@ -173,6 +171,13 @@ async def drift(
         return run.to_dict()
 
     return await run_in_threadpool(compute)
+
+
+def _duration(name: str, value: str) -> timedelta:
+    try:
+        return parse_window(value, maximum=timedelta(days=90))
+    except ValueError as exc:
+        raise HTTPException(422, f"{name}: {exc}") from None
 
 
 @router.get("/metrics", response_class=Response)
@@ -204,11 +209,13 @@ def _exposition(request: Request, caller: Caller) -> str:
             rows = read_range(conn, project, now - timedelta(hours=1), now)
             by_model = sum_by(rows, ["model_served"])
             last_hour[project] = {key[0]: agg for key, agg in by_model.items()}
-            for a in list_alerts(conn, AlertFilter(project=project, state="firing", limit=10_000)):
-                firing[(project, a.rule, str(a.severity))] += 1
+        # Firing alerts of every project, also one whose traffic stopped long ago.
+        where = AlertFilter(project=caller.project, state="firing", limit=100_000)
+        for a in list_alerts(conn, where):
+            firing[(a.project, a.rule, str(a.severity))] += 1
         judge = jobs.counts(conn, caller.project)
-        backlog = evaluation_queue.count(conn)
-        notes = notification_counts(conn)
+        backlog = evaluation_queue.count(conn, caller.project)
+        notes = notification_counts(conn, caller.project)
     families = [
         *sli_families(evaluations, monitor.max_label_values),
         alert_family(firing),

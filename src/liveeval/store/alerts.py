@@ -185,8 +185,10 @@ def mark_failed(
     )
 
 
-def notification_counts(conn: sa.Connection) -> dict[str, int]:
+def notification_counts(conn: sa.Connection, project: str | None = None) -> dict[str, int]:
     query = sa.select(notifications.c.state, sa.func.count()).group_by(notifications.c.state)
+    if project is not None:
+        query = query.join(alerts).where(alerts.c.project == project)
     return {state: count for state, count in conn.execute(query)}
 
 

@@ -48,8 +48,11 @@ def done(conn: sa.Connection, taken: Sequence[tuple[int, datetime]]) -> None:
     )
 
 
-def count(conn: sa.Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(evaluation_queue)).scalar_one())
+def count(conn: sa.Connection, project: str | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(evaluation_queue)
+    if project is not None:
+        query = query.where(evaluation_queue.c.project == project)
+    return int(conn.execute(query).scalar_one())
 
 
 def signal_kinds(conn: sa.Connection, interaction_ids: Collection[int]) -> dict[int, set[str]]:
