@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from liveeval.config.monitor import DriftConfig, RuleConfig
-from liveeval.monitor.rollup import Aggregate, SliceValues
+from liveeval.monitor.rollup import Aggregate, SliceValues, collapse
 from liveeval.monitor.rules import NONE, Evaluation, evaluate_rule
 from liveeval.store.rollups import HOUR, MINUTE, floor_to, read_range, read_series
 
@@ -40,7 +40,7 @@ def evaluate_project(
 
     def rows(span: Range) -> list[tuple[SliceValues, Aggregate]]:
         if span not in cache:
-            cache[span] = read_range(conn, project, *span)
+            cache[span] = collapse(read_range(conn, project, *span))
         return cache[span]
 
     out: list[Evaluation] = []
