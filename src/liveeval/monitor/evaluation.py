@@ -16,7 +16,14 @@ import sqlalchemy as sa
 from liveeval.config.monitor import DriftConfig, RuleConfig
 from liveeval.monitor.rollup import Aggregate, SliceValues, collapse
 from liveeval.monitor.rules import NONE, Evaluation, evaluate_rule
-from liveeval.store.rollups import HOUR, MINUTE, floor_to, read_range, read_series
+from liveeval.store.rollups import (
+    HOUR,
+    MINUTE,
+    BucketCache,
+    floor_to,
+    read_range,
+    read_series,
+)
 
 Range = tuple[datetime, datetime]
 STEP_MINUTES_UP_TO = timedelta(hours=6)  # longer step windows read hour buckets
@@ -35,12 +42,14 @@ def evaluate_project(
     rules: Sequence[RuleConfig],
     drift: DriftConfig,
     now: datetime,
+    buckets: BucketCache | None = None,
 ) -> list[Evaluation]:
+    """`buckets`: rollup buckets parsed on earlier ticks (the scheduler keeps them)."""
     cache: dict[Range, list[tuple[SliceValues, Aggregate]]] = {}
 
     def rows(span: Range) -> list[tuple[SliceValues, Aggregate]]:
         if span not in cache:
-            cache[span] = collapse(read_range(conn, project, *span))
+            cache[span] = collapse(read_range(conn, project, *span, buckets))
         return cache[span]
 
     out: list[Evaluation] = []

@@ -29,7 +29,15 @@ from liveeval.store.alerts import (
 )
 from liveeval.store.database import Store
 from liveeval.store.leases import acquire_lease, release_lease
-from liveeval.store.rollups import Refreshed, apply_refresh, plan_refresh, rollup_projects
+from liveeval.store.rollups import (
+    HOUR,
+    MINUTE,
+    BucketCache,
+    Refreshed,
+    apply_refresh,
+    plan_refresh,
+    rollup_projects,
+)
 
 log = logging.getLogger(__name__)
 LEASE = "monitor"
@@ -67,6 +75,7 @@ class Monitor:
             else {n.name: build_notifier(n, environ) for n in self.config.notifiers}
         )
         self._lookback = max(r.window + r.baseline for r in self.rules) if self.rules else None
+        self.buckets = BucketCache()  # rollup buckets read on earlier ticks
 
     def tick(self, now: datetime | None = None) -> Tick | None:
         """One run; None when another process holds the lease."""
@@ -74,11 +83,19 @@ class Monitor:
         ttl = timedelta(seconds=max(3 * self.config.interval_s, 120))
         with self.store.writing() as conn:
             if not acquire_lease(conn, LEASE, self.holder, now, ttl):
+                # Another process refreshes now; what we parsed may go stale meanwhile.
+                self.buckets = BucketCache()
                 return None
         with self.store.reading() as conn:
             plan = plan_refresh(conn)  # the reading, outside the write lock
         with self.store.writing() as conn:
             refreshed = apply_refresh(conn, plan)
+        for project, minute in plan.minutes:
+            self.buckets.forget(project, MINUTE, minute)
+        for project, hour in plan.hours:
+            self.buckets.forget(project, HOUR, hour)
+        if self._lookback is not None:
+            self.buckets.drop_before(now - self._lookback - timedelta(hours=2))
         evaluations, changes = 0, []
         if self._lookback is not None:
             with self.store.reading() as conn:
@@ -97,7 +114,9 @@ class Monitor:
 
     def _evaluate(self, project: str, now: datetime) -> tuple[int, list[Change]]:
         with self.store.reading() as conn:
-            evaluations = evaluate_project(conn, project, self.rules, self.config.drift, now)
+            evaluations = evaluate_project(
+                conn, project, self.rules, self.config.drift, now, self.buckets
+            )
         longest_cooldown = max(r.cooldown for r in self.rules)
         with self.store.writing() as conn:
             changes = reconcile(

@@ -351,22 +351,71 @@ def read_series(
         yield row[0], tuple(row[1 : 1 + width]), Aggregate.from_columns(stored)
 
 
+Buckets = list[tuple[SliceValues, Aggregate]]
+
+
+class BucketCache:
+    """Parsed rollup buckets kept between ticks: a 7-day baseline moves by a minute a
+    tick, so nearly all its buckets were read before. The refresh says which buckets it
+    rewrote (`forget`); only those and the new ones are read again."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[tuple[str, int, datetime], Buckets] = {}
+
+    def forget(self, project: str, grain_s: int, bucket_at: datetime) -> None:
+        self.buckets.pop((project, grain_s, bucket_at), None)
+
+    def drop_before(self, at: datetime) -> None:
+        for key in [k for k in self.buckets if k[2] < at]:
+            del self.buckets[key]
+
+    def read(
+        self, conn: sa.Connection, project: str, grain_s: int, start: datetime, end: datetime
+    ) -> Buckets:
+        step = timedelta(seconds=grain_s)
+        times = []
+        at = start
+        while at < end:
+            times.append(at)
+            at += step
+        missing = [t for t in times if (project, grain_s, t) not in self.buckets]
+        if missing:
+            fresh = set(missing)
+            for t in missing:
+                self.buckets[(project, grain_s, t)] = []
+            low, high = missing[0], missing[-1] + step
+            for at, values, agg in read_series(conn, project, grain_s, low, high):
+                if at in fresh:
+                    self.buckets[(project, grain_s, at)].append((values, agg))
+        return [row for t in times for row in self.buckets[(project, grain_s, t)]]
+
+
 def read_range(
-    conn: sa.Connection, project: str, start: datetime, end: datetime
-) -> list[tuple[SliceValues, Aggregate]]:
+    conn: sa.Connection,
+    project: str,
+    start: datetime,
+    end: datetime,
+    cache: BucketCache | None = None,
+) -> Buckets:
     """Every slice's sums over [start, end), to the minute: whole hours from hour rows,
-    the ragged edges from minute rows."""
+    the ragged edges from minute rows (through `cache` when given)."""
     start, end = floor_to(start, MINUTE), floor_to(end, MINUTE)
     if end <= start:
         return []
+
+    def read(grain_s: int, low: datetime, high: datetime) -> Buckets:
+        if cache is None:
+            return list(read_buckets(conn, project, grain_s, low, high))
+        return cache.read(conn, project, grain_s, low, high)
+
     first_hour = floor_to(start + timedelta(seconds=HOUR - 1), HOUR)
     last_hour = floor_to(end, HOUR)
     if first_hour >= last_hour:
-        return list(read_buckets(conn, project, MINUTE, start, end))
+        return read(MINUTE, start, end)
     return [
-        *read_buckets(conn, project, MINUTE, start, first_hour),
-        *read_buckets(conn, project, HOUR, first_hour, last_hour),
-        *read_buckets(conn, project, MINUTE, last_hour, end),
+        *read(MINUTE, start, first_hour),
+        *read(HOUR, first_hour, last_hour),
+        *read(MINUTE, last_hour, end),
     ]
 
 
