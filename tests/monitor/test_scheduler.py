@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from liveeval.config import Settings
+from liveeval.model import Signal, SignalKind
 from liveeval.monitor.scheduler import Monitor
 from liveeval.store.alerts import AlertFilter, list_alerts, notification_counts, notifications_of
 from liveeval.store.database import Store
+from liveeval.store.signals import record_signal
 from tests.monitor.receiver import Receiver, Reply, run_receiver
 from tests.monitor.traffic import Traffic, store_traffic
 from tests.telemetry import T0
@@ -268,3 +270,24 @@ def test_judge_scores_without_a_step_do_not_alarm(store: Store, receiver: Receiv
     )
     tick = Monitor(store, settings).tick(T0 + HOUR)
     assert tick is not None and tick.changes == [] and tick.evaluations == 1
+
+
+def test_late_signals_in_buckets_read_on_an_earlier_tick_count_on_the_next(
+    store: Store, receiver: Receiver
+) -> None:
+    baseline = store_traffic(store, Traffic(), T0 - timedelta(days=2), 2 * 1440, 60, every=60)
+    store_traffic(store, Traffic(), T0, 60, 3, seed=2)
+    store_traffic(store, DEGRADED, T0, 60, 2, seed=3)
+    monitor = Monitor(store, settings_for(receiver))
+    first = monitor.tick(T0 + HOUR)
+    assert first is not None
+    assert any(c.alert.rule == "regen" and not c.alert.slice for c in first.changes)
+    # Regenerations reported late for a quarter of the baseline: its rate now exceeds the
+    # window's, so the whole-traffic alert resolves, though its buckets were read before.
+    with store.writing() as conn:
+        for iid in baseline[::4]:
+            record_signal(conn, Signal("shop", SignalKind.REGENERATED, T0, interaction_id=iid), T0)
+    second = monitor.tick(T0 + HOUR + timedelta(seconds=30))
+    assert second is not None
+    assert any(c.action == "resolve" and c.alert.rule == "regen" and not c.alert.slice
+               for c in second.changes)  # fmt: skip
