@@ -83,3 +83,20 @@ def test_language_drift_is_evaluated_inside_each_slice() -> None:
         DriftConfig(),
     )
     assert found.measurement.breached and "German rose" in found.measurement.summary
+
+
+def test_the_judge_error_rate_is_a_rate_of_errors_among_judged_interactions() -> None:
+    def judged(errors: int, scores: int) -> tuple[SliceValues, Aggregate]:
+        values, agg = row(OLD, 1000, 0, [4.0] * scores)
+        agg.judge_errors = errors
+        return values, agg
+
+    (found,) = evaluate_rule(
+        rule("judge_error_rate", slice_by=["all"], threshold=0.05),
+        [judged(40, 60)],
+        [judged(2, 98)],
+        DriftConfig(),
+    )
+    assert found.slice == {}  # not split per score name
+    assert found.measurement.value == 0.4 and found.measurement.baseline == 0.02
+    assert found.measurement.breached

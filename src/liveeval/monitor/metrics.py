@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from liveeval.config.monitor import SIGNAL_RATES, RuleConfig
+from liveeval.config.monitor import JUDGE_METRICS, SIGNAL_RATES, RuleConfig
 from liveeval.monitor.rollup import BAD_SCORE, Aggregate
 from liveeval.stats.histogram import LATENCY_EDGES_MS, histogram_quantile
 from liveeval.stats.quality import ScoreSummary, quality_drift
@@ -38,7 +38,7 @@ def measure(
 ) -> Measurement:
     """`rule.metric` on the window against the baseline (`score`: the judge score name)."""
     metric = rule.metric
-    if metric.startswith("judge_"):
+    if metric in JUDGE_METRICS:
         return _judge(rule, window.scores.get(score or ""), baseline.scores.get(score or ""))
     if metric in RATES:
         count = RATES[metric]

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from liveeval.config.monitor import DRIFT_METRICS, DriftConfig, RuleConfig
+from liveeval.config.monitor import DRIFT_METRICS, JUDGE_METRICS, DriftConfig, RuleConfig
 from liveeval.monitor.drift import DriftThresholds, Labels, categorical_feature_drift
 from liveeval.monitor.metrics import Measurement, measure
 from liveeval.monitor.rollup import Aggregate, SliceValues, sum_by
@@ -103,7 +103,7 @@ def _sums(rule: RuleConfig, dims: list[str], window: Rows, baseline: Rows) -> li
     out = []
     for key in sorted(now.keys() | before.keys(), key=lambda k: tuple(v or "" for v in k)):
         w, b = now.get(key, Aggregate()), before.get(key, Aggregate())
-        if rule.metric.startswith("judge_"):
+        if rule.metric in JUDGE_METRICS:
             names = [rule.score] if rule.score else sorted(w.scores.keys() | b.scores.keys())
             for name in names:
                 where = {**_slice(dims, key), "score": name}
