@@ -7,7 +7,6 @@ them, whether the move is a breach, and one sentence saying so with its numbers.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -196,7 +195,3 @@ def _mean(rule: RuleConfig, total: float, n: int, base_total: float, base_n: int
         f"{rule.metric} {_verb(value, base)} from {base:.4g} to {value:.4g} (n={n:,} vs {base_n:,})"
     )
     return Measurement(value, base, n, base_n, breached, True, summary)
-
-
-def finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None

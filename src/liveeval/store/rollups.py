@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -427,7 +427,3 @@ def rollup_projects(conn: sa.Connection, since: datetime) -> list[str]:
         .distinct()
     )
     return sorted(conn.execute(query).scalars())
-
-
-def slices_in(rows: Sequence[tuple[SliceValues, Aggregate]]) -> int:
-    return len({values for values, _ in rows})
