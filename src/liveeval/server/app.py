@@ -13,7 +13,7 @@ import liveeval
 from liveeval.config import Settings
 from liveeval.ingest.assemble import AssemblyRules
 from liveeval.ingest.scoring import OnlineEvaluation
-from liveeval.server import interactions, judge, monitor, otlp, scores, signals
+from liveeval.server import cases, interactions, judge, monitor, otlp, review, scores, signals
 from liveeval.server.auth import KeyCache
 from liveeval.store.database import Store
 
@@ -52,6 +52,8 @@ def create_app(
     app.include_router(scores.router)
     app.include_router(judge.router)
     app.include_router(monitor.router)
+    app.include_router(review.router)
+    app.include_router(cases.router)
     app.add_exception_handler(HTTPException, _http_error)
 
     @app.get("/api/v1/health", tags=["health"])

@@ -22,6 +22,12 @@ class Caller:
 
     project: str | None
     role: Role
+    key_id: str | None = None
+
+    def actor(self, named: str | None) -> str:
+        """Who a change is recorded as: the name given, and the key that made it."""
+        name = (named or "").strip() or "anonymous"
+        return f"{name} (key {self.key_id})" if self.key_id else name
 
     def project_for(self, named: str | None, default: str) -> str:
         """The project a request acts on; a key may act on its own project only."""
@@ -96,10 +102,11 @@ def caller_with(role: Role) -> Callable[..., Caller]:
             )
         if not key.role.allows(role):
             raise HTTPException(403, f"this {key.role.value} key cannot {role.value}")
-        return Caller(project=key.project, role=key.role)
+        return Caller(project=key.project, role=key.role, key_id=key.key_id)
 
     return dependency
 
 
 IngestCaller = Annotated[Caller, Depends(caller_with(Role.INGEST))]
 ReadCaller = Annotated[Caller, Depends(caller_with(Role.READ))]
+AdminCaller = Annotated[Caller, Depends(caller_with(Role.ADMIN))]

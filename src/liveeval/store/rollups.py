@@ -10,7 +10,6 @@ writer: its ids become visible in order).
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -34,16 +33,14 @@ from liveeval.store.dialect import bulk_insert, clip, db_json, db_time, string_w
 from liveeval.store.schema import (
     interaction_features,
     interactions,
-    rollup_watermarks,
     rollups,
     scores,
     signals,
 )
+from liveeval.store.watermarks import Mark, read_marks, save_marks
 
 MINUTE = 60
 HOUR = 3600
-GAP_TTL_S = 600.0  # an id still invisible after this long was rolled back, not in flight
-MAX_GAPS = 10_000
 CHUNK = 50_000  # new rows read per source per run; the next run takes the rest
 
 _SOURCES = {
@@ -105,12 +102,7 @@ def refresh_rollups(conn: sa.Connection) -> Refreshed:
 def plan_refresh(conn: sa.Connection) -> RefreshPlan:
     """Read what changed and compute its buckets: reads only, so on SQLite the monitor
     does this outside the write lock and ingest does not wait for it."""
-    query = sa.select(
-        rollup_watermarks.c.source, rollup_watermarks.c.last_id, rollup_watermarks.c.gaps
-    )
-    marks = {
-        source: Mark(last, dict(json.loads(gaps))) for source, last, gaps in conn.execute(query)
-    }
+    marks = read_marks(conn, _SOURCES)
     track_gaps = conn.dialect.name != "sqlite"  # one writer: ids become visible in order
     touched: set[tuple[str, datetime]] = set()
     new_marks: dict[str, Mark] = {}
@@ -131,29 +123,8 @@ def apply_refresh(conn: sa.Connection, plan: RefreshPlan) -> Refreshed:
         _replace(conn, project, MINUTE, minute, sums)
     for (project, hour), sums in plan.hours.items():
         _replace(conn, project, HOUR, hour, sums)
-    _save_marks(conn, plan.marks, plan.new_marks)
+    save_marks(conn, plan.marks, plan.new_marks)
     return Refreshed(len(plan.minutes), len(plan.hours))
-
-
-@dataclass(frozen=True)
-class Mark:
-    """How far a source table was read: its highest id seen, and the ids below it that
-    were not visible yet (with when they were first missed)."""
-
-    last_id: int
-    gaps: dict[int, float]
-
-    def advanced(self, seen: set[int], track_gaps: bool, now: float) -> Mark:
-        highest = max(seen, default=self.last_id)
-        highest = max(highest, self.last_id)
-        if not track_gaps:
-            return Mark(highest, {})
-        gaps = {i: at for i, at in self.gaps.items() if i not in seen and now - at < GAP_TTL_S}
-        for missing in set(range(self.last_id + 1, highest)) - seen:
-            gaps[missing] = now
-        if len(gaps) > MAX_GAPS:
-            gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
-        return Mark(highest, gaps)
 
 
 def _touched(
@@ -186,19 +157,6 @@ def _touched(
         if project is not None:
             found.add((project, floor_to(start_at, MINUTE)))
     return found, seen
-
-
-def _save_marks(conn: sa.Connection, old: dict[str, Mark], new: dict[str, Mark]) -> None:
-    for source, mark in new.items():
-        values = {"last_id": mark.last_id, "gaps": json.dumps(sorted(mark.gaps.items()))}
-        if source not in old:
-            conn.execute(rollup_watermarks.insert().values(source=source, **values))
-        elif mark != old[source]:
-            conn.execute(
-                rollup_watermarks.update()
-                .where(rollup_watermarks.c.source == source)
-                .values(**values)
-            )
 
 
 def _minute_sums(

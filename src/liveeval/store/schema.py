@@ -85,6 +85,8 @@ interactions = sa.Table(
     sa.Column("tags", Json),
     sa.Column("metadata", Json),
     sa.Column("received_at", Timestamp, nullable=False),
+    # Set when retention deleted the content (texts, messages, context, user ids, spans).
+    sa.Column("content_purged_at", Timestamp),
     sa.UniqueConstraint("project", "trace_id", "span_id"),
     sa.Index(None, "project", "start_at"),
     sa.Index(None, "project", "response_id"),
@@ -405,4 +407,134 @@ scheduler_leases = sa.Table(
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("holder", sa.String(200), nullable=False),
     sa.Column("expires_at", Timestamp, nullable=False),
+)
+
+
+# The review queue. One item per interaction that failed in some way (its reasons
+# merge); items with the same failure and a near-identical input share a group, so a
+# reviewer sees a failure pattern once, with its count. Texts are stored scrubbed.
+review_groups = sa.Table(
+    "review_groups",
+    metadata,
+    sa.Column("group_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("failure", sa.String(200), nullable=False),  # thumbs_down, low_score:<rubric>, …
+    sa.Column("label", sa.Text, nullable=False),  # the first item's input, shortened
+    sa.Column("embedding", sa.LargeBinary, nullable=False),  # the first item's input, float32
+    sa.Column("items", sa.Integer, nullable=False),
+    sa.Column("first_at", Timestamp, nullable=False),
+    sa.Column("last_at", Timestamp, nullable=False),
+    sa.Index(None, "project", "failure", "last_at"),
+)
+
+review_items = sa.Table(
+    "review_items",
+    metadata,
+    sa.Column("item_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("interaction_id", BigId, _interaction_fk(), nullable=False, unique=True),
+    sa.Column(
+        "group_id",
+        BigId,
+        sa.ForeignKey("review_groups.group_id", ondelete="SET NULL"),
+    ),
+    sa.Column("state", sa.String(20), nullable=False),  # open | real_failure | … | promoted
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("failure", sa.String(200), nullable=False),  # the highest-priority reason
+    sa.Column("reasons", Json, nullable=False),  # [{kind, detail, priority, at}]
+    sa.Column("input", Json, nullable=False),  # scrubbed {text | messages, context}
+    sa.Column("output_text", sa.Text),  # scrubbed
+    sa.Column("pii", Json, nullable=False),  # {entity type: count} replaced by placeholders
+    sa.Column("judge_score", sa.Float),
+    sa.Column("rubric", sa.String(100)),
+    sa.Column("human_score", sa.Float),
+    sa.Column("expected", Json),
+    sa.Column("grader", Json),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("duplicate_of", BigId),
+    sa.Column("note", sa.Text),
+    sa.Column("case_id", sa.String(200)),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(200)),
+    sa.Index(None, "project", "state", "priority"),
+    sa.Index(None, "group_id"),
+)
+
+# Who did what to a review item, and when: every triage step is an event.
+review_events = sa.Table(
+    "review_events",
+    metadata,
+    sa.Column("event_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "item_id",
+        BigId,
+        sa.ForeignKey("review_items.item_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(30), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("details", Json, nullable=False),
+    sa.Index(None, "item_id", "at"),
+)
+
+# The golden set: every version of every case, never updated except to retire it.
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("case_pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("case_id", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("content", Json, nullable=False),  # the Case as its JSONL line holds it
+    sa.Column("hash", sa.String(80), nullable=False),
+    sa.Column("regression", sa.Boolean, nullable=False),
+    sa.Column("frozen", sa.Boolean, nullable=False),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("source_interaction_id", sa.BigInteger),  # no FK: a case outlives its source
+    sa.Column("review_item_id", sa.BigInteger),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("retired_at", Timestamp),
+    sa.Column("retired_by", sa.String(200)),
+    sa.Column("retired_reason", sa.Text),
+    sa.UniqueConstraint("project", "case_id", "version"),
+)
+
+# A labelled calibration set per rubric (input, output, human scores), imported from JSONL.
+calibration_items = sa.Table(
+    "calibration_items",
+    metadata,
+    sa.Column("calibration_item_pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("rubric", sa.String(100), nullable=False),
+    sa.Column("item_id", sa.String(200), nullable=False),
+    sa.Column("input", sa.Text, nullable=False),
+    sa.Column("output", sa.Text, nullable=False),
+    sa.Column("context", Json, nullable=False),
+    sa.Column("human_scores", Json, nullable=False),
+    sa.Column("imported_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("project", "rubric", "item_id"),
+)
+
+# Each comparison of a judge version with human labels: on the calibration set (after a
+# judge model change, or on demand) or on the human scores given in review.
+calibration_runs = sa.Table(
+    "calibration_runs",
+    metadata,
+    sa.Column("run_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("rubric", sa.String(100), nullable=False),
+    sa.Column("judge_version", sa.String(400), nullable=False),
+    sa.Column("model_reported", sa.String(200)),
+    sa.Column("source", sa.String(20), nullable=False),  # calibration_set | review
+    sa.Column("trigger", sa.String(20), nullable=False),  # manual | model_change | schedule
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("metrics", Json, nullable=False),
+    sa.Column("floor", sa.Float, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index(None, "project", "rubric", "judge_version", "created_at"),
 )

@@ -1,0 +1,1 @@
+"""The flywheel: review queue, golden set, calibration, retention."""
