@@ -94,9 +94,11 @@ def test_a_thumbs_down_becomes_a_frozen_regression_case(store: Store) -> None:
     assert item.item_id is not None
 
     later = T0 + timedelta(hours=2)
-    with store.writing() as conn:
-        with pytest.raises(ReviewError, match="only a real failure is promoted"):
-            promote(conn, item.item_id, "alice", later)
+    with (
+        store.writing() as conn,
+        pytest.raises(ReviewError, match="only a real failure is promoted"),
+    ):
+        promote(conn, item.item_id, "alice", later)
     with store.writing() as conn:
         triage(conn, item.item_id, ReviewState.REAL_FAILURE, "alice", later)
         give_score(

@@ -15,9 +15,12 @@ import click
 
 import liveeval
 from liveeval.cli.alerts import alerts, monitor
+from liveeval.cli.cases import cases
 from liveeval.cli.drift import drift
 from liveeval.cli.interactions import interactions
+from liveeval.cli.judge import judge
 from liveeval.cli.keys import keys
+from liveeval.cli.review import review
 from liveeval.cli.scores import scores
 from liveeval.cli.serve import serve
 from liveeval.cli.worker import worker
@@ -42,3 +45,6 @@ cli.add_command(worker)
 cli.add_command(drift)
 cli.add_command(alerts)
 cli.add_command(monitor)
+cli.add_command(review)
+cli.add_command(cases)
+cli.add_command(judge)

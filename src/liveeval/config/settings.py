@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from liveeval.config.checks import ChecksConfig
 from liveeval.config.judge import JudgeConfig
 from liveeval.config.monitor import MonitorConfig
+from liveeval.config.privacy import PrivacyConfig
+from liveeval.config.retention import RetentionConfig
+from liveeval.config.review import ReviewConfig
 from liveeval.config.sampling import SamplingConfig
 from liveeval.config.worker import WorkerConfig
 
@@ -132,6 +135,20 @@ class Settings(BaseModel):
         description="[monitor]: alert rules (SLIs), drift thresholds and notifiers. "
         "See docs/monitor.md.",
     )
+    review: ReviewConfig = Field(
+        default_factory=ReviewConfig,
+        description="[review]: what enters the review queue and how failures are grouped. "
+        "See docs/review.md.",
+    )
+    privacy: PrivacyConfig = Field(
+        default_factory=PrivacyConfig,
+        description="[privacy]: the PII scrubbed before anything enters the review queue or "
+        "the golden set, and at ingest for the projects named. See docs/privacy.md.",
+    )
+    retention: RetentionConfig = Field(
+        default_factory=RetentionConfig,
+        description="[retention]: how long raw interaction content is kept. See docs/retention.md.",
+    )
 
 
 def env_var(field_name: str) -> str:
@@ -139,7 +156,17 @@ def env_var(field_name: str) -> str:
 
 
 # TOML tables, no environment variable
-SECTIONS = ("prices", "checks", "sampling", "judge", "worker", "monitor")
+SECTIONS = (
+    "prices",
+    "checks",
+    "sampling",
+    "judge",
+    "worker",
+    "monitor",
+    "review",
+    "privacy",
+    "retention",
+)
 SCALAR_FIELDS = tuple(name for name in Settings.model_fields if name not in SECTIONS)
 
 

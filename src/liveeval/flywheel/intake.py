@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -147,9 +148,10 @@ def _find(
     seen = set()
     people: list[ScoreRow] = []
     judged: list[ScoreRow] = []
+    values: list[Any]
     for score_id, *values in rows:
         seen.add(score_id)
-        row = ScoreRow(*values)
+        row = ScoreRow(*values)  # type: ignore[arg-type]
         if (reason := score_reason(row, config, row.name in binary)) is not None:
             found.reasons[row.interaction_id].append(reason)
         if row.status == "ok" and row.value is not None:
@@ -190,7 +192,7 @@ def _new_rows(
     mark: Mark,
     limit: int,
     *columns: sa.ColumnElement[object],
-) -> list[sa.Row[tuple[object, ...]]]:
+) -> list[Any]:
     new = id_column > mark.last_id
     condition = sa.or_(new, id_column.in_(sorted(mark.gaps))) if mark.gaps else new
     query = sa.select(id_column, *columns).where(condition).order_by(id_column).limit(limit)

@@ -90,7 +90,7 @@ def triage(
             raise ReviewError(f"duplicate_of {duplicate_of}: no other item of this project")
     elif duplicate_of is not None:
         raise ReviewError("`duplicate_of` only goes with the state duplicate")
-    details = {"from": str(item.state), "to": str(state)}
+    details: dict[str, Any] = {"from": str(item.state), "to": str(state)}
     if duplicate_of is not None:
         details["duplicate_of"] = duplicate_of
     if note:

@@ -204,8 +204,10 @@ def _check_reference(case: Case) -> None:
         and case.expected.output is None
     ):
         raise ValueError("a semantic grader needs `reference` or an expected output")
-    if isinstance(grader, JudgeGrader) and case.expected.behaviour is None and (
-        case.expected.output is None
+    if (
+        isinstance(grader, JudgeGrader)
+        and case.expected.behaviour is None
+        and (case.expected.output is None)
     ):
         raise ValueError("a judge grader needs the expected behaviour or an expected output")
 

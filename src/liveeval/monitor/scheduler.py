@@ -1,4 +1,5 @@
-"""The monitor's tick: rollups, rules, alerts, notifications; once a minute, once per cluster.
+"""The monitor's tick: rollups, rules, alerts, the review queue's intake, notifications;
+once a minute, once per cluster.
 
 `Monitor.tick(now)` is the whole job, with an injectable clock so tests step
 through time. `serve` runs it in a thread (`MonitorThread`); with several servers
@@ -16,6 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from liveeval.config import Settings
+from liveeval.flywheel.calibration_watch import watch
+from liveeval.flywheel.intake import Intake
+from liveeval.flywheel.intake_job import ReviewIntake
+from liveeval.model.alert import Severity
 from liveeval.monitor.alerting import Change, reconcile
 from liveeval.monitor.delivery import Delivered, build_notifier, deliver_due, wanted_by
 from liveeval.monitor.evaluation import evaluate_project, interactions_link
@@ -53,6 +58,7 @@ class Tick:
     evaluations: int
     changes: list[Change] = field(default_factory=list)
     delivered: Delivered = field(default_factory=Delivered)
+    review: Intake | None = None
 
 
 class Monitor:
@@ -66,6 +72,7 @@ class Monitor:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
+        self.settings = settings
         self.config = settings.monitor
         self.rules = self.config.active_rules()
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
@@ -76,6 +83,7 @@ class Monitor:
         )
         self._lookback = max(r.window + r.baseline for r in self.rules) if self.rules else None
         self.buckets = BucketCache()  # rollup buckets read on earlier ticks
+        self.review = ReviewIntake(store, settings) if settings.review.enabled else None
 
     def tick(self, now: datetime | None = None) -> Tick | None:
         """One run; None when another process holds the lease."""
@@ -104,8 +112,10 @@ class Monitor:
                 found, made = self._evaluate(project, now)
                 evaluations += found
                 changes += made
+        review = self.review.run(now) if self.review is not None else None
+        changes += self._watch_calibration(now)
         delivered = deliver_due(self.store, self.notifiers, self.config, now)
-        return Tick(refreshed, evaluations, changes, delivered)
+        return Tick(refreshed, evaluations, changes, delivered, review)
 
     def release(self) -> None:
         """Give the lease up now (a one-off tick, or a server shutting down)."""
@@ -137,6 +147,21 @@ class Monitor:
             if change.notifies:
                 log.info("alert %s: %s", change.action, change.alert.summary)
         return len(evaluations), changes
+
+    def _watch_calibration(self, now: datetime) -> list[Change]:
+        """The judge-calibration alert: judge vs reviewers' scores, per judge version."""
+        config = self.settings.review
+        if not config.enabled:
+            return []
+        names = [n.name for n in self.config.notifiers if wanted_by(n, Severity.WARNING)]
+        since = now - timedelta(days=config.agreement_window_days)
+        with self.store.reading() as conn:
+            projects = rollup_projects(conn, since)
+        changes = []
+        for project in projects:
+            with self.store.writing() as conn:
+                changes += watch(conn, project, config, names, now)
+        return changes
 
     def _link(self, project: str, now: datetime) -> Callable[[Evaluation], str | None]:
         return lambda e: interactions_link(self.config.public_url, project, e, now)
