@@ -168,7 +168,7 @@ def _ratio(part: int, whole: int) -> str:
     return f"{part / whole:.2f}" if whole else "–"
 
 
-def report(name: str, tally: Tally, load_seconds: float) -> str:
+def report(name: str, tally: Tally, samples: Sequence[Sample], load_seconds: float) -> str:
     lines = [f"### {name}", ""]
     lines += [
         "| dataset type | spans | recall | strict recall | leak rate |",
@@ -203,14 +203,11 @@ def report(name: str, tally: Tally, load_seconds: float) -> str:
         f"Leak rate: {tally.leak_rate(covered):.3f} of covered PII characters, "
         f"{tally.leak_rate(tally.gold):.3f} of all labelled ones.",
         f"Time per text: mean {statistics.fmean(ms):.2f} ms, p95 {p95:.2f} ms "
-        f"(mean {statistics.fmean(len(s.text) for s in SAMPLES_SEEN):.0f} characters); "
+        f"(mean {statistics.fmean(len(s.text) for s in samples):.0f} characters); "
         f"scrubber built in {load_seconds:.2f} s.",
         "",
     ]
     return "\n".join(lines)
-
-
-SAMPLES_SEEN: list[Sample] = []
 
 
 def run(name: str, samples: Sequence[Sample], **kwargs: Any) -> str:
@@ -218,7 +215,8 @@ def run(name: str, samples: Sequence[Sample], **kwargs: Any) -> str:
     scrubber = Scrubber(**kwargs)
     load = time.perf_counter() - start
     scrubber.find("warm up, Jane Doe at 1 Main Street")
-    return report(f"{name} — {scrubber.ner_in_use}", evaluate(scrubber, samples), load)
+    tally = evaluate(scrubber, samples)
+    return report(f"{name} — {scrubber.ner_in_use}", tally, samples, load)
 
 
 def main() -> None:
@@ -232,7 +230,6 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     samples = load_samples(args.dataset, args.limit)
-    SAMPLES_SEEN.extend(samples)
     print(f"{len(samples)} texts, {sum(len(s.gold) for s in samples)} labelled spans\n")
     print(run("Patterns only (no_op NLP engine)", samples, ner="off"))
     print(run("With NER", samples, ner="spacy", spacy_model=args.spacy_model))

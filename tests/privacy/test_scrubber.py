@@ -139,7 +139,7 @@ def test_empty_text_is_returned_as_is(patterns: Scrubber, text: str) -> None:
 
 
 def test_scrub_value_scrubs_string_leaves_and_keeps_the_shape(patterns: Scrubber) -> None:
-    value = {
+    value: dict[str, Any] = {
         "jo@x.com": "a key is never scrubbed",
         "input": [
             {"role": "system", "content": "You help."},

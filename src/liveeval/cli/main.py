@@ -20,6 +20,7 @@ from liveeval.cli.drift import drift
 from liveeval.cli.interactions import interactions
 from liveeval.cli.judge import judge
 from liveeval.cli.keys import keys
+from liveeval.cli.retention import retention
 from liveeval.cli.review import review
 from liveeval.cli.scores import scores
 from liveeval.cli.serve import serve
@@ -48,3 +49,4 @@ cli.add_command(monitor)
 cli.add_command(review)
 cli.add_command(cases)
 cli.add_command(judge)
+cli.add_command(retention)

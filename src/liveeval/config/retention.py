@@ -24,7 +24,7 @@ def _forever(value: Any) -> Any:
     return value
 
 
-Days = Annotated[int | None, BeforeValidator(_forever), Field(ge=1, le=MAX_DAYS)]
+Days = Annotated[Annotated[int, Field(ge=1, le=MAX_DAYS)] | None, BeforeValidator(_forever)]
 
 
 class RetentionConfig(BaseModel):
