@@ -14,11 +14,13 @@ import sqlalchemy as sa
 from liveeval.config import Settings
 from liveeval.config.retention import RetentionConfig
 from liveeval.flywheel.retention import LEASE, Retention, RetentionThread
+from liveeval.model import Signal, SignalKind
 from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
 from liveeval.store.judge_cache import CachedVerdict, remember
 from liveeval.store.retention import Purged
 from liveeval.store.schema import interactions, judge_cache, scheduler_leases, scores, signals
+from liveeval.store.signals import record_signal
 from tests.conftest import Clock, wait_for
 from tests.store.test_retention import (
     CUTOFF,
@@ -81,14 +83,22 @@ def test_without_a_limit_nothing_is_purged(store: Store) -> None:
     assert purged_ids(store) == set()
 
 
-def test_a_second_run_finds_nothing_more(store: Store) -> None:
-    stored_history(store)
+def test_a_second_run_finds_nothing_more_but_late_feedback(store: Store) -> None:
+    history = stored_history(store)
     retention = job(store)
     first = retention.run(NOW)
-    second = retention.run(NOW)
-    assert first is not None and second is not None
+    again = retention.run(NOW)
+    with store.writing() as conn:
+        late = Signal("shop", SignalKind.COMMENT, NOW, history.old, text="still me, alice")
+        record_signal(conn, late, NOW)
+    third = retention.run(NOW)
+
+    assert first is not None and again is not None and third is not None
     assert first.purged.interactions == 3
-    assert second.purged == Purged()
+    assert again.purged == Purged()
+    assert third.purged == Purged(signals=1)
+    texts = [row["text"] for row in rows(store, signals) if row["interaction_id"] == history.old]
+    assert texts == [None] * 4
 
 
 def test_a_second_process_without_the_lease_does_nothing_until_it_expires(store: Store) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from liveeval.model import (
@@ -560,3 +561,22 @@ def test_purge_start_points_just_before_the_oldest_due_interaction(store: Store)
             CUTOFF - timedelta(days=3),
             history.other_project - 1,
         )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="store/interactions.py upsert_interactions keeps content_purged_at when a re-sent "
+    "span re-assembles a purged interaction with its content, so retention skips it for good",
+)
+def test_an_interaction_reassembled_after_its_purge_is_purged_again(store: Store) -> None:
+    history = stored_history(store)
+    with store.reading() as conn:
+        before = get_interactions(conn, [history.old])[history.old]
+    purge(store)
+    with store.writing() as conn:
+        upsert_interactions(conn, [dataclasses.replace(before, interaction_id=None)], NOW)
+
+    again = purge(store)
+
+    assert again.interactions == 1
+    assert loaded(store, [history.old])[history.old] == without_content(before)
