@@ -11,8 +11,10 @@ the cutoff: a span never belongs to an interaction still inside retention, even 
 the trace began before the cutoff (a long agent run). Deleting by span start time
 would take the retriever span of a recent interaction whose trace began earlier.
 
-Each function here is one statement group for one write transaction; the caller
-(flywheel/retention.py) loops, so SQLite's single writer is never held for long.
+The writing functions each do one bounded batch, for one short write transaction; the
+caller (flywheel/retention.py) loops, so SQLite's single writer is never held for long.
+The reading ones (`purge_start`, `late_signals`, `count_*`) walk more rows and belong
+in read transactions.
 """
 
 from __future__ import annotations
