@@ -563,11 +563,6 @@ def test_purge_start_points_just_before_the_oldest_due_interaction(store: Store)
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/interactions.py upsert_interactions keeps content_purged_at when a re-sent "
-    "span re-assembles a purged interaction with its content, so retention skips it for good",
-)
 def test_an_interaction_reassembled_after_its_purge_is_purged_again(store: Store) -> None:
     history = stored_history(store)
     with store.reading() as conn:

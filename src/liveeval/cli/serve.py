@@ -16,6 +16,7 @@ from uvicorn.supervisors import Multiprocess
 
 from liveeval.cli.options import settings_from, store_from, store_options
 from liveeval.config import Settings
+from liveeval.flywheel.retention import Retention, RetentionThread
 from liveeval.ingest.evaluator import READY as EVALUATOR_READY
 from liveeval.ingest.evaluator import SETTINGS_VARIABLE as EVALUATOR_SETTINGS
 from liveeval.judge.worker import BackgroundWorker, build_worker
@@ -112,7 +113,15 @@ def serve(
         )
     else:
         click.echo("  monitor     off")
+    retention = settings.retention
+    if retention.enabled:
+        click.echo(
+            f"  retention   content older than {retention.interactions_days or '-'} days "
+            f"(per-project overrides: {len(retention.projects)}), checked every "
+            f"{retention.interval_s:g} s"
+        )
     ticking = start_monitor(settings)
+    purging = start_retention(settings)
     evaluator = start_evaluator(settings, store)
     background = start_judge(settings)
     options: dict[str, Any] = {
@@ -136,6 +145,7 @@ def serve(
             stop_evaluator(evaluator)
             stop_judge(background)
             stop_monitor(ticking)
+            stop_retention(purging)
             store.close()
         click.echo("liveeval stopped")
         return
@@ -153,6 +163,24 @@ def serve(
         stop_evaluator(evaluator)
         stop_judge(background)
         stop_monitor(ticking)
+        stop_retention(purging)
+
+
+def start_retention(settings: Settings) -> tuple[RetentionThread, Store] | None:
+    """The retention job ([retention]) in a thread, on its own connection."""
+    if not settings.retention.enabled:
+        return None
+    store = store_from(settings)
+    thread = RetentionThread(Retention(store, settings))
+    thread.start()
+    return thread, store
+
+
+def stop_retention(running: tuple[RetentionThread, Store] | None) -> None:
+    if running is not None:
+        thread, store = running
+        thread.stop()
+        store.close()
 
 
 def start_monitor(settings: Settings) -> tuple[MonitorThread, Store] | None:

@@ -66,6 +66,7 @@ INTERACTION_COLUMNS = (
     "tags",
     "metadata",
     "received_at",
+    "content_purged_at",  # always NULL: a re-assembled interaction has its content again
 )
 WIDTHS = string_widths(interactions, INTERACTION_COLUMNS)
 # A re-assembled interaction replaces every field but its key and first arrival.
@@ -129,6 +130,7 @@ def interaction_row(
         db_json(i.tags),
         db_json(i.metadata),
         received_at,
+        None,
     )
 
 
