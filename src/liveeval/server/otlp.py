@@ -20,6 +20,7 @@ from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
+from liveeval.config.privacy import PrivacyConfig
 from liveeval.ingest.otlp import (
     JSON,
     PROTOBUF,
@@ -32,6 +33,7 @@ from liveeval.ingest.otlp import (
     spans_from_request,
 )
 from liveeval.ingest.pipeline import write_log_events, write_spans
+from liveeval.ingest.scrub import scrub_records
 from liveeval.server.auth import IngestCaller
 from liveeval.server.body import BadEncoding, BodyTooLarge, UnsupportedEncoding, read_body
 
@@ -131,7 +133,7 @@ async def _receive(
         if decoded.records:
             write(
                 state.store,
-                decoded.records,
+                scrubbed(decoded.records, settings.privacy),
                 state.rules,
                 state.clock(),
                 evaluation=state.evaluation,
@@ -147,6 +149,16 @@ async def _receive(
             503, "the store is busy; retry later", headers={"Retry-After": "1"}
         ) from None
     return kind, rejected
+
+
+def scrubbed(records: list[Any], privacy: PrivacyConfig) -> list[Any]:
+    """The records of projects scrubbed at ingest with their PII replaced (docs/privacy.md)."""
+    if not privacy.scrub_ingest_projects:
+        return records
+    from liveeval.privacy.scrubber import shared_scrubber  # loads Presidio: only when used
+
+    scrubber = shared_scrubber(privacy)
+    return scrub_records(records, privacy.scrubs_ingest, lambda text: scrubber.scrub(text).text)
 
 
 def _rejection_message(rejected: list[str]) -> str:
