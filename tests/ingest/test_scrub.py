@@ -129,3 +129,28 @@ def test_log_event_bodies_are_scrubbed() -> None:
     done = scrub_log_event(event, lambda text: scrubber.scrub(text).text)
     assert done.body == {"role": "user", "content": "<EMAIL_ADDRESS>"}
     assert done.attributes == {"gen_ai.system": "openai"}
+
+
+def test_feedback_comments_of_a_scrubbed_project_are_scrubbed(
+    scrubbing_server: RunningServer,
+) -> None:
+    import httpx
+
+    from liveeval.store.signals import list_signals
+
+    send(scrubbing_server, "shop")
+    with scrubbing_server.store.reading() as conn:
+        [first, *_] = list_interactions(conn, InteractionFilter(project="shop"), limit=10)
+    response = httpx.post(
+        f"{scrubbing_server.url}/api/v1/signals",
+        json={
+            "kind": "thumbs_down",
+            "interaction_id": first.interaction_id,
+            "comment": "wrong, write to jane.doe@example.com",
+        },
+        headers={"X-Liveeval-Project": "shop"},
+    )
+    assert response.status_code < 300, response.text
+    with scrubbing_server.store.reading() as conn:
+        [signal] = list_signals(conn, [first.interaction_id])
+    assert signal.text == "wrong, write to <EMAIL_ADDRESS>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import anyio
@@ -36,6 +37,7 @@ from liveeval.ingest.pipeline import write_log_events, write_spans
 from liveeval.ingest.scrub import scrub_records
 from liveeval.server.auth import IngestCaller
 from liveeval.server.body import BadEncoding, BodyTooLarge, UnsupportedEncoding, read_body
+from liveeval.server.signals import scrub_text
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["otlp"])
@@ -155,10 +157,7 @@ def scrubbed(records: list[Any], privacy: PrivacyConfig) -> list[Any]:
     """The records of projects scrubbed at ingest with their PII replaced (docs/privacy.md)."""
     if not privacy.scrub_ingest_projects:
         return records
-    from liveeval.privacy.scrubber import shared_scrubber  # loads Presidio: only when used
-
-    scrubber = shared_scrubber(privacy)
-    return scrub_records(records, privacy.scrubs_ingest, lambda text: scrubber.scrub(text).text)
+    return scrub_records(records, privacy.scrubs_ingest, partial(scrub_text, privacy))
 
 
 def _rejection_message(rejected: list[str]) -> str:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.config import Settings
+from liveeval.config.privacy import PrivacyConfig
 from liveeval.ingest.assemble import hash_user_id
 from liveeval.ingest.scoring import OnlineEvaluation, on_signal
 from liveeval.model import Signal, SignalKind
@@ -33,6 +34,7 @@ def record_bodies(
     now: datetime,
     user_id_salt: str | None = None,
     evaluation: OnlineEvaluation | None = None,
+    privacy: PrivacyConfig | None = None,
 ) -> list[SignalResult]:
     """Store signals in one transaction; all or none. With `user_id_salt`, user ids are
     stored as the same keyed hash interactions get (settings.hash_user_ids). With
@@ -44,6 +46,8 @@ def record_bodies(
             signal = _to_signal(conn, caller, named_project, default_project, body, now)
             if signal.user_id is not None and user_id_salt is not None:
                 signal.user_id = hash_user_id(signal.user_id, user_id_salt)
+            if signal.text and privacy is not None and privacy.scrubs_ingest(signal.project):
+                signal.text = scrub_text(privacy, signal.text)  # a comment is user data
             recorded = record_signal(conn, signal, now)
             if evaluation is not None and recorded.interaction_id and not recorded.duplicate:
                 interaction = get_interaction(conn, recorded.interaction_id)
@@ -94,6 +98,12 @@ def _to_signal(
     )
 
 
+def scrub_text(privacy: PrivacyConfig, text: str) -> str:
+    from liveeval.privacy.scrubber import shared_scrubber  # loads Presidio: only when used
+
+    return shared_scrubber(privacy).scrub(text).text
+
+
 def _user_id_salt(settings: Settings) -> str | None:
     return settings.user_id_salt if settings.hash_user_ids else None
 
@@ -132,6 +142,7 @@ async def post_signal(
         state.clock(),
         _user_id_salt(state.settings),
         state.evaluation,
+        state.settings.privacy,
     )
     response.status_code = _status(results)
     return results[0]
@@ -157,6 +168,7 @@ async def post_signals(
         state.clock(),
         _user_id_salt(state.settings),
         state.evaluation,
+        state.settings.privacy,
     )
     response.status_code = _status(results)
     return results
