@@ -351,3 +351,34 @@ def test_summeval_relevance_matches_the_reference_libraries(tmp_path: Path) -> N
     # What the data says (docs/calibration.md): the crowd barely agrees with the experts.
     assert got["kappa_quadratic"]["value"] < 0.2 and got["passed"] is False
     assert result.exit_code == 1
+
+
+def test_store_keeps_the_set_and_the_run_and_history_shows_it(
+    tmp_path: Path, api: ScriptedAPI
+) -> None:
+    from liveeval.store.calibration import calibration_set
+    from liveeval.store.database import open_store
+
+    db = f"sqlite:///{tmp_path / 'liveeval.db'}"
+    config = write_config(tmp_path / "liveeval.toml", api)
+    path = write_set(tmp_path / "set.jsonl", [item(i, h) for i, h in enumerate(HUMANS)])
+    api.script(*(chat_reply(score=s) for s in JUDGE))
+    result = calibrate(
+        "--set", path, "--config", config, "--store", "--project", "shop", "--db", db
+    )
+    assert result.exit_code == 0, result.output
+    store = open_store(db)
+    with store.reading() as conn:
+        kept = calibration_set(conn, "shop", "quality")
+    store.close()
+    assert [k.item_id for k in kept] == sorted(f"i{i}" for i in range(10))
+    assert kept[0].human_scores == (1.0, 1.0)
+
+    shown = CliRunner().invoke(
+        judge, ["history", "--project", "shop", "--db", db, "--config", config, "--json"]
+    )
+    assert shown.exit_code == 0, shown.output
+    [run] = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert run["source"] == "calibration_set" and run["trigger"] == "manual"
+    assert run["model_reported"] == "gpt-4o-mini-2024-07-18" and run["passed"] is True
+    assert run["judge_version"].startswith("openai/gpt-4o-mini/quality@1#")

@@ -45,3 +45,35 @@ async def test_status_counts_the_queue_mismatches_and_errors(store: Store) -> No
     assert body["jobs"] == {"queued": 1, "leased": 0, "done": 0, "dead": 0}
     assert body["provider"] == "none" and body["rubrics"] == ["quality"]
     assert other.json()["model_mismatches"] == 0
+
+
+async def test_calibration_lists_runs_per_judge_version_newest_first(store: Store) -> None:
+    from datetime import timedelta
+
+    from liveeval.store.calibration import save_run
+
+    with store.writing() as conn:
+        for hours, version, passed in ((0, "v1", True), (2, "v2", False)):
+            save_run(
+                conn,
+                "shop",
+                "quality",
+                version,
+                "gpt-4o",
+                source="calibration_set",
+                trigger="model_change",
+                n=30,
+                metrics={"kappa_quadratic": {"value": 0.7 if passed else 0.2}},
+                floor=0.6,
+                passed=passed,
+                now=T0 + timedelta(hours=hours),
+            )
+    async with client(store) as http:
+        response = await http.get("/api/v1/judge/calibration", params={"project": "shop"})
+        other = await http.get("/api/v1/judge/calibration", params={"project": "lab"})
+    assert response.status_code == 200
+    assert [(r["judge_version"], r["passed"]) for r in response.json()] == [
+        ("v2", False),
+        ("v1", True),
+    ]
+    assert other.json() == []

@@ -9,13 +9,18 @@ import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 import click
 
-from liveeval.cli.options import settings_from
+from liveeval.cli.options import opened_store, settings_from, store_options
+from liveeval.cli.table import render_table
+from liveeval.config import Settings
 from liveeval.config.judge import JudgeConfig
+from liveeval.flywheel.calibration_watch import record_run
+from liveeval.flywheel.revalidation import SOURCE
 from liveeval.judge.calibration import (
     DEFAULT_FLOOR,
     AgreementReport,
@@ -34,6 +39,7 @@ from liveeval.judge.calibration_set import (
 from liveeval.judge.grading import Grader, judge_version
 from liveeval.judge.providers import JudgeProviderError, build_provider
 from liveeval.judge.rubrics import Rubric, applies, rubrics_from_config
+from liveeval.store.calibration import StoredItem, replace_calibration_set, runs
 
 
 class FileError(click.ClickException):
@@ -51,6 +57,9 @@ class Scored:
     errors: list[JudgeError]
     judge: str  # what produced the scores, for the heading
     models: tuple[str, ...] = ()  # models the provider reported
+
+
+FROM_FILE = "judge_score in the file"
 
 
 @click.group()
@@ -82,6 +91,15 @@ def judge() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 @click.option(
+    "--store",
+    "keep",
+    is_flag=True,
+    help="Keep the set in the store as the project's calibration set for the rubric (the "
+    "judge worker re-validates against it after a judge model change) and record this run.",
+)
+@click.option("--project", help="With --store: the project (default: default_project).")
+@click.option("--db", help="With --store: SQLAlchemy URL of the store.")
+@click.option(
     "--config",
     "config_file",
     type=click.Path(dir_okay=False),
@@ -95,6 +113,9 @@ def calibrate(
     floor: float,
     regrade: bool,
     as_json: bool,
+    keep: bool,
+    project: str | None,
+    db: str | None,
     config_file: str | None,
 ) -> None:
     """Agreement of the judge with human scores: kappa, Spearman, Krippendorff's alpha.
@@ -102,7 +123,7 @@ def calibrate(
     When every item has a judge_score, no model is called; otherwise the configured
     judge grades each item (a judge error is counted and shown, never scored).
     """
-    settings = settings_from(config_file)
+    settings = settings_from(config_file, db=db)
     config = settings.judge
     try:
         items = read_calibration_set(set_path)
@@ -117,7 +138,7 @@ def calibrate(
     missing = [item for item in items if item.judge_score is None]
     if not missing and not regrade:
         given = [item.judge_score for item in items if item.judge_score is not None]
-        scored = Scored(items, given, [], "judge_score in the file")
+        scored = Scored(items, given, [], FROM_FILE)
     elif missing and len(missing) < len(items) and not regrade:
         raise FileError(
             f"{set_path}:{missing[0].line}: no judge_score, while {len(items) - len(missing)} "
@@ -135,7 +156,35 @@ def calibrate(
         judge_errors=scored.errors,
     )
     _show(report, scored, chosen, set_path, as_json)
+    if keep:
+        _keep(settings, project or settings.default_project, chosen, items, report, scored)
     ctx.exit(0 if report.passed else 1)
+
+
+def _keep(
+    settings: Settings,
+    project: str,
+    rubric: Rubric,
+    items: list[CalibrationItem],
+    report: AgreementReport,
+    scored: Scored,
+) -> None:
+    """Store the set, and the run when the configured judge graded it."""
+    now = datetime.now(UTC)
+    stored = [
+        StoredItem(item.id, item.input, item.output, item.context, item.human_scores)
+        for item in items
+    ]
+    with opened_store(settings) as store, store.writing() as conn:
+        replace_calibration_set(conn, project, rubric.name, stored, now)
+        if scored.judge != FROM_FILE:
+            version = judge_version(settings.judge, rubric)
+            model = scored.models[0] if len(scored.models) == 1 else None
+            record_run(conn, project, rubric.name, version, model, report, SOURCE, "manual", now)
+    click.echo(
+        f"kept {len(stored)} items as the {rubric.name} calibration set of project {project}",
+        err=True,
+    )
 
 
 def _rubric(
@@ -242,3 +291,43 @@ def _show(
     click.echo("human reference: the median of each item's human scores")
     click.echo("")
     click.echo(render_text(report))
+
+
+@judge.command("history")
+@click.option("--project", help="Project (default: default_project).")
+@click.option("--rubric", help="Only this rubric.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one run a line.")
+@store_options
+def history(config_file, db, project, rubric, limit, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Agreement with people over time, per judge version: calibration-set checks (after
+    a model change, or `calibrate --store`) and comparisons with review scores."""
+    settings = settings_from(config_file, db=db)
+    with opened_store(settings) as store, store.reading() as conn:
+        found = runs(conn, project or settings.default_project, rubric, limit)
+    if as_json:
+        for run in found:
+            click.echo(json.dumps(run.to_json()))
+        return
+    if not found:
+        click.echo("no calibration runs yet")
+        return
+    rows = [
+        [
+            f"{run.created_at:%Y-%m-%d %H:%M}",
+            run.judge_version,
+            run.model_reported or "-",
+            f"{run.source} ({run.trigger})",
+            run.n,
+            _kappa(run.metrics),
+            "pass" if run.passed else "FAIL",
+        ]
+        for run in found
+    ]
+    headers = ["when (UTC)", "judge version", "served", "against", "n", "kappa", ""]
+    click.echo(render_table(headers, rows))
+
+
+def _kappa(metrics: dict[str, Any]) -> str:
+    value = (metrics.get("kappa_quadratic") or {}).get("value")
+    return f"{value:.3f}" if isinstance(value, float) else "-"

@@ -21,7 +21,8 @@ from liveeval.model.alert import Alert, AlertState, Severity
 from liveeval.monitor.alerting import Change
 from liveeval.monitor.rules import fingerprint
 from liveeval.store.alerts import enqueue_notifications, firing_alerts, save_alert
-from liveeval.store.schema import calibration_runs, interactions, scores
+from liveeval.store.calibration import latest_run, save_run
+from liveeval.store.schema import interactions, scores
 
 RULE = "judge-calibration"
 LEVELS = (1.0, 2.0, 3.0, 4.0, 5.0)
@@ -94,7 +95,6 @@ def watch(
 ) -> list[Change]:
     """Compare, record, and fire/update/resolve the calibration alerts."""
     since = now - timedelta(days=config.agreement_window_days)
-    firing = {a.fingerprint: a for a in firing_alerts(conn, project).values() if a.rule == RULE}
     changed: list[Change] = []
     for (rubric, version), pairs in sorted(human_judge_pairs(conn, project, since).items()):
         if len(pairs.judge) < config.agreement_min_items:
@@ -107,107 +107,94 @@ def watch(
             pairs.lengths,
             floor=config.agreement_floor,
         )
-        _record(conn, project, rubric, version, report, now)
+        last = latest_run(conn, project, rubric, version, None, "review")
+        if last is None or last.n != report.n:  # a run per new comparison
+            record_run(conn, project, rubric, version, None, report, "review", "schedule", now)
         slice_ = {"rubric": rubric, "judge_version": version}
-        key = fingerprint(project, RULE, slice_)
-        alert = _alert_change(project, slice_, key, report, firing.get(key), now)
-        if alert is None:
-            continue
-        if alert.state == AlertState.RESOLVED:
-            action = "resolve"
-        else:
-            action = "update" if key in firing else "trigger"
-        saved = save_alert(conn, alert)
-        change = Change(saved, action)
-        if change.notifies and saved.alert_id is not None:
-            enqueue_notifications(conn, saved.alert_id, list(notifiers), action, now)
-        changed.append(change)
+        what = f"judge agreement with reviewers ({rubric}, {version})"
+        change = judge_alert(conn, project, RULE, slice_, what, report, notifiers, now)
+        if change is not None:
+            changed.append(change)
     return changed
 
 
-def _record(
+def record_run(
     conn: sa.Connection,
     project: str,
     rubric: str,
     version: str,
+    model_reported: str | None,
     report: AgreementReport,
+    source: str,
+    trigger: str,
     now: datetime,
 ) -> None:
-    """A run per new comparison: only when the number of items changed since the last."""
-    last = conn.execute(
-        sa.select(calibration_runs.c.n)
-        .where(
-            calibration_runs.c.project == project,
-            calibration_runs.c.rubric == rubric,
-            calibration_runs.c.judge_version == version,
-            calibration_runs.c.source == "review",
-        )
-        .order_by(calibration_runs.c.created_at.desc(), calibration_runs.c.run_id.desc())
-        .limit(1)
-    ).scalar()
-    if last == report.n:
-        return
-    conn.execute(
-        calibration_runs.insert().values(
-            project=project,
-            rubric=rubric,
-            judge_version=version,
-            model_reported=None,
-            source="review",
-            trigger="schedule",
-            n=report.n,
-            metrics=report_to_dict(report),
-            floor=report.floor,
-            passed=report.passed,
-            created_at=now,
-        )
+    save_run(
+        conn,
+        project,
+        rubric,
+        version,
+        model_reported,
+        source=source,
+        trigger=trigger,
+        n=report.n,
+        metrics=report_to_dict(report),
+        floor=report.floor,
+        passed=report.passed,
+        now=now,
     )
 
 
-def _alert_change(
+def judge_alert(
+    conn: sa.Connection,
     project: str,
+    rule: str,
     slice_: dict[str, str],
-    key: str,
+    what: str,
     report: AgreementReport,
-    current: Alert | None,
+    notifiers: Sequence[str],
     now: datetime,
-) -> Alert | None:
+) -> Change | None:
+    """Fire (report below its floor), update, or resolve (back above) the alert of one
+    judge version; notifications go to the outbox with the change."""
+    key = fingerprint(project, rule, slice_)
+    current = firing_alerts(conn, project).get(key)
     kappa = report.kappa_quadratic.value
-    summary = (
-        f"judge agreement with reviewers ({slice_['rubric']}, {slice_['judge_version']}): "
-        f"quadratic kappa {kappa:.2f} on {report.n} items, floor {report.floor:.2f}"
-    )
+    summary = f"{what}: quadratic kappa {kappa:.2f} on {report.n} items, floor {report.floor:.2f}"
     details = {"exact": report.exact.value, "spearman": report.spearman.rho, "n": report.n}
     if report.passed:
         if current is None:
             return None
         current.state = AlertState.RESOLVED
         current.resolved_at = now
-        current.updated_at = now
-        current.value = kappa
-        current.summary = summary
-        return current
-    if current is not None:
+        action = "resolve"
+    elif current is not None:
         if current.value == kappa:
             return None
-        current.value = kappa
-        current.summary = summary
-        current.details = details
-        current.updated_at = now
-        return current
-    return Alert(
-        project=project,
-        rule=RULE,
-        fingerprint=key,
-        state=AlertState.FIRING,
-        severity=Severity.WARNING,
-        metric="judge_agreement",
-        slice=slice_,
-        value=kappa,
-        baseline=None,
-        threshold=report.floor,
-        summary=summary,
-        started_at=now,
-        updated_at=now,
-        details=details,
-    )
+        action = "update"
+    else:
+        current = Alert(
+            project=project,
+            rule=rule,
+            fingerprint=key,
+            state=AlertState.FIRING,
+            severity=Severity.WARNING,
+            metric="judge_agreement",
+            slice=slice_,
+            value=kappa,
+            baseline=None,
+            threshold=report.floor,
+            summary=summary,
+            started_at=now,
+            updated_at=now,
+        )
+        action = "trigger"
+    current.value = kappa
+    current.summary = summary
+    current.details = details
+    current.updated_at = now
+    saved = save_alert(conn, current)
+    change = Change(saved, action)
+    if change.notifies and saved.alert_id is not None:
+        enqueue_notifications(conn, saved.alert_id, list(notifiers), action, now)
+    return change

@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -68,6 +68,13 @@ class Outcome:
     dead: bool = False
     error: str | None = None
     cache: tuple[str, CachedVerdict] | None = None
+    held: bool = False  # with retry_at: the judge is held, the attempt does not count
+
+
+# Whether scores of (project, rubric, judge version, model the provider reported) may be
+# written now; None when they may, else why they are held (flywheel/revalidation.py).
+Gate = Callable[[str, Rubric, str, str | None], Awaitable[str | None]]
+HOLD = timedelta(minutes=10)
 
 
 @dataclass
@@ -78,6 +85,7 @@ class WorkerStats:
     retried: int = 0
     dead: int = 0
     cached: int = 0
+    held: int = 0
     model_mismatches: int = 0
 
 
@@ -92,7 +100,9 @@ class JudgeWorker:
         concurrency: int,
         clock: Callable[[], datetime] = utc_now,
         name: str | None = None,
+        gate: Gate | None = None,
     ) -> None:
+        self.gate = gate
         self.store = store
         self.grader = grader
         self.rubrics = rubrics
@@ -234,7 +244,9 @@ class JudgeWorker:
             for outcome in batch:
                 if outcome.cache is not None:
                     remember(conn, *outcome.cache)
-                if outcome.retry_at is not None:
+                if outcome.held and outcome.retry_at is not None:
+                    jobs.hold(conn, outcome.job, outcome.error or "", outcome.retry_at)
+                elif outcome.retry_at is not None:
                     jobs.retry_later(conn, outcome.job, outcome.error or "", outcome.retry_at)
                 elif outcome.dead:
                     jobs.dead_letter(conn, outcome.job, outcome.error or "", outcome.score, now)
@@ -265,6 +277,9 @@ class JudgeWorker:
                 f"judge version {job.judge_version} is no longer configured (now {now_version})",
             )
         if item.cached is not None:
+            held = await self._held(job, interaction, rubric, item.cached.model_reported)
+            if held is not None:
+                return held
             self.stats.cached += 1
             return Outcome(job, score=self._cached_score(job, interaction, rubric, item.cached))
         judgment = await self.grader.grade(rubric, interaction)
@@ -274,6 +289,10 @@ class JudgeWorker:
             self.stats.retried += 1
             delay = jobs.backoff(job.attempts, self.config.retry_base_s)
             return Outcome(job, retry_at=self.clock() + delay, error=judgment.error)
+        if judgment.status == "ok":
+            held = await self._held(job, interaction, rubric, judgment.model_reported)
+            if held is not None:
+                return held
         score = judgment_score(job, interaction, judgment, self.clock())
         self._count(judgment)
         verdict = None
@@ -292,6 +311,18 @@ class JudgeWorker:
                 ),
             )
         return Outcome(job, score=score, cache=verdict)
+
+    async def _held(
+        self, job: jobs.Job, interaction: Interaction, rubric: Rubric, model: str | None
+    ) -> Outcome | None:
+        """A hold when this judge (version and served model) failed re-validation."""
+        if self.gate is None:
+            return None
+        reason = await self.gate(interaction.project, rubric, job.judge_version, model)
+        if reason is None:
+            return None
+        self.stats.held += 1
+        return Outcome(job, retry_at=self.clock() + HOLD, error=reason, held=True)
 
     def _count(self, judgment: Judgment) -> None:
         self.stats.scored += 1
@@ -374,8 +405,17 @@ def build_worker(
     judge = settings.judge
     grader = Grader(build_provider(judge), judge)
     rubrics = {rubric.name: rubric for rubric in selected_rubrics(judge)}
+    from liveeval.flywheel.revalidation import Revalidator  # the flywheel builds on the judge
+
+    revalidator = Revalidator(store, grader, settings, clock)
     return JudgeWorker(
-        store, grader, rubrics, settings.worker, concurrency=judge.concurrency, clock=clock
+        store,
+        grader,
+        rubrics,
+        settings.worker,
+        concurrency=judge.concurrency,
+        clock=clock,
+        gate=revalidator.held,
     )
 
 

@@ -1,8 +1,9 @@
-"""GET /api/v1/judge/status: the judge queue, the evaluation backlog, model mismatches."""
+"""GET /api/v1/judge/status (the judge queue, the evaluation backlog, model mismatches) and
+/api/v1/judge/calibration (agreement with people over time per judge version)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
@@ -11,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from liveeval.server.auth import ReadCaller
 from liveeval.store import evaluation_queue, jobs
+from liveeval.store.calibration import runs
 from liveeval.store.schema import scores
 
 router = APIRouter(prefix="/api/v1", tags=["judge"])
@@ -52,5 +54,24 @@ async def status(
                 judge_errors=int(errors.scalar_one()),
                 evaluation_backlog=evaluation_queue.count(conn),
             )
+
+    return await run_in_threadpool(query)
+
+
+@router.get("/judge/calibration")
+async def calibration(
+    request: Request,
+    caller: ReadCaller,
+    project: Annotated[str | None, Query(max_length=200)] = None,
+    rubric: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Agreement with people over time per judge version, newest first: calibration-set
+    checks (after a judge model change) and comparisons with review scores."""
+    name = caller.project_for(project, request.app.state.settings.default_project)
+
+    def query() -> list[dict[str, Any]]:
+        with request.app.state.store.reading() as conn:
+            return [run.to_json() for run in runs(conn, name, rubric, limit)]
 
     return await run_in_threadpool(query)

@@ -157,6 +157,24 @@ def retry_later(conn: sa.Connection, job: Job, error: str, at: datetime) -> None
     )
 
 
+def hold(conn: sa.Connection, job: Job, reason: str, until: datetime) -> None:
+    """Put the job back until `until` without counting the attempt: its judge is held
+    (failed re-validation), which is no fault of the job's."""
+    c = judge_jobs.c
+    conn.execute(
+        judge_jobs.update()
+        .where(c.job_id == job.job_id, c.state == LEASED)
+        .values(
+            state=QUEUED,
+            attempts=c.attempts - 1,
+            available_at=until,
+            lease_expires_at=None,
+            leased_by=None,
+            last_error=reason,
+        )
+    )
+
+
 def release(conn: sa.Connection, claimed: Sequence[Job]) -> None:
     """Give back jobs claimed but not started (a worker stopping): queued again at once,
     their claim not counted as an attempt."""
