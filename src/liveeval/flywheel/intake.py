@@ -77,6 +77,7 @@ def collect(
     snapshots = {i: snapshot(interactions[i], scrub) for i in fresh if i in interactions}
     embeddings = _embed(encoder, snapshots)
     new = updated = groups = 0
+    indexes: dict[tuple[str, str], GroupIndex] = {}
     with store.writing() as conn:
         for interaction_id in ids:
             reasons = found.reasons[interaction_id]
@@ -98,6 +99,7 @@ def collect(
                 embeddings[interaction_id],
                 judged.get(interaction_id),
                 now,
+                indexes,
             )
             new += 1
             groups += made_group
@@ -265,11 +267,15 @@ def _file_new(
     embedding: np.ndarray,
     judged: tuple[str, float] | None,
     now: datetime,
+    indexes: dict[tuple[str, str], GroupIndex],
 ) -> int:
     reasons = merged([], reasons)
     first = primary(reasons)
+    key = (project, first.failure)
+    if key not in indexes:
+        indexes[key] = load_index(conn, config, project, first.failure, now)
     group_id, made = assign_group(
-        conn, config, project, first.failure, shot.input_text, embedding, now
+        conn, config, indexes[key], project, first.failure, shot.input_text, embedding, now
     )
     item = ReviewItem(
         project=project,
@@ -308,9 +314,45 @@ def _add_reasons(conn: sa.Connection, item: ReviewItem, new: list[Reason], now: 
     return 1
 
 
+class GroupIndex:
+    """The recent groups of one (project, failure), their first inputs' embeddings as unit
+    rows, loaded once per run and kept up to date as groups are made."""
+
+    def __init__(self, ids: list[int], embeddings: list[np.ndarray]) -> None:
+        self.ids = ids
+        self.rows = [_unit(e) for e in embeddings]
+        self._matrix: np.ndarray | None = None
+
+    def best(self, embedding: np.ndarray) -> tuple[int | None, float]:
+        query = _unit(embedding)
+        same = [k for k, row in enumerate(self.rows) if row.shape == query.shape]
+        if not same:
+            return None, -1.0
+        if self._matrix is None or len(self._matrix) != len(same):
+            self._matrix = np.stack([self.rows[k] for k in same])
+        if not query.any():  # an empty input: like the other empty ones
+            empty = [k for k in same if not self.rows[k].any()]
+            return (self.ids[empty[0]], 1.0) if empty else (None, 0.0)
+        similarities = self._matrix @ query
+        top = int(np.argmax(similarities))
+        return self.ids[same[top]], float(similarities[top])
+
+    def add(self, group_id: int, embedding: np.ndarray) -> None:
+        self.ids.append(group_id)
+        self.rows.append(_unit(embedding))
+        self._matrix = None
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    vector = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
 def assign_group(
     conn: sa.Connection,
     config: ReviewConfig,
+    index: GroupIndex,
     project: str,
     failure: str,
     text: str,
@@ -318,26 +360,20 @@ def assign_group(
     now: datetime,
 ) -> tuple[int, bool]:
     """The group of the most similar recent input with the same failure, or a new one."""
-    since = now - timedelta(days=config.group_window_days)
-    best_id, best = None, -1.0
-    for group_id, leader in queue.recent_groups(conn, project, failure, since):
-        similarity = cosine(embedding, leader)
-        if similarity > best:
-            best_id, best = group_id, similarity
+    best_id, best = index.best(embedding)
     if best_id is not None and best >= config.group_similarity:
         queue.count_into_group(conn, best_id, now)
         return best_id, False
     label = " ".join(text.split())[:LABEL_CHARS] or "(empty input)"
     group_id = queue.create_group(conn, project, failure, label, embedding, now)
     queue.count_into_group(conn, group_id, now)
+    index.add(group_id, embedding)
     return group_id, True
 
 
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    """Cosine similarity; two empty inputs (zero vectors) count as identical."""
-    norm_a, norm_b = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    if norm_a == 0.0 or norm_b == 0.0:
-        return 1.0 if norm_a == norm_b else 0.0
-    if a.shape != b.shape:
-        return 0.0  # a group made by another encoder
-    return float(np.dot(a, b) / (norm_a * norm_b))
+def load_index(
+    conn: sa.Connection, config: ReviewConfig, project: str, failure: str, now: datetime
+) -> GroupIndex:
+    since = now - timedelta(days=config.group_window_days)
+    found = queue.recent_groups(conn, project, failure, since)
+    return GroupIndex([g for g, _ in found], [e for _, e in found])
