@@ -91,6 +91,14 @@ interactions = sa.Table(
     sa.Index(None, "project", "start_at"),
     sa.Index(None, "project", "response_id"),
     sa.Index(None, "project", "session_id"),
+    # What retention still has to purge: one probe, not a walk over purged rows.
+    sa.Index(
+        "ix_interactions_unpurged",
+        "project",
+        "start_at",
+        sqlite_where=sa.text("content_purged_at IS NULL"),
+        postgresql_where=sa.text("content_purged_at IS NULL"),
+    ),
 )
 
 # Every trace seen, so that ingest learns which traces of a batch have earlier pieces
