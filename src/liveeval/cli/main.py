@@ -17,9 +17,11 @@ import liveeval
 from liveeval.cli.alerts import alerts, monitor
 from liveeval.cli.cases import cases
 from liveeval.cli.drift import drift
+from liveeval.cli.experiments import ab_online, divergence
 from liveeval.cli.interactions import interactions
 from liveeval.cli.judge import judge
 from liveeval.cli.keys import keys
+from liveeval.cli.regress import regress
 from liveeval.cli.retention import retention
 from liveeval.cli.review import review
 from liveeval.cli.scores import scores
@@ -50,3 +52,6 @@ cli.add_command(review)
 cli.add_command(cases)
 cli.add_command(judge)
 cli.add_command(retention)
+cli.add_command(regress)
+cli.add_command(ab_online)
+cli.add_command(divergence)

@@ -20,6 +20,7 @@ from liveeval.config import Settings
 from liveeval.flywheel.calibration_watch import watch
 from liveeval.flywheel.intake import Intake
 from liveeval.flywheel.intake_job import ReviewIntake
+from liveeval.gate.divergence import watch_divergence
 from liveeval.model.alert import Severity
 from liveeval.monitor.alerting import Change, reconcile
 from liveeval.monitor.delivery import Delivered, build_notifier, deliver_due, wanted_by
@@ -34,6 +35,7 @@ from liveeval.store.alerts import (
 )
 from liveeval.store.database import Store
 from liveeval.store.leases import acquire_lease, release_lease
+from liveeval.store.regression_runs import offline_points, run_projects
 from liveeval.store.rollups import (
     HOUR,
     MINUTE,
@@ -46,6 +48,7 @@ from liveeval.store.rollups import (
 
 log = logging.getLogger(__name__)
 LEASE = "monitor"
+DIVERGENCE_LOOKBACK = timedelta(days=90)  # releases compared offline vs online
 
 
 def utcnow() -> datetime:
@@ -114,6 +117,7 @@ class Monitor:
                 changes += made
         review = self.review.run(now) if self.review is not None else None
         changes += self._watch_calibration(now)
+        changes += self._watch_divergence(now)
         delivered = deliver_due(self.store, self.notifiers, self.config, now)
         return Tick(refreshed, evaluations, changes, delivered, review)
 
@@ -161,6 +165,21 @@ class Monitor:
         for project in projects:
             with self.store.writing() as conn:
                 changes += watch(conn, project, config, names, now)
+        return changes
+
+    def _watch_divergence(self, now: datetime) -> list[Change]:
+        """The offline-vs-online alert: the golden set passes while live quality is poor."""
+        since = now - DIVERGENCE_LOOKBACK
+        names = [n.name for n in self.config.notifiers if wanted_by(n, Severity.WARNING)]
+        with self.store.reading() as conn:
+            projects = run_projects(conn, since)
+        changes = []
+        for project in projects:
+            with self.store.writing() as conn:
+                offline = offline_points(conn, project, since)
+                _, change = watch_divergence(conn, project, offline, names, now, since)
+            if change is not None:
+                changes.append(change)
         return changes
 
     def _link(self, project: str, now: datetime) -> Callable[[Evaluation], str | None]:

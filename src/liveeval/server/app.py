@@ -13,7 +13,18 @@ import liveeval
 from liveeval.config import Settings
 from liveeval.ingest.assemble import AssemblyRules
 from liveeval.ingest.scoring import OnlineEvaluation
-from liveeval.server import cases, interactions, judge, monitor, otlp, review, scores, signals
+from liveeval.server import (
+    cases,
+    experiments,
+    interactions,
+    judge,
+    monitor,
+    otlp,
+    review,
+    runs,
+    scores,
+    signals,
+)
 from liveeval.server.auth import KeyCache
 from liveeval.store.database import Store
 
@@ -54,6 +65,8 @@ def create_app(
     app.include_router(monitor.router)
     app.include_router(review.router)
     app.include_router(cases.router)
+    app.include_router(runs.router)
+    app.include_router(experiments.router)
     app.add_exception_handler(HTTPException, _http_error)
 
     @app.get("/api/v1/health", tags=["health"])

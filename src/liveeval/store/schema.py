@@ -546,3 +546,29 @@ calibration_runs = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Index(None, "project", "rubric", "judge_version", "created_at"),
 )
+
+# Each golden-set regression run reported to the server (`liveeval regress --server`):
+# against which snapshot of the set, for which commit and release, with what result.
+regression_runs = sa.Table(
+    "regression_runs",
+    metadata,
+    sa.Column("run_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("snapshot", sa.String(80), nullable=False),
+    sa.Column("git_commit", sa.String(64)),
+    sa.Column("prompt_version", sa.String(200)),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp, nullable=False),
+    sa.Column("cases", sa.Integer, nullable=False),
+    sa.Column("passed", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("errors", sa.Integer, nullable=False),
+    sa.Column("pass_rate", sa.Float),
+    sa.Column("mean_score", sa.Float),
+    sa.Column("gate_passed", sa.Boolean, nullable=False),
+    sa.Column("results", Json, nullable=False),  # per case: id, version, status, score, detail
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Index(None, "project", "started_at"),
+    sa.Index(None, "project", "prompt_version", "started_at"),
+)

@@ -1,0 +1,1 @@
+"""The gate: regression runs, graders, targets, A/B comparisons."""

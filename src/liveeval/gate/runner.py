@@ -1,0 +1,94 @@
+"""Run golden-set cases against a target and grade each answer.
+
+Bounded concurrency, a timeout per call (the target's, so a timed-out call is retried
+like any transient error), retries of transient target errors; a case whose target or
+grader fails is an *error* with its kind, never a pass or a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from liveeval.gate.graders import GradeError, GradingContext, grade
+from liveeval.gate.results import CaseResult, Run
+from liveeval.gate.targets import Target, TargetError, call_with_retries
+from liveeval.model.case import Case, snapshot_hash
+
+Progress = Callable[[CaseResult, int, int], None]  # result, done, total
+
+
+async def run_cases(
+    cases: Sequence[Case],
+    target: Target,
+    context: GradingContext,
+    *,
+    concurrency: int = 8,
+    attempts: int = 3,
+    progress: Progress | None = None,
+    git_commit: str | None = None,
+    prompt_version: str | None = None,
+) -> Run:
+    """Every active case once; results in the cases' order."""
+    active = [case for case in cases if case.active]
+    started = datetime.now(UTC)
+    limit = asyncio.Semaphore(concurrency)
+    done = 0
+
+    async def one(case: Case) -> CaseResult:
+        nonlocal done
+        async with limit:
+            result = await run_case(case, target, context, attempts=attempts)
+        done += 1
+        if progress is not None:
+            progress(result, done, len(active))
+        return result
+
+    results = await asyncio.gather(*(one(case) for case in active))
+    return Run(
+        target=target.name,
+        snapshot=snapshot_hash(active),
+        results=tuple(results),
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        git_commit=git_commit,
+        prompt_version=prompt_version,
+    )
+
+
+async def run_case(
+    case: Case, target: Target, context: GradingContext, *, attempts: int
+) -> CaseResult:
+    began = time.perf_counter()
+
+    def error(kind: str, message: str) -> CaseResult:
+        return CaseResult(
+            case.id,
+            case.version,
+            case.tags,
+            "error",
+            f"{kind}: {message}",
+            latency_ms=(time.perf_counter() - began) * 1000,
+            error_kind=kind,
+        )
+
+    try:  # each call is bounded by the target's own timeout; retries follow a timeout
+        reply = await call_with_retries(target, case.input, attempts=attempts)
+    except TargetError as exc:
+        return error(exc.kind, str(exc))
+    try:
+        graded = await grade(case, reply.output, context)
+    except GradeError as exc:
+        return error("grader", str(exc))
+    return CaseResult(
+        case.id,
+        case.version,
+        case.tags,
+        "passed" if graded.passed else "failed",
+        graded.detail,
+        score=graded.score,
+        output=reply.output,
+        latency_ms=reply.latency_ms,
+    )
