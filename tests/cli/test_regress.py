@@ -177,7 +177,7 @@ def test_markdown_report_is_written(app: str, tmp_path: Path) -> None:
     done = regress(str(cases), "--target", app, "--markdown", str(markdown), "--commit", "abc123")
     assert done.exit_code == 1
     text = markdown.read_text(encoding="utf-8")
-    assert text.startswith("### ❌ liveeval regress — pass rate 50.0% < 90%")
+    assert text.startswith("### ❌ liveeval regress — pass rate 50.0% &lt; 90%")  # GitHub shows <
     assert "commit `abc123`" in text
     row = f"| b1 v1 | failed | missing '{PROMISE}' | Refunds \\| &lt;b&gt;later&lt;/b&gt; |"
     assert row in text
@@ -213,7 +213,7 @@ def test_json_to_stdout_holds_the_document(app: str, tmp_path: Path) -> None:
     cases = write_cases(tmp_path / "golden.jsonl", [good(0)])
     done = regress(str(cases), "--target", app, "--json", "-")
     assert done.exit_code == 0
-    start = done.stdout.index("\n{") + 1
+    start = done.stdout.index("{\n")  # after the summary, for now (see the xfail above)
     assert json.loads(done.stdout[start:])["passed"] == 1
 
 

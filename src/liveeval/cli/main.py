@@ -14,6 +14,7 @@ import logging
 import click
 
 import liveeval
+from liveeval.cli.ab import ab
 from liveeval.cli.alerts import alerts, monitor
 from liveeval.cli.cases import cases
 from liveeval.cli.drift import drift
@@ -55,3 +56,4 @@ cli.add_command(retention)
 cli.add_command(regress)
 cli.add_command(ab_online)
 cli.add_command(divergence)
+cli.add_command(ab)

@@ -218,6 +218,17 @@ class Grader:
             return error(f"unusable answer, also when asked again: {retried.reason}")
         return self._judgment(rubric, tally, started, retried, None)
 
+    async def ask(
+        self, messages: list[dict[str, str]], schema: dict[str, object]
+    ) -> Completion | ProviderError:
+        """One completion for messages built elsewhere (pairwise comparison), with the
+        grader's retries, rate limits and set-up."""
+        try:
+            await self._start_provider()
+        except ProviderError as exc:
+            return exc
+        return await self._complete(messages, schema, _Tally())
+
     async def aclose(self) -> None:
         """Close the provider (and stop the local server, if it is one)."""
         await self.provider.aclose()

@@ -28,7 +28,7 @@ def build_messages(
     rubric: Rubric, interaction: Interaction, max_block_chars: int
 ) -> list[dict[str, str]]:
     """The chat messages that ask the judge to grade `interaction` by `rubric`."""
-    blocks = [_conversation_block(conversation(interaction), max_block_chars)]
+    blocks = [conversation_block(conversation(interaction), max_block_chars)]
     documents = context_documents(interaction)
     if documents:
         blocks.append(_context_block(documents, max_block_chars))
@@ -68,7 +68,7 @@ def cut(text: str, limit: int) -> str:
     return text[:limit] + f"\n[… {len(text) - limit} more characters cut]"
 
 
-def _conversation_block(turns: list[Turn], limit: int) -> str:
+def conversation_block(turns: list[Turn], limit: int) -> str:
     """System turns always, then the latest turns that fit in `limit` characters."""
     kept: list[Turn] = []
     budget = limit

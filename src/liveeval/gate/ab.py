@@ -1,0 +1,206 @@
+"""Paired A/B offline: two variants of the app answer the same cases, and the difference
+is tested as a paired sample (stats.paired).
+
+Each case is graded on both sides with its own grader, or one given for the whole run
+(`grader`). Pass/fail graders give 0/1 scores (McNemar decides); the semantic grader
+its cosine, the judge its score on the rubric's scale (the paired t-test decides).
+With a pairwise rubric the judge also sees both answers, in both orders; each pair
+scores 1 for the answer both orders prefer, ½ each for a tie or a flip, and the flip
+rate is reported. A case that errors on either side is left out of the pairs and listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from liveeval.gate.graders import GradingContext
+from liveeval.gate.results import Run
+from liveeval.gate.runner import run_cases
+from liveeval.gate.targets import Target
+from liveeval.judge.calibration_set import CalibrationItem, item_interaction
+from liveeval.judge.pairwise import PairVerdict, PairwiseError, judge_pair
+from liveeval.model.case import (
+    Case,
+    ContainsGrader,
+    ExactGrader,
+    JsonSchemaGrader,
+    JudgeGrader,
+    RegexGrader,
+)
+from liveeval.stats.agreement import FlipRate, flip_rate
+from liveeval.stats.paired import PairedResult, paired_comparison
+
+PASS_FAIL = (ExactGrader, ContainsGrader, RegexGrader, JsonSchemaGrader)
+
+
+@dataclass(frozen=True, slots=True)
+class AbRun:
+    a: Run
+    b: Run
+    pairs: int
+    excluded: tuple[str, ...]  # case ids with an error on a side: why, in a_run/b_run
+    comparison: PairedResult | None
+    scale: tuple[float, float]
+    pairwise: PairedResult | None = None
+    pairwise_verdicts: tuple[tuple[str, PairVerdict], ...] = ()
+    pairwise_errors: tuple[str, ...] = ()
+    flips: FlipRate | None = None
+
+
+def with_grader(cases: Sequence[Case], grader: Mapping[str, Any] | None) -> list[Case]:
+    """The cases as they are, or all graded by `grader` (ValueError when it does not fit)."""
+    if grader is None:
+        return list(cases)
+    out = []
+    for case in cases:
+        document = case.model_dump(mode="json", by_alias=True, exclude_none=True)
+        document.pop("hash", None)
+        document["grader"] = dict(grader)
+        out.append(Case.model_validate(document))
+    return out
+
+
+def scale_of(cases: Sequence[Case], context: GradingContext) -> tuple[tuple[float, float], bool]:
+    """The score scale of the run and whether scores are pass/fail."""
+    graders = [case.grader for case in cases]
+    if all(isinstance(g, PASS_FAIL) for g in graders):
+        return (0.0, 1.0), True
+    judged = {g.rubric for g in graders if isinstance(g, JudgeGrader)}
+    if judged:
+        if any(not isinstance(g, JudgeGrader) for g in graders) or len(judged) > 1:
+            raise ValueError(
+                "the cases grade on different scales (judge rubrics mixed with other graders); "
+                "give one --grader for the comparison"
+            )
+        rubric = context.rubrics.get(next(iter(judged)))
+        levels = rubric.scale.scores if rubric is not None else ()
+        return ((float(min(levels)), float(max(levels))) if levels else (1.0, 5.0)), False
+    if any(isinstance(g, PASS_FAIL) for g in graders):
+        raise ValueError(
+            "the cases mix pass/fail graders with semantic ones; "
+            "give one --grader for the comparison"
+        )
+    return (0.0, 1.0), False
+
+
+async def run_ab(
+    cases: Sequence[Case],
+    target_a: Target,
+    target_b: Target,
+    context: GradingContext,
+    *,
+    concurrency: int = 8,
+    attempts: int = 3,
+    alpha: float = 0.05,
+    min_effect: float | None = None,
+    pairwise_rubric: str | None = None,
+) -> AbRun:
+    active = [case for case in cases if case.active]
+    scale, binary = scale_of(active, context)
+    a_run, b_run = await asyncio.gather(
+        run_cases(active, target_a, context, concurrency=concurrency, attempts=attempts),
+        run_cases(active, target_b, context, concurrency=concurrency, attempts=attempts),
+    )
+    paired = [
+        (ra, rb)
+        for ra, rb in zip(a_run.results, b_run.results, strict=True)
+        if ra.status != "error"
+        and rb.status != "error"
+        and ra.score is not None
+        and rb.score is not None
+    ]
+    excluded = tuple(
+        ra.case_id
+        for ra, rb in zip(a_run.results, b_run.results, strict=True)
+        if ra.status == "error" or rb.status == "error"
+    )
+    comparison = None
+    if len(paired) >= 2:
+        comparison = paired_comparison(
+            [_score(ra.score, ra.status, binary) for ra, _ in paired],
+            [_score(rb.score, rb.status, binary) for _, rb in paired],
+            alpha=alpha,
+            min_effect=min_effect,
+            scale=scale,
+            binary=binary,
+        )
+    result = AbRun(a_run, b_run, len(paired), excluded, comparison, scale)
+    if pairwise_rubric is None:
+        return result
+    return await _pairwise(result, active, context, pairwise_rubric, concurrency, alpha, min_effect)
+
+
+def _score(score: float | None, status: str, binary: bool) -> float:
+    if binary:
+        return 1.0 if status == "passed" else 0.0
+    assert score is not None
+    return score
+
+
+async def _pairwise(
+    result: AbRun,
+    cases: list[Case],
+    context: GradingContext,
+    rubric_name: str,
+    concurrency: int,
+    alpha: float,
+    min_effect: float | None,
+) -> AbRun:
+    rubric = context.rubrics.get(rubric_name)
+    if context.judge is None or rubric is None:
+        raise ValueError(
+            f"pairwise judging needs a configured judge and the rubric {rubric_name!r}"
+        )
+    judge = context.judge
+    limit = asyncio.Semaphore(concurrency)
+    by_id = {case.id: case for case in cases}
+    outputs = [
+        (ra.case_id, ra.output, rb.output)
+        for ra, rb in zip(result.a.results, result.b.results, strict=True)
+        if ra.output is not None and rb.output is not None
+    ]
+
+    async def one(case_id: str, out_a: str, out_b: str) -> tuple[str, PairVerdict | str]:
+        request = item_interaction(
+            CalibrationItem(case_id, _request_text(by_id[case_id]), "", (), 0)
+        )
+        async with limit:
+            try:
+                return case_id, await judge_pair(judge, rubric, request, out_a, out_b)
+            except PairwiseError as exc:
+                return case_id, str(exc)
+
+    found = await asyncio.gather(*(one(i, a, b) for i, a, b in outputs if a and b))
+    verdicts = tuple((i, v) for i, v in found if isinstance(v, PairVerdict))
+    errors = tuple(f"{i}: {v}" for i, v in found if isinstance(v, str))
+    share = {"1": (1.0, 0.0), "2": (0.0, 1.0), "tie": (0.5, 0.5)}
+    a_scores = [share[v.winner][0] for _, v in verdicts]
+    b_scores = [share[v.winner][1] for _, v in verdicts]
+    pairwise = None
+    if len(verdicts) >= 2:
+        pairwise = paired_comparison(
+            a_scores, b_scores, alpha=alpha, min_effect=min_effect, scale=(0.0, 1.0), binary=False
+        )
+    flips = flip_rate([(v.first_order, v.second_order) for _, v in verdicts]) if verdicts else None
+    return AbRun(
+        result.a,
+        result.b,
+        result.pairs,
+        result.excluded,
+        result.comparison,
+        result.scale,
+        pairwise,
+        verdicts,
+        errors,
+        flips,
+    )
+
+
+def _request_text(case: Case) -> str:
+    if case.input.text is not None:
+        return case.input.text
+    messages = case.input.messages or ()
+    return "\n\n".join(f"{m.role}: {m.content}" for m in messages)

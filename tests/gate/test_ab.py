@@ -1,0 +1,137 @@
+"""`liveeval ab`: two variants on the same cases, compared as paired samples, and the
+pairwise judge asked in both orders (the scripted local API of tests/judge/api.py stands
+in for a paid judge)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from scipy.stats import binomtest
+
+from liveeval.cli.main import cli
+from tests.judge.api import ScriptedAPI, chat_reply, run_api
+
+APP = """
+def good(text):
+    return "Refunds reach your card within 5 business days."
+
+def bad(text):
+    return "I am not sure, please ask again later."
+
+def crashy(text):
+    if text.endswith(" 1"):
+        raise KeyError("refund_policy")
+    return good(text)
+
+def mixed(text):
+    return good(text) if int(text.split()[-1]) % 4 else bad(text)
+"""
+
+
+@pytest.fixture
+def app_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    (tmp_path / "ab_app.py").write_text(APP, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "ab_app"
+
+
+def cases_file(path: Path, count: int) -> str:
+    lines = [
+        {
+            "id": f"refund-{k}",
+            "input": {"text": f"How long do refunds take? case {k}"},
+            "grader": {"type": "contains", "values": ["5 business days"]},
+            "author": "alice",
+            "created_at": "2026-11-30T09:00:00Z",
+        }
+        for k in range(count)
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return str(path)
+
+
+def run_ab(*args: str) -> dict:
+    result = CliRunner().invoke(cli, ["ab", *args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_the_better_variant_wins_with_mcnemar(tmp_path: Path, app_module: str) -> None:
+    path = cases_file(tmp_path / "cases.jsonl", 40)
+    found = run_ab(path, "--a", f"python:{app_module}:mixed", "--b", f"python:{app_module}:good")
+    comparison = found["comparison"]
+    assert found["pairs"] == 40 and found["excluded"] == []
+    mcnemar = comparison["mcnemar"]
+    assert (mcnemar["b01"], mcnemar["b10"]) == (10, 0)  # A failed every 4th case; B none
+    assert mcnemar["p_value"] == pytest.approx(binomtest(0, 10, 0.5).pvalue)
+    assert comparison["verdict"] == "b_wins"
+    assert comparison["mean_a"] == pytest.approx(0.75) and comparison["mean_b"] == 1.0
+
+    same = run_ab(path, "--a", f"python:{app_module}:good", "--b", f"python:{app_module}:good")
+    assert same["comparison"]["verdict"] == "no_difference"
+
+
+def test_a_crashing_case_is_left_out_and_a_bad_target_is_a_usage_error(
+    tmp_path: Path, app_module: str
+) -> None:
+    path = cases_file(tmp_path / "cases.jsonl", 6)
+    found = run_ab(path, "--a", f"python:{app_module}:crashy", "--b", f"python:{app_module}:good")
+    assert found["excluded"] == ["refund-1"] and found["pairs"] == 5
+    [crashed] = [r for r in found["results"]["a"] if r["id"] == "refund-1"]
+    assert crashed["status"] == "error" and crashed["error_kind"] == "crash"
+    bad = CliRunner().invoke(
+        cli, ["ab", path, "--a", f"python:{app_module}:nothing", "--b", f"python:{app_module}:good"]
+    )
+    assert bad.exit_code == 2 and "has no attribute 'nothing'" in bad.output
+
+
+@pytest.fixture(scope="module")
+def judge_api() -> Iterator[ScriptedAPI]:
+    with run_api() as api:
+        yield api
+
+
+def test_pairwise_judging_asks_both_orders_and_counts_flips(
+    tmp_path: Path, app_module: str, judge_api: ScriptedAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUDGE_KEY", "sk-test")
+    config = tmp_path / "liveeval.toml"
+    config.write_text(
+        f'[judge]\nprovider = "openai"\nmodel = "gpt-4o-mini"\nbase_url = "{judge_api.url}/v1"\n'
+        'api_key_env = "JUDGE_KEY"\nmax_attempts = 1\nconcurrency = 1\n',
+        encoding="utf-8",
+    )
+    path = cases_file(tmp_path / "cases.jsonl", 6)
+
+    def winner(w: str):
+        return chat_reply(json.dumps({"explanation": "because", "winner": w}))
+
+    judge_api.reset()
+    # A = bad, B = good: four pairs consistent (B, then A when swapped), two flip (A, A)
+    judge_api.script(*[winner("B"), winner("A")] * 4, *[winner("A"), winner("A")] * 2)
+    found = run_ab(
+        path,
+        "--a",
+        f"python:{app_module}:bad",
+        "--b",
+        f"python:{app_module}:good",
+        "--pairwise",
+        "quality",
+        "--concurrency",
+        "1",
+        "--config",
+        str(config),
+    )
+    assert len(judge_api.requests) == 12
+    first = judge_api.requests[0].body["messages"][1]["content"]
+    second = judge_api.requests[1].body["messages"][1]["content"]
+    assert first.index("not sure") < first.index("5 business days")  # A shown first …
+    assert second.index("5 business days") < second.index("not sure")  # … then swapped
+    assert found["flip_rate"] == {"flips": 2, "n": 6, "rate": pytest.approx(2 / 6)}
+    pairwise = found["pairwise"]
+    assert pairwise["mean_b"] == pytest.approx((4 + 0.5 * 2) / 6)
+    assert pairwise["mean_a"] == pytest.approx((0.5 * 2) / 6)
