@@ -138,7 +138,11 @@ async def test_each_case_ends_passed_failed_or_error_with_the_reason(app: str) -
         ("judged", "error"),
     ]
     passed, failed, crashed, judged = run.results
-    assert (passed.score, passed.output, passed.error_kind) == (1.0, f"Refunds take {PROMISE}.", None)
+    assert (passed.score, passed.output, passed.error_kind) == (
+        1.0,
+        f"Refunds take {PROMISE}.",
+        None,
+    )
     assert (failed.score, failed.detail) == (0.0, f"missing '{PROMISE}'")
     assert failed.output == "Refunds take a while."
     assert crashed.error_kind == "crash"
@@ -148,7 +152,11 @@ async def test_each_case_ends_passed_failed_or_error_with_the_reason(app: str) -
     assert sys.modules[app].calls.count("crash please") == 1  # a crash is not retried
     assert (run.count("passed"), run.count("failed"), run.count("error")) == (1, 1, 2)
     assert run.pass_rate == 0.5  # errors count neither way
-    assert (run.target, run.git_commit, run.prompt_version) == (f"python:{app}:echo", "c0ffee", "v7")
+    assert (run.target, run.git_commit, run.prompt_version) == (
+        f"python:{app}:echo",
+        "c0ffee",
+        "v7",
+    )
     assert run.started_at <= run.finished_at
 
 
@@ -207,7 +215,9 @@ async def test_concurrency_is_bounded_and_results_keep_the_case_order(app: str) 
 async def test_unbounded_concurrency_would_show_in_the_peak(app: str) -> None:
     """The peak measure can fail: with room for all, all run at once."""
     cases = [make_case(f"c{k}", f"{PROMISE} 5") for k in range(6)]
-    await run_cases(cases, parse_target(f"python:{app}:slow_echo"), GradingContext(), concurrency=50)
+    await run_cases(
+        cases, parse_target(f"python:{app}:slow_echo"), GradingContext(), concurrency=50
+    )
     assert sys.modules[app].peak == 6
 
 

@@ -22,7 +22,7 @@ from liveeval.flywheel.case_file import CaseFileError, read_cases
 from liveeval.gate import reports
 from liveeval.gate.context import grading_context
 from liveeval.gate.graders import GradingContext
-from liveeval.gate.results import EXIT_ERROR, CaseResult, Policy, Run, decide
+from liveeval.gate.results import EXIT_ERROR, CaseResult, Policy, Run, Verdict, decide
 from liveeval.gate.runner import run_cases
 from liveeval.gate.targets import Target, parse_target
 from liveeval.judge.providers import JudgeProviderError
@@ -198,7 +198,7 @@ def regress(  # type: ignore[no-untyped-def]
         )
     )
     verdict = decide(run, policy)
-    click.echo(reports.console(run, verdict))
+    click.echo(reports.console(run, verdict), err=json_path == "-")  # stdout: the JSON
     for path, render in (
         (junit, reports.junit),
         (markdown, reports.markdown),
@@ -211,17 +211,17 @@ def regress(  # type: ignore[no-untyped-def]
             else:
                 Path(path).write_text(text, encoding="utf-8")
     if server:
-        _store(server, project, api_key, run, verdict.exit_code)
+        _store(server, project, api_key, run, verdict)
     sys.exit(verdict.exit_code)
 
 
 def _newest(cases: list[Case]) -> list[Case]:
-    """One version per case id (a file with every version runs the newest)."""
+    """One version per case id (a file with every version runs the newest), in file order."""
     newest: dict[str, Case] = {}
     for case in cases:
         if case.id not in newest or case.version > newest[case.id].version:
             newest[case.id] = case
-    return [newest[case_id] for case_id in sorted(newest)]
+    return [case for case in cases if newest[case.id] is case]
 
 
 def _context(settings: Settings, cases: list[Case]) -> GradingContext:
@@ -264,8 +264,10 @@ def _progress(result: CaseResult, done: int, total: int) -> None:
     click.echo(mark, nl=done == total, err=True)
 
 
-def _store(server: str, project: str | None, api_key: str | None, run: Run, exit_code: int) -> None:
-    document = {**run.to_json(), "exit_code": exit_code, "verdict": []}
+def _store(
+    server: str, project: str | None, api_key: str | None, run: Run, verdict: Verdict
+) -> None:
+    document = {**run.to_json(), "exit_code": verdict.exit_code, "verdict": list(verdict.reasons)}
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     params = {"project": project} if project else {}
     try:

@@ -23,6 +23,11 @@ import pytest
 from liveeval.model.case import Case
 
 
+def case_tags(case: Case) -> set[str]:
+    """The case's tags, and `regression` for a regression case even when untagged."""
+    return {*case.tags, "regression"} if case.regression else set(case.tags)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("liveeval", "liveeval golden-set cases")
     group.addoption("--liveeval-target", help="openai:URL, python:module:function or cmd:COMMAND")
@@ -57,12 +62,11 @@ class CaseItem(pytest.Item):
         super().__init__(**kwargs)
         self.case = case
         self.output: str | None = None
-        for tag in case.tags:
-            self.keywords[tag] = True
+        self.extra_keyword_matches.update(case_tags(case))
 
     def setup(self) -> None:
         """Call the app: a target error here is reported as an error, not a failure."""
-        from liveeval.gate.targets import call_with_retries, parse_target
+        from liveeval.gate.targets import TargetError, call_with_retries, parse_target
 
         options = self.config.option
         target = parse_target(
@@ -80,7 +84,10 @@ class CaseItem(pytest.Item):
             finally:
                 await target.aclose()
 
-        self.output = asyncio.run(ask())
+        try:
+            self.output = asyncio.run(ask())
+        except TargetError as exc:  # infrastructure: an error of the item, said briefly
+            pytest.fail(f"{self.case.id}: the target failed: {exc.kind}: {exc}", pytrace=False)
 
     def runtest(self) -> None:
         from liveeval.config import load_settings

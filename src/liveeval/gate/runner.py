@@ -58,6 +58,11 @@ async def run_cases(
     )
 
 
+def result_tags(case: Case) -> tuple[str, ...]:
+    """A regression case counts under the `regression` threshold even without the tag."""
+    return tuple(sorted({*case.tags, "regression"})) if case.regression else case.tags
+
+
 async def run_case(
     case: Case, target: Target, context: GradingContext, *, attempts: int
 ) -> CaseResult:
@@ -67,7 +72,7 @@ async def run_case(
         return CaseResult(
             case.id,
             case.version,
-            case.tags,
+            result_tags(case),
             "error",
             f"{kind}: {message}",
             latency_ms=(time.perf_counter() - began) * 1000,
@@ -85,7 +90,7 @@ async def run_case(
     return CaseResult(
         case.id,
         case.version,
-        case.tags,
+        result_tags(case),
         "passed" if graded.passed else "failed",
         graded.detail,
         score=graded.score,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.server.auth import IngestCaller, ReadCaller
@@ -50,6 +50,18 @@ class RunBody(_Strict):
     results: list[CaseResultBody] = Field(max_length=100_000)
     exit_code: int = Field(ge=0, le=2)
     verdict: list[Text] = []
+
+    @model_validator(mode="after")
+    def _counts_add_up(self) -> RunBody:
+        statuses = [r.status for r in self.results]
+        counted = (statuses.count("passed"), statuses.count("failed"), statuses.count("error"))
+        if (self.passed, self.failed, self.errors) != counted or self.cases != len(statuses):
+            raise ValueError(
+                f"cases/passed/failed/errors ({self.cases}/{self.passed}/{self.failed}/"
+                f"{self.errors}) do not match the results ({len(statuses)}/{counted[0]}/"
+                f"{counted[1]}/{counted[2]})"
+            )
+        return self
 
 
 @router.post("", status_code=201)
