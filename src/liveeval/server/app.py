@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 import liveeval
 from liveeval.config import Settings
+from liveeval.dashboard import mount_dashboard
 from liveeval.ingest.assemble import AssemblyRules
 from liveeval.ingest.scoring import OnlineEvaluation
 from liveeval.server import (
@@ -68,6 +69,7 @@ def create_app(
     app.include_router(runs.router)
     app.include_router(experiments.router)
     app.add_exception_handler(HTTPException, _http_error)
+    mount_dashboard(app)
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:

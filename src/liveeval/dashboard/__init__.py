@@ -1,0 +1,28 @@
+"""The web dashboard: server-rendered pages under /ui/ on the same process as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from liveeval.dashboard.pages import router
+from liveeval.dashboard.security import LoginRequired
+
+STATIC = Path(__file__).parent / "static"
+
+
+def mount_dashboard(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/ui/static", StaticFiles(directory=STATIC), name="dashboard-static")
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        return RedirectResponse(f"/ui/login?next={request.url.path}", status_code=303)
+
+    app.add_exception_handler(LoginRequired, login_required)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> Response:
+        return RedirectResponse("/ui/overview", status_code=303)

@@ -1,0 +1,649 @@
+"""The dashboard's pages under /ui/: server-rendered, read from rollups and indexed rows.
+
+Every page takes `?project=` (a key's own project when keys are required). Forms that
+change state (the review flow, retiring a case) need an admin viewer and the CSRF
+token, and answer with a redirect to the page they came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from liveeval.config.monitor import DIMENSIONS
+from liveeval.dashboard import series
+from liveeval.dashboard.render import page
+from liveeval.dashboard.security import (
+    Viewer,
+    check_csrf,
+    set_session,
+    viewer_of,
+)
+from liveeval.flywheel.golden import retire_case
+from liveeval.flywheel.review import (
+    ReviewError,
+    UnknownItemError,
+    give_score,
+    promote,
+    triage,
+    write_expected,
+)
+from liveeval.gate.divergence import divergence_now
+from liveeval.gate.online_ab import COMPARABLE, compare_online
+from liveeval.judge.rubrics import rubrics_from_config
+from liveeval.model.review import ReviewState
+from liveeval.monitor.evaluation import evaluate_project
+from liveeval.store import cases as stored_cases
+from liveeval.store import review as queue
+from liveeval.store.alerts import AlertFilter, firing_alerts, list_alerts
+from liveeval.store.calibration import runs as calibration_runs
+from liveeval.store.interactions import InteractionFilter, get_interaction, list_interactions
+from liveeval.store.regression_runs import list_regression_runs
+from liveeval.store.rollups import rollup_projects
+from liveeval.store.sampling import decisions_of, judge_cost_since
+from liveeval.store.scores import scores_of
+from liveeval.store.signals import list_signals
+from liveeval.store.telemetry import load_spans
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+T = TypeVar("T")
+Str = Annotated[str | None, Query(max_length=200)]
+PAGE_SIZE = 50
+
+
+def _now(request: Request) -> datetime:
+    now = request.app.state.clock()
+    return now if isinstance(now, datetime) else datetime.now(UTC)
+
+
+async def _read(request: Request, work: Callable[[Any], T]) -> T:
+    def run() -> T:
+        with request.app.state.store.reading() as conn:
+            return work(conn)
+
+    return await run_in_threadpool(run)
+
+
+async def _frame(request: Request, project: str | None) -> tuple[Viewer, str, list[str]]:
+    viewer = viewer_of(request)
+    name = viewer.project_for(project, request.app.state.settings.default_project)
+    since = _now(request) - timedelta(days=90)
+    known = await _read(request, lambda conn: rollup_projects(conn, since))
+    if viewer.project is not None:
+        known = [viewer.project]
+    projects = sorted({*known, name})
+    return viewer, name, projects
+
+
+@router.get("/login")
+async def login_form(request: Request, next: Str = None) -> Response:
+    from liveeval.dashboard.render import CSP, ENVIRONMENT
+
+    html = ENVIRONMENT.get_template("login.html").render(next=_safe_next(next), error=None)
+    response = Response(html, media_type="text/html")
+    response.headers["Content-Security-Policy"] = CSP
+    return response
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    key: Annotated[str, Form(max_length=500)],
+    next: Annotated[str | None, Form(max_length=500)] = None,
+) -> Response:
+    from liveeval.dashboard.render import CSP, ENVIRONMENT
+
+    found = request.app.state.keys.lookup(key.strip())
+    if found is None or found.role.value == "ingest":
+        why = "unknown or revoked key" if found is None else "an ingest key cannot read"
+        html = ENVIRONMENT.get_template("login.html").render(next=_safe_next(next), error=why)
+        response = Response(html, media_type="text/html", status_code=401)
+        response.headers["Content-Security-Policy"] = CSP
+        return response
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session(request, response, key.strip())
+    return response
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path of this dashboard: never another site."""
+    if value and value.startswith("/ui/") and not value.startswith("//"):
+        return value
+    return "/ui/overview"
+
+
+@router.get("/")
+async def home() -> Response:
+    return RedirectResponse("/ui/overview", status_code=303)
+
+
+@router.get("/overview")
+async def overview(request: Request, project: Str = None) -> Response:
+    viewer, name, projects = await _frame(request, project)
+    settings = request.app.state.settings
+    now = _now(request)
+
+    def work(conn: Any) -> dict[str, Any]:
+        evaluations = evaluate_project(
+            conn, name, settings.monitor.active_rules(), settings.monitor.drift, now
+        )
+        hours, sums = series.hourly(conn, name, now - timedelta(days=7), now)
+        total = series.totals(sums)
+        _, day = series.hourly(conn, name, now - timedelta(hours=24), now)
+        last_day = series.totals(day)
+        return {
+            "slis": evaluations,
+            "alerts": list(firing_alerts(conn, name).values()),
+            "traffic": series.traffic_chart(hours, sums),
+            "quality": series.quality_chart(hours, sums, None),
+            "week": total,
+            "day": last_day,
+            "judge_cost": judge_cost_since(conn, name, now - timedelta(hours=24)),
+            "budget": settings.sampling.budget,
+            "review": queue.state_counts(conn, name),
+        }
+
+    values = await _read(request, work)
+    return page(request, "overview.html", viewer, name, projects, **values)
+
+
+@router.get("/interactions")
+async def interactions(
+    request: Request,
+    project: Str = None,
+    model: Str = None,
+    prompt_version: Str = None,
+    route: Str = None,
+    language: Annotated[str | None, Query(max_length=16)] = None,
+    signal: Annotated[str | None, Query(max_length=30)] = None,
+    hours: Annotated[int, Query(ge=1, le=24 * 90)] = 24 * 7,
+) -> Response:
+    viewer, name, projects = await _frame(request, project)
+    now = _now(request)
+    where = InteractionFilter(
+        project=name,
+        since=now - timedelta(hours=hours),
+        model=model or None,
+        prompt_version=prompt_version or None,
+        route=route or None,
+        has_signal=signal or None,
+        language=language or None,
+    )
+
+    def work(conn: Any) -> dict[str, Any]:
+        found = list_interactions(conn, where, limit=PAGE_SIZE)
+        ids = [i.interaction_id for i in found if i.interaction_id is not None]
+        judged: dict[int, list[Any]] = {}
+        for score in scores_of(conn, ids):
+            judged.setdefault(score.interaction_id, []).append(score)
+        return {"rows": found, "scores": judged}
+
+    values = await _read(request, work)
+    filters = {
+        "model": model or "",
+        "prompt_version": prompt_version or "",
+        "route": route or "",
+        "language": language or "",
+        "signal": signal or "",
+        "hours": hours,
+    }
+    return page(request, "interactions.html", viewer, name, projects, filters=filters, **values)
+
+
+@router.get("/interactions/{interaction_id}")
+async def interaction(request: Request, interaction_id: int) -> Response:
+    viewer, _, projects = await _frame(request, None)
+
+    def work(conn: Any) -> dict[str, Any] | None:
+        found = get_interaction(conn, interaction_id)
+        if found is None or (viewer.project is not None and found.project != viewer.project):
+            return None
+        spans = load_spans(conn, found.project, {found.trace_id})
+        return {
+            "item": found,
+            "spans": sorted(spans, key=lambda s: s.start_at),
+            "signals": list_signals(conn, [interaction_id]),
+            "scores": scores_of(conn, [interaction_id]),
+            "decisions": decisions_of(conn, interaction_id),
+            "review": queue.item_of_interaction(conn, interaction_id),
+        }
+
+    values = await _read(request, work)
+    if values is None:
+        raise HTTPException(404, f"interaction {interaction_id} does not exist")
+    project = values["item"].project
+    return page(request, "interaction.html", viewer, project, projects, **values)
+
+
+@router.get("/quality")
+async def quality(
+    request: Request,
+    project: Str = None,
+    by: Annotated[str | None, Query(max_length=30)] = None,
+    rubric: Str = None,
+    days: Annotated[int, Query(ge=1, le=90)] = 14,
+) -> Response:
+    viewer, name, projects = await _frame(request, project)
+    dimension = by if by in DIMENSIONS else None
+    now = _now(request)
+
+    def work(conn: Any) -> dict[str, Any]:
+        hours, sums = series.hourly(conn, name, now - timedelta(days=days), now, dimension)
+        rubrics = sorted(
+            {r for by_hour in sums.values() for a in by_hour.values() for r in a.scores}
+        )
+        chosen = rubric if rubric in rubrics else (rubrics[0] if rubrics else None)
+        return {
+            "rubrics": rubrics,
+            "rubric": chosen,
+            "mean": series.quality_chart(hours, sums, chosen, "mean"),
+            "p10": series.quality_chart(hours, sums, chosen, "p10"),
+            "bad": series.quality_chart(hours, sums, chosen, "bad_share"),
+            "rates": {
+                kind: series.rate_chart(hours, sums, kind)
+                for kind in ("thumbs_down", "regenerated", "escalated", "error")
+            },
+        }
+
+    values = await _read(request, work)
+    return page(
+        request,
+        "quality.html",
+        viewer,
+        name,
+        projects,
+        dimensions=DIMENSIONS,
+        by=dimension or "",
+        days=days,
+        **values,
+    )
+
+
+@router.get("/drift")
+async def drift(
+    request: Request,
+    project: Str = None,
+    window: Annotated[int, Query(ge=1, le=24 * 30)] = 24,
+    baseline: Annotated[int, Query(ge=1, le=24 * 60)] = 24 * 7,
+) -> Response:
+    from liveeval.monitor.drift_run import run_drift
+
+    viewer, name, projects = await _frame(request, project)
+    settings = request.app.state.settings
+    now = _now(request)
+
+    def work() -> Any:
+        return run_drift(
+            request.app.state.store,
+            name,
+            window=(now - timedelta(hours=window), now),
+            baseline=(now - timedelta(hours=window + baseline), now - timedelta(hours=window)),
+            config=settings.monitor.drift,
+        )
+
+    try:
+        report = await run_in_threadpool(work)
+        error = None
+    except (ValueError, TypeError) as exc:
+        report, error = None, str(exc)
+    return page(
+        request,
+        "drift.html",
+        viewer,
+        name,
+        projects,
+        report=report,
+        error=error,
+        window=window,
+        baseline=baseline,
+    )
+
+
+@router.get("/alerts")
+async def alerts(request: Request, project: Str = None) -> Response:
+    viewer, name, projects = await _frame(request, project)
+    found = await _read(
+        request, lambda conn: list_alerts(conn, AlertFilter(project=name, limit=200))
+    )
+    return page(request, "alerts.html", viewer, name, projects, alerts=found)
+
+
+@router.get("/review")
+async def review(
+    request: Request,
+    project: Str = None,
+    group: Annotated[int | None, Query(ge=1)] = None,
+    state: Annotated[str, Query(max_length=20)] = "open",
+) -> Response:
+    viewer, name, projects = await _frame(request, project)
+    states = (
+        (ReviewState(state),) if state in {s.value for s in ReviewState} else (ReviewState.OPEN,)
+    )
+
+    def work(conn: Any) -> dict[str, Any]:
+        return {
+            "groups": queue.list_groups(conn, name, states, 200),
+            "items": queue.list_items(conn, queue.ItemFilter(name, states, group, limit=200))
+            if group is not None
+            else [],
+            "counts": queue.state_counts(conn, name),
+        }
+
+    values = await _read(request, work)
+    return page(
+        request,
+        "review.html",
+        viewer,
+        name,
+        projects,
+        group=group,
+        state=states[0].value,
+        states=[s.value for s in ReviewState],
+        **values,
+    )
+
+
+@router.get("/review/{item_id}")
+async def review_item(request: Request, item_id: int, error: Str = None) -> Response:
+    viewer, _, projects = await _frame(request, None)
+
+    def work(conn: Any) -> dict[str, Any] | None:
+        item = queue.get_item(conn, item_id)
+        if item is None or (viewer.project is not None and item.project != viewer.project):
+            return None
+        return {"item": item, "events": queue.events_of(conn, item_id)}
+
+    values = await _read(request, work)
+    if values is None:
+        raise HTTPException(404, f"review item {item_id} does not exist")
+    rubrics = rubrics_from_config(request.app.state.settings.judge)
+    return page(
+        request,
+        "review_item.html",
+        viewer,
+        values["item"].project,
+        projects,
+        rubrics=rubrics,
+        triage_states=["real_failure", "not_failure", "duplicate", "needs_info", "open"],
+        error=error,
+        **values,
+    )
+
+
+async def _review_action(
+    request: Request, item_id: int, csrf: str | None, act: Callable[[Any, Viewer], Any]
+) -> Response:
+    viewer = viewer_of(request)
+    check_csrf(request, csrf)
+    if not viewer.can_change:
+        raise HTTPException(403, f"a {viewer.role.value} key cannot triage or promote")
+
+    def run() -> str | None:
+        try:
+            with request.app.state.store.writing() as conn:
+                act(conn, viewer)
+        except UnknownItemError:
+            raise HTTPException(404, f"review item {item_id} does not exist") from None
+        except (ReviewError, ValueError) as exc:
+            return str(exc)
+        return None
+
+    problem = await run_in_threadpool(run)
+    target = f"/ui/review/{item_id}"
+    if problem is not None:
+        from urllib.parse import quote
+
+        target += f"?error={quote(problem[:300])}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/review/{item_id}/triage")
+async def triage_form(
+    request: Request,
+    item_id: int,
+    state: Annotated[str, Form(max_length=20)],
+    csrf: Annotated[str | None, Form()] = None,
+    reviewer: Annotated[str | None, Form(max_length=200)] = None,
+    note: Annotated[str | None, Form(max_length=10_000)] = None,
+    duplicate_of: Annotated[str | None, Form(max_length=20)] = None,
+) -> Response:
+    at = _now(request)
+    duplicate = int(duplicate_of) if duplicate_of and duplicate_of.isdigit() else None
+
+    def act(conn: Any, viewer: Viewer) -> Any:
+        return triage(
+            conn,
+            item_id,
+            ReviewState(state),
+            viewer.actor(reviewer),
+            at,
+            duplicate_of=duplicate,
+            note=note or None,
+            project=viewer.project,
+        )
+
+    return await _review_action(request, item_id, csrf, act)
+
+
+@router.post("/review/{item_id}/score")
+async def score_form(
+    request: Request,
+    item_id: int,
+    value: Annotated[float, Form()],
+    csrf: Annotated[str | None, Form()] = None,
+    reviewer: Annotated[str | None, Form(max_length=200)] = None,
+    rubric: Annotated[str | None, Form(max_length=100)] = None,
+) -> Response:
+    at = _now(request)
+    rubrics = rubrics_from_config(request.app.state.settings.judge)
+
+    def act(conn: Any, viewer: Viewer) -> Any:
+        current = queue.get_item(conn, item_id)
+        name = rubric or (current.rubric if current else None)
+        known = rubrics.get(name) if name else None
+        allowed = known.scale.scores if known is not None and known.scale.scores else None
+        return give_score(
+            conn,
+            item_id,
+            value,
+            viewer.actor(reviewer),
+            at,
+            rubric=rubric or None,
+            allowed=allowed,
+            project=viewer.project,
+        )
+
+    return await _review_action(request, item_id, csrf, act)
+
+
+@router.post("/review/{item_id}/expected")
+async def expected_form(
+    request: Request,
+    item_id: int,
+    grader_type: Annotated[str, Form(max_length=20)],
+    grader_value: Annotated[str, Form(max_length=10_000)] = "",
+    behaviour: Annotated[str, Form(max_length=20_000)] = "",
+    output: Annotated[str, Form(max_length=100_000)] = "",
+    threshold: Annotated[str, Form(max_length=20)] = "",
+    tags: Annotated[str, Form(max_length=1_000)] = "",
+    csrf: Annotated[str | None, Form()] = None,
+    reviewer: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    at = _now(request)
+    expected = {k: v for k, v in {"behaviour": behaviour, "output": output}.items() if v.strip()}
+    grader = grader_from_form(grader_type, grader_value, threshold)
+    tag_list = [t.strip() for t in tags.split(",") if t.strip()]
+
+    def act(conn: Any, viewer: Viewer) -> Any:
+        return write_expected(
+            conn,
+            item_id,
+            expected,
+            grader,
+            viewer.actor(reviewer),
+            at,
+            tags=tag_list,
+            project=viewer.project,
+        )
+
+    return await _review_action(request, item_id, csrf, act)
+
+
+def grader_from_form(kind: str, value: str, threshold: str) -> dict[str, Any]:
+    """The grader a reviewer picked: one text field means what the grader needs."""
+    number = float(threshold) if threshold.strip() else None
+    if kind == "contains":
+        return {"type": "contains", "values": [v.strip() for v in value.split("|") if v.strip()]}
+    if kind == "regex":
+        return {"type": "regex", "pattern": value}
+    if kind == "exact":
+        return {"type": "exact", **({"value": value} if value else {})}
+    if kind == "semantic":
+        return {"type": "semantic", "threshold": number if number is not None else 0.8}
+    if kind == "judge":
+        return {"type": "judge", "rubric": value or "quality", "threshold": number or 4}
+    return {"type": kind}
+
+
+@router.post("/review/{item_id}/promote")
+async def promote_form(
+    request: Request,
+    item_id: int,
+    csrf: Annotated[str | None, Form()] = None,
+    reviewer: Annotated[str | None, Form(max_length=200)] = None,
+    case_id: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    at = _now(request)
+
+    def act(conn: Any, viewer: Viewer) -> Any:
+        return promote(
+            conn,
+            item_id,
+            viewer.actor(reviewer),
+            at,
+            case_id=case_id or None,
+            project=viewer.project,
+        )
+
+    return await _review_action(request, item_id, csrf, act)
+
+
+@router.get("/golden")
+async def golden(request: Request, project: Str = None, case: Str = None) -> Response:
+    viewer, name, projects = await _frame(request, project)
+
+    def work(conn: Any) -> dict[str, Any]:
+        return {
+            "cases": stored_cases.latest_cases(conn, name, include_retired=True),
+            "versions": stored_cases.case_versions(conn, name, case) if case else [],
+            "runs": list_regression_runs(conn, name, limit=50),
+        }
+
+    values = await _read(request, work)
+    active = [c for c in values["cases"] if c.active]
+    from liveeval.model.case import snapshot_hash
+
+    return page(
+        request,
+        "golden.html",
+        viewer,
+        name,
+        projects,
+        selected=case,
+        snapshot=snapshot_hash(active),
+        **values,
+    )
+
+
+@router.post("/golden/{case_id}/retire")
+async def retire_form(
+    request: Request,
+    case_id: str,
+    reason: Annotated[str, Form(min_length=1, max_length=2_000)],
+    csrf: Annotated[str | None, Form()] = None,
+    reviewer: Annotated[str | None, Form(max_length=200)] = None,
+    project: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    viewer = viewer_of(request)
+    check_csrf(request, csrf)
+    if not viewer.can_change:
+        raise HTTPException(403, f"a {viewer.role.value} key cannot retire cases")
+    name = viewer.project_for(project, request.app.state.settings.default_project)
+    at = _now(request)
+
+    def run() -> None:
+        with request.app.state.store.writing() as conn:
+            retire_case(conn, name, case_id, viewer.actor(reviewer), reason, at)
+
+    try:
+        await run_in_threadpool(run)
+    except (ValueError, LookupError) as exc:
+        raise HTTPException(409, str(exc)) from None
+    return RedirectResponse(f"/ui/golden?project={name}&case={case_id}", status_code=303)
+
+
+@router.get("/experiments")
+async def experiments(
+    request: Request,
+    project: Str = None,
+    dimension: Annotated[str, Query(max_length=30)] = "prompt_version",
+    a: Str = None,
+    b: Str = None,
+    days: Annotated[int, Query(ge=1, le=90)] = 7,
+) -> Response:
+    viewer, name, projects = await _frame(request, project)
+    now = _now(request)
+    chosen = dimension if dimension in COMPARABLE else "prompt_version"
+
+    def work(conn: Any) -> dict[str, Any]:
+        comparison = None
+        if a and b and a != b:
+            comparison = compare_online(conn, name, chosen, a, b, now - timedelta(days=days), now)
+        found = divergence_now(conn, name, now - timedelta(days=90), now)
+        return {
+            "comparison": comparison,
+            "divergence": found,
+            "runs": list_regression_runs(conn, name, limit=20),
+        }
+
+    values = await _read(request, work)
+    return page(
+        request,
+        "experiments.html",
+        viewer,
+        name,
+        projects,
+        dimensions=COMPARABLE,
+        dimension=chosen,
+        a=a or "",
+        b=b or "",
+        days=days,
+        **values,
+    )
+
+
+@router.get("/judge")
+async def judge(request: Request, project: Str = None) -> Response:
+    viewer, name, projects = await _frame(request, project)
+    now = _now(request)
+
+    def work(conn: Any) -> dict[str, Any]:
+        _, sums = series.hourly(conn, name, now - timedelta(days=14), now, "model_served")
+        total = series.totals(sums)
+        return {
+            "runs": calibration_runs(conn, name, None, 100),
+            "served": {
+                model: series.totals({model: by_hour}) for model, by_hour in sorted(sums.items())
+            },
+            "mismatch": total.model_mismatch,
+            "judge_errors": total.judge_errors,
+            "interactions": total.interactions,
+        }
+
+    values = await _read(request, work)
+    return page(request, "judge.html", viewer, name, projects, **values)

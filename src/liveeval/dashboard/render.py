@@ -1,0 +1,90 @@
+"""Templates and the page frame: Jinja2 with autoescaping on for everything, so every
+prompt, output and comment is shown as text; a Content-Security-Policy that allows no
+inline script, so even a missed escape could not run one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader
+
+from liveeval.dashboard.security import Viewer, csrf_token, remember_csrf
+
+HERE = Path(__file__).parent
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+PAGES = (
+    ("overview", "Overview"),
+    ("interactions", "Interactions"),
+    ("quality", "Quality"),
+    ("drift", "Drift"),
+    ("alerts", "Alerts"),
+    ("review", "Review"),
+    ("golden", "Golden set"),
+    ("experiments", "Experiments"),
+    ("judge", "Judge"),
+)
+
+
+def _when(value: datetime | str | None) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    if value is None or value != value:  # None or NaN
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def _percent(value: float | None) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{100 * value:.1f}%"
+
+
+ENVIRONMENT = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=True,  # every template, whatever its name
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENVIRONMENT.filters.update(when=_when, num=_number, pct=_percent)
+
+
+def page(
+    request: Request,
+    template: str,
+    viewer: Viewer,
+    project: str,
+    projects: list[str],
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    current = template.split(".")[0].split("_")[0]
+    html = ENVIRONMENT.get_template(template).render(
+        request=request,
+        viewer=viewer,
+        project=project,
+        projects=projects,
+        pages=PAGES,
+        current=current,
+        csrf=csrf_token(request),
+        judge=request.app.state.settings.judge,
+        **values,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    remember_csrf(request, response)
+    return response

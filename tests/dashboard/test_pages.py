@@ -1,0 +1,148 @@
+"""The dashboard's pages over HTTP (in-process): each renders from a real store with data,
+untrusted text stays text, state changes need an admin viewer and the CSRF token.
+tests/browser drives the same pages in a real Chromium."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from liveeval.model import Interaction, Role
+from liveeval.store.database import Store
+from liveeval.store.interactions import upsert_interactions
+from liveeval.store.keys import create_key
+from liveeval.store.rollups import refresh_rollups
+from liveeval.store.scores import interaction_ids_by_span
+from tests.flywheel.test_review_flow import run_intake, thumbs_down
+from tests.monitor.traffic import Traffic, store_traffic
+from tests.server.asgi import client
+from tests.telemetry import span_id, trace_id
+
+pytestmark = pytest.mark.anyio
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # tests.conftest.Clock's
+XSS = '<script>window.__xss=1</script><a href="javascript:alert(1)">click</a>'
+PAGES = (
+    "overview",
+    "interactions",
+    "quality",
+    "drift",
+    "alerts",
+    "review",
+    "golden",
+    "experiments",
+    "judge",
+)
+
+
+def scene(store: Store) -> int:
+    store_traffic(store, Traffic(prompt_version="v1"), NOW - timedelta(hours=30), 60, 4, every=5)
+    store_traffic(store, Traffic(prompt_version="v2"), NOW - timedelta(hours=3), 60, 4, seed=2)
+    at = NOW - timedelta(hours=1)
+    hostile = Interaction(
+        project="shop",
+        trace_id=trace_id(),
+        span_id=span_id(),
+        parent_span_id=None,
+        name="chat",
+        convention="genai",
+        operation="chat",
+        start_at=at,
+        end_at=at,
+        latency_ms=5.0,
+        status="ok",
+        input_text="Show me " + XSS,
+        output_text="Sure: " + XSS,
+        prompt_version="v2",
+    )
+    with store.writing() as conn:
+        upsert_interactions(conn, [hostile], at)
+        ids = interaction_ids_by_span(conn, "shop", [hostile.trace_id])
+        refresh_rollups(conn)
+    iid = ids[(hostile.trace_id, hostile.span_id)]
+    thumbs_down(store, iid, at)
+    run_intake(store)
+    return iid
+
+
+async def test_every_page_renders_and_untrusted_text_stays_text(store: Store) -> None:
+    iid = scene(store)
+    async with client(store) as http:
+        for name in PAGES:
+            response = await http.get(f"/ui/{name}", params={"project": "shop"})
+            assert response.status_code == 200, (name, response.text[:500])
+            assert "script-src 'self'" in response.headers["content-security-policy"]
+            assert "<script>window.__xss" not in response.text
+        detail = await http.get(f"/ui/interactions/{iid}")
+        review = await http.get("/ui/review", params={"project": "shop", "group": 1})
+    assert detail.status_code == 200
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in detail.text
+    assert 'href="javascript:' not in detail.text
+    assert "thumbs_down" in review.text
+
+
+async def test_filters_change_the_interactions_shown(store: Store) -> None:
+    scene(store)
+    async with client(store) as http:
+        everything = await http.get("/ui/interactions", params={"project": "shop", "hours": 72})
+        only_v1 = await http.get(
+            "/ui/interactions", params={"project": "shop", "prompt_version": "v1", "hours": 72}
+        )
+    rows = lambda html: re.findall(r'href="/ui/interactions/(\d+)"', html)  # noqa: E731
+    assert len(rows(only_v1.text)) > 0
+    assert set(rows(only_v1.text)) < set(rows(everything.text)) or len(rows(everything.text)) == 50
+    assert "<td>v2</td>" not in only_v1.text
+
+
+async def test_the_review_flow_needs_csrf_and_promotes_a_case(store: Store) -> None:
+    scene(store)
+    async with client(store) as http:
+        page = await http.get("/ui/review/1")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None
+        csrf = token.group(1)
+        refused = await http.post(
+            "/ui/review/1/triage", data={"state": "real_failure", "reviewer": "al"}
+        )
+        assert refused.status_code == 403
+        steps = [
+            ("triage", {"state": "real_failure"}),
+            (
+                "expected",
+                {
+                    "grader_type": "contains",
+                    "grader_value": "5 business days",
+                    "behaviour": "Refuse to echo markup.",
+                },
+            ),
+            ("promote", {}),
+        ]
+        for step, data in steps:
+            done = await http.post(
+                f"/ui/review/1/{step}", data={**data, "csrf": csrf, "reviewer": "al"}
+            )
+            assert done.status_code == 303, (step, done.text[:300])
+            assert "error=" not in done.headers["location"], done.headers["location"]
+        golden = await http.get("/ui/golden", params={"project": "shop"})
+    assert "review-1" in golden.text and "frozen regression" in golden.text
+
+
+async def test_with_keys_required_a_read_key_looks_but_cannot_promote(store: Store) -> None:
+    scene(store)
+    with store.writing() as conn:
+        _, read_key = create_key(conn, "shop", Role.READ, "viewer", NOW)
+    async with client(store, require_keys=True) as http:
+        first = await http.get("/ui/overview")
+        assert first.status_code == 303 and first.headers["location"].startswith("/ui/login")
+        wrong = await http.post("/ui/login", data={"key": "nope"})
+        assert wrong.status_code == 401
+        signed = await http.post("/ui/login", data={"key": read_key, "next": "/ui/review/1"})
+        assert signed.status_code == 303
+        cookie = signed.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        page = await http.get("/ui/review/1")
+        assert page.status_code == 200 and "cannot triage" in page.text
+        csrf = http.cookies.get("liveeval_csrf")
+        denied = await http.post("/ui/review/1/promote", data={"csrf": csrf, "reviewer": "x"})
+    assert denied.status_code == 403
