@@ -78,7 +78,7 @@ def serve(
     config_file: str | None,
     db: str | None,
 ) -> None:
-    """Run the server: OTLP at /v1/traces, the REST API under /api/v1/."""
+    """Run the server: OTLP at /v1/traces, the REST API under /api/v1/, the dashboard at /ui/."""
     settings = settings_from(
         config_file, host=host, port=port, workers=workers, require_keys=require_keys, db=db
     )
@@ -90,6 +90,7 @@ def serve(
     url = f"http://{shown_host}:{bound_port}"
     click.echo(f"liveeval listening on {url}")
     click.echo(f"  OTLP/HTTP   {url}/v1/traces  (set OTEL_EXPORTER_OTLP_ENDPOINT={url})")
+    click.echo(f"  dashboard   {url}/ui/")
     click.echo(f"  REST API    {url}/api/v1/  (schema: {url}/openapi.json)")
     click.echo(f"  data        {store.describe()}")
     click.echo(
