@@ -32,7 +32,8 @@ from tests.conftest import run_server
 PAGES = (
     "overview",
     "interactions",
-    "interactions?prompt_version=v2",
+    "interactions?prompt_version=v8",
+    "interactions?prompt_version=v2",  # a value no row has: the worst case, a full walk
     "quality",
     "quality?by=model_served",
     "drift",
@@ -40,7 +41,7 @@ PAGES = (
     "review",
     "golden",
     "experiments",
-    "experiments?a=v1&b=v2",
+    "experiments?a=v7&b=v8",
     "judge",
 )
 

@@ -17,6 +17,7 @@ import liveeval
 from liveeval.cli.ab import ab
 from liveeval.cli.alerts import alerts, monitor
 from liveeval.cli.cases import cases
+from liveeval.cli.demo import demo
 from liveeval.cli.drift import drift
 from liveeval.cli.experiments import ab_online, divergence
 from liveeval.cli.interactions import interactions
@@ -57,3 +58,4 @@ cli.add_command(regress)
 cli.add_command(ab_online)
 cli.add_command(divergence)
 cli.add_command(ab)
+cli.add_command(demo)

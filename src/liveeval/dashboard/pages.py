@@ -129,8 +129,11 @@ async def overview(request: Request, project: Str = None) -> Response:
     now = _now(request)
 
     def work(conn: Any) -> dict[str, Any]:
-        evaluations = evaluate_project(
-            conn, name, settings.monitor.active_rules(), settings.monitor.drift, now
+        evaluations = request.app.state.sli_cache.get(
+            name,
+            lambda: evaluate_project(
+                conn, name, settings.monitor.active_rules(), settings.monitor.drift, now
+            ),
         )
         hours, sums = series.hourly(conn, name, now - timedelta(days=7), now)
         total = series.totals(sums)
@@ -286,11 +289,8 @@ async def drift(
             config=settings.monitor.drift,
         )
 
-    try:
-        report = await run_in_threadpool(work)
-        error = None
-    except (ValueError, TypeError) as exc:
-        report, error = None, str(exc)
+    key = (name, window, baseline)
+    report, age, error = request.app.state.drift_reports.latest(key, work)
     return page(
         request,
         "drift.html",
@@ -298,6 +298,7 @@ async def drift(
         name,
         projects,
         report=report,
+        age=age,
         error=error,
         window=window,
         baseline=baseline,

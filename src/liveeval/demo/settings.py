@@ -1,0 +1,59 @@
+"""The settings the demo serves with: its own database, the simulated judge, generous sampling.
+
+The `[judge]` section names the provider "simulated", which the config file does not
+accept (only real providers are configurable there); the demo builds it without
+validation, and only ever pairs it with `SimulatedJudgeProvider` in its own worker.
+"""
+
+from __future__ import annotations
+
+from liveeval.config import Settings
+from liveeval.config.judge import JudgeConfig
+from liveeval.config.monitor import MonitorConfig, RuleConfig
+from liveeval.config.privacy import PrivacyConfig
+from liveeval.config.sampling import BudgetConfig, SamplingConfig, UniformPolicyConfig
+from liveeval.demo.simulated_judge import MODEL, PROVIDER_NAME
+
+# The demo's day has ~180 requests: hourly windows are too thin, so the leading
+# indicator is watched per day (same name: it replaces the default rule).
+DEMO_RULES = (
+    RuleConfig.model_validate(
+        {
+            "name": "regeneration-rate-rise",
+            "metric": "regenerated_rate",
+            "slice_by": ("all", "model_served", "prompt_version", "language"),
+            "window": "1d",
+            "threshold": 0.05,
+        }
+    ),
+)
+
+
+def simulated_judge_config() -> JudgeConfig:
+    valid = JudgeConfig(provider="openai", model=MODEL, base_url="http://simulated.invalid")
+    return valid.model_copy(update={"provider": PROVIDER_NAME, "base_url": None})
+
+
+def local_judge_config() -> JudgeConfig:
+    return JudgeConfig(provider="local", concurrency=2)
+
+
+def demo_settings(db: str, host: str, port: int, *, real_judge: bool = False) -> Settings:
+    judge = local_judge_config() if real_judge else simulated_judge_config()
+    sampling = SamplingConfig(
+        uniform=UniformPolicyConfig(rate=1.0 if not real_judge else 0.05),
+        budget=BudgetConfig(max_judgments_per_day=None),
+    )
+    settings = Settings(
+        db=db,
+        host=host,
+        port=port,
+        evaluation="inline",
+        sampling=sampling,
+        # Alerts are stored and shown; no notifier, so they do not interleave the progress.
+        monitor=MonitorConfig(rules=DEMO_RULES, notifiers=()),
+        # The story's text is fictional and has no names or places: the review queue's
+        # scrubber uses patterns only, not the spaCy model (36 ms a text on 2 cores).
+        privacy=PrivacyConfig(ner="off"),
+    )
+    return settings.model_copy(update={"judge": judge})

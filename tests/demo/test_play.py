@@ -1,0 +1,97 @@
+"""A short demo, played end to end into a real server on a temporary SQLite database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from liveeval.demo.player import Played
+from liveeval.demo.session import DemoSession, story_ending_now
+from liveeval.demo.settings import demo_settings
+from liveeval.demo.story import PINNED_MODEL, PROJECT, UPDATED_MODEL
+from liveeval.store.database import Store, open_store
+from liveeval.store.schema import alerts, cases, interactions, regression_runs, review_items, scores
+from tests.conftest import run_server
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Played, Store]]:
+    path: Path = tmp_path_factory.mktemp("demo") / "demo.db"
+    settings = demo_settings(f"sqlite:///{path}", "127.0.0.1", 0)
+    store = open_store(settings.db)
+    session = DemoSession(settings, story_ending_now(days=8, per_day=100, seed=1))
+    session.start_judge()
+    lines: list[str] = []
+    try:
+        with run_server(store, settings) as server:
+            result = session.play(server.url, lines.append)
+        assert any("day  8/8" in line for line in lines), lines
+        yield result, store
+    finally:
+        session.close()
+        store.close()
+
+
+def _rows(store: Store, query: sa.Select[Any]) -> list[Any]:
+    with store.reading() as conn:
+        return list(conn.execute(query))
+
+
+def test_every_request_is_stored_with_both_prompt_versions(played: tuple[Played, Store]) -> None:
+    result, store = played
+    rows = _rows(
+        store,
+        sa.select(interactions.c.prompt_version, sa.func.count())
+        .where(interactions.c.project == PROJECT)
+        .group_by(interactions.c.prompt_version),
+    )
+    counts = {row[0]: row[1] for row in rows}
+    assert set(counts) == {"v1", "v2"}
+    assert sum(counts.values()) == result.interactions
+
+
+def test_the_served_model_differs_from_the_pinned_one_after_the_update(
+    played: tuple[Played, Store],
+) -> None:
+    _, store = played
+    pairs = _rows(
+        store,
+        sa.select(interactions.c.model_requested, interactions.c.model_served).distinct(),
+    )
+    assert set(pairs) == {(PINNED_MODEL, PINNED_MODEL), (PINNED_MODEL, UPDATED_MODEL)}
+
+
+def test_the_simulated_judge_graded_and_says_so(played: tuple[Played, Store]) -> None:
+    _, store = played
+    versions = _rows(
+        store, sa.select(scores.c.evaluator_version).where(scores.c.kind == "judge").distinct()
+    )
+    assert versions
+    assert all(str(v).startswith("simulated/simulated-judge-1/") for (v,) in versions)
+
+
+def test_an_alert_names_the_served_model_or_the_language(played: tuple[Played, Store]) -> None:
+    _, store = played
+    slices = [json.dumps(s) for (s,) in _rows(store, sa.select(alerts.c.slice))]
+    assert any("model_served" in s or "language" in s for s in slices), slices
+
+
+def test_failures_reach_review_and_some_become_frozen_regression_cases(
+    played: tuple[Played, Store],
+) -> None:
+    result, store = played
+    assert _rows(store, sa.select(sa.func.count()).select_from(review_items))[0][0] > 0
+    frozen = _rows(store, sa.select(cases.c.case_id).where(cases.c.frozen.is_(True)))
+    assert frozen and len(result.promoted) == len({c for (c,) in frozen})
+
+
+def test_a_regression_run_is_stored(played: tuple[Played, Store]) -> None:
+    result, store = played
+    runs = _rows(store, sa.select(regression_runs.c.run_id, regression_runs.c.cases))
+    assert [row[0] for row in runs] == [result.run_id]
+    assert runs[0][1] == len(result.promoted)
