@@ -8,7 +8,9 @@ judge and check scores, an incident in its last hours), kept in
 /tmp/liveeval-bench-dashboard.db and reused while its sizes match; its rollups are
 rebuilt once. Then a real uvicorn serves the app (its clock at the end of the stored
 history) and each page is fetched `--requests` times over HTTP after one warm-up;
-the figures are p50, p95 and max per page, against the issue's target of 300 ms p95.
+the figures are the first request (cold: nothing cached), then p50, p95 and max per
+page, against the issue's target of 300 ms p95. The overview keeps its figures for 30 s
+(the monitor evaluates once a minute), and the drift page computes in the background.
 Figures are printed, never asserted.
 """
 
@@ -73,12 +75,14 @@ def main() -> None:
 
 
 def time_pages(http: httpx.Client, requests: int) -> None:
-    print(f"{'page':34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    print(f"{'page':34} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     worst = 0.0
     for name in PAGES:
         joiner = "&" if "?" in name else "?"
         url = f"/ui/{name}{joiner}project={PROJECT}"
-        http.get(url).raise_for_status()  # warm-up
+        began = time.perf_counter()
+        http.get(url).raise_for_status()  # the first request: nothing cached yet
+        first = 1000 * (time.perf_counter() - began)
         times = []
         for _ in range(requests):
             began = time.perf_counter()
@@ -87,7 +91,8 @@ def time_pages(http: httpx.Client, requests: int) -> None:
         times.sort()
         p95 = times[max(0, round(0.95 * len(times)) - 1)]
         worst = max(worst, p95)
-        print(f"{name:34} {statistics.median(times):8.1f} {p95:8.1f} {times[-1]:8.1f}", flush=True)
+        median = statistics.median(times)
+        print(f"{name:34} {first:9.1f} {median:8.1f} {p95:8.1f} {times[-1]:8.1f}", flush=True)
     print(f"worst p95 {worst:.1f} ms (target ≤ 300 ms)")
 
 

@@ -129,11 +129,8 @@ async def overview(request: Request, project: Str = None) -> Response:
     now = _now(request)
 
     def work(conn: Any) -> dict[str, Any]:
-        evaluations = request.app.state.sli_cache.get(
-            name,
-            lambda: evaluate_project(
-                conn, name, settings.monitor.active_rules(), settings.monitor.drift, now
-            ),
+        evaluations = evaluate_project(
+            conn, name, settings.monitor.active_rules(), settings.monitor.drift, now
         )
         hours, sums = series.hourly(conn, name, now - timedelta(days=7), now)
         total = series.totals(sums)
@@ -151,7 +148,8 @@ async def overview(request: Request, project: Str = None) -> Response:
             "review": queue.state_counts(conn, name),
         }
 
-    values = await _read(request, work)
+    cache = request.app.state.sli_cache  # SLIs move when the monitor ticks, once a minute
+    values = await _read(request, lambda conn: cache.get(name, lambda: work(conn)))
     return page(request, "overview.html", viewer, name, projects, **values)
 
 
