@@ -41,7 +41,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the session."""
     try:
@@ -107,7 +107,7 @@ def page(page_errors: tuple[Page, PageErrors]) -> Iterator[Page]:
         pytest.fail("errors in the browser:\n" + "\n".join(errors.lines), pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def seeded_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[RunningServer, Seeded]]:
@@ -124,11 +124,11 @@ def seeded_server(
         store.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(seeded_server: tuple[RunningServer, Seeded]) -> RunningServer:
     return seeded_server[0]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def seeded(seeded_server: tuple[RunningServer, Seeded]) -> Seeded:
     return seeded_server[1]
