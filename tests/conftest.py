@@ -8,6 +8,7 @@ PostgreSQL answers they skip with the reason, unless LIVEEVAL_REQUIRE_POSTGRES=1
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 # numpy's BLAS threads fight over 2 cores when tests run beside other work; one thread
@@ -76,6 +77,16 @@ def postgres_schema_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_event_loop_left_running() -> Iterator[None]:
+    """Between tests no event loop runs in the main thread. Playwright's sync API (the
+    browser tests) can leave its loop marked as running in this thread after it stops;
+    every later `asyncio.run` would then refuse to start. Clear such a leftover."""
+    if asyncio.events._get_running_loop() is not None:
+        asyncio.events._set_running_loop(None)
+    yield
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

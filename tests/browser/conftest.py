@@ -10,6 +10,7 @@ caused any fails at teardown, so "renders with no console errors" holds for ever
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import Iterator
@@ -64,6 +65,8 @@ def browser() -> Iterator[Browser]:
             raise
         yield launched
         launched.close()
+    # the sync API's loop can stay marked as running in this thread: later tests need none
+    asyncio.events._set_running_loop(None)
 
 
 class PageErrors:
