@@ -80,11 +80,13 @@ def postgres_schema_url() -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def _no_event_loop_left_running() -> Iterator[None]:
-    """Between tests no event loop runs in the main thread. Playwright's sync API (the
-    browser tests) can leave its loop marked as running in this thread after it stops;
-    every later `asyncio.run` would then refuse to start. Clear such a leftover."""
-    if asyncio.events._get_running_loop() is not None:
+def _no_event_loop_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Outside the browser tests no event loop runs in the main thread between tests.
+    Playwright's sync API (tests/browser, where its loop must stay) can leave its loop
+    marked as running in this thread after it stops; every later `asyncio.run` would
+    then refuse to start. Clear such a leftover."""
+    in_browser_tests = "browser" in request.node.path.parts
+    if not in_browser_tests and asyncio.events._get_running_loop() is not None:
         asyncio.events._set_running_loop(None)
     yield
 
