@@ -19,6 +19,7 @@ from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
 from liveeval.store.scores import interaction_ids_by_span
 from liveeval.store.signals import record_signal
+from tests.flywheel.test_review_flow import SCALES
 from tests.monitor.traffic import Traffic, store_traffic
 from tests.telemetry import span_id, trace_id
 
@@ -133,7 +134,13 @@ def seed(store: Store, settings: Settings) -> Seeded:
     with store.writing() as conn:
         triage(conn, berlin_item, ReviewState.REAL_FAILURE, "alice", later)
         give_score(
-            conn, berlin_item, 1, "alice", later, rubric="helpfulness", allowed=(1, 2, 3, 4, 5)
+            conn,
+            berlin_item,
+            1,
+            "alice",
+            later,
+            rubric="helpfulness",
+            scales=SCALES,
         )
         write_expected(
             conn,

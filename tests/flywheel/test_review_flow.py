@@ -31,6 +31,7 @@ from liveeval.store.signals import record_signal
 from tests.telemetry import span_id, trace_id
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+SCALES = {"helpfulness": (1, 2, 3, 4, 5)}  # the rubric these tests score on
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 
@@ -102,7 +103,13 @@ def test_a_thumbs_down_becomes_a_frozen_regression_case(store: Store) -> None:
     with store.writing() as conn:
         triage(conn, item.item_id, ReviewState.REAL_FAILURE, "alice", later)
         give_score(
-            conn, item.item_id, 1, "alice", later, rubric="helpfulness", allowed=(1, 2, 3, 4, 5)
+            conn,
+            item.item_id,
+            1,
+            "alice",
+            later,
+            rubric="helpfulness",
+            scales=SCALES,
         )
         write_expected(
             conn,
@@ -226,7 +233,13 @@ def test_triage_rules(store: Store) -> None:
             triage(conn, first.item_id, ReviewState.DUPLICATE, "al", T0, duplicate_of=first.item_id)
         with pytest.raises(ReviewError, match="not on the helpfulness scale"):
             give_score(
-                conn, first.item_id, 7, "al", T0, rubric="helpfulness", allowed=(1, 2, 3, 4, 5)
+                conn,
+                first.item_id,
+                7,
+                "al",
+                T0,
+                rubric="helpfulness",
+                scales=SCALES,
             )
         with pytest.raises(ReviewError, match="no rubric"):
             give_score(conn, first.item_id, 3, "al", T0)

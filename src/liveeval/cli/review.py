@@ -23,6 +23,7 @@ from liveeval.flywheel.review import (
     UnknownItemError,
     give_score,
     promote,
+    rubric_scales,
     triage,
     write_expected,
 )
@@ -149,19 +150,14 @@ def triage_command(config_file, db, item_id, state, duplicate_of, note, by) -> N
 def score_command(config_file, db, item_id, value, rubric, comment, by) -> None:  # type: ignore[no-untyped-def]
     """A human score on the judge's rubric (stored as a human score)."""
     settings = settings_from(config_file, db=db)
-    rubrics = rubrics_from_config(settings.judge)
+    scales = rubric_scales(rubrics_from_config(settings.judge))
     now = datetime.now(UTC)
-
-    def work(conn: sa.Connection) -> Any:
-        current = queue.get_item(conn, item_id)
-        name = rubric or (current.rubric if current else None)
-        known = rubrics.get(name) if name else None
-        allowed = known.scale.scores if known is not None and known.scale.scores else None
-        return give_score(
-            conn, item_id, value, by, now, rubric=rubric, allowed=allowed, comment=comment
-        )
-
-    item = _write(settings, work)
+    item = _write(
+        settings,
+        lambda conn: give_score(
+            conn, item_id, value, by, now, rubric=rubric, scales=scales, comment=comment
+        ),
+    )
     click.echo(f"item {item.item_id}: human {item.rubric} = {item.human_score:g}")
 
 

@@ -30,6 +30,7 @@ from liveeval.flywheel.review import (
     UnknownItemError,
     give_score,
     promote,
+    rubric_scales,
     triage,
     write_expected,
 )
@@ -439,13 +440,9 @@ async def score_form(
     rubric: Annotated[str | None, Form(max_length=100)] = None,
 ) -> Response:
     at = _now(request)
-    rubrics = rubrics_from_config(request.app.state.settings.judge)
+    scales = rubric_scales(rubrics_from_config(request.app.state.settings.judge))
 
     def act(conn: Any, viewer: Viewer) -> Any:
-        current = queue.get_item(conn, item_id)
-        name = rubric or (current.rubric if current else None)
-        known = rubrics.get(name) if name else None
-        allowed = known.scale.scores if known is not None and known.scale.scores else None
         return give_score(
             conn,
             item_id,
@@ -453,7 +450,7 @@ async def score_form(
             viewer.actor(reviewer),
             at,
             rubric=rubric or None,
-            allowed=allowed,
+            scales=scales,
             project=viewer.project,
         )
 

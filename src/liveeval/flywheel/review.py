@@ -8,7 +8,7 @@ on the interaction, where judge calibration and the disagreement check find it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from liveeval.flywheel.case_file import describe
 from liveeval.flywheel.golden import add_case
+from liveeval.judge.rubrics import Rubric
 from liveeval.model.case import Case, CaseSource
 from liveeval.model.review import TRIAGE_STATES, ReviewEvent, ReviewItem, ReviewState
 from liveeval.model.score import Score, ScoreKind
@@ -116,15 +117,17 @@ def give_score(
     at: datetime,
     *,
     rubric: str | None = None,
-    allowed: Collection[float] | None = None,
+    scales: Mapping[str, Collection[float]] | None = None,
     comment: str | None = None,
     project: str | None = None,
 ) -> ReviewItem:
-    """A human score on the rubric the judge used (the item's, unless `rubric` is given)."""
+    """A human score on the rubric the judge used (the item's, unless `rubric` is given),
+    checked against that rubric's scale when `scales` knows it."""
     item = item_or_error(conn, item_id, project)
     name = rubric or item.rubric
     if name is None:
         raise ReviewError("no rubric: the judge did not score this interaction; name one")
+    allowed = scales.get(name) if scales else None
     if allowed is not None and value not in allowed:
         shown = ", ".join(f"{v:g}" for v in sorted(allowed))
         raise ReviewError(f"{value:g} is not on the {name} scale ({shown})")
@@ -143,6 +146,11 @@ def give_score(
     score_id, _ = insert_score(conn, score, f"review:{item_id}:{name}:{actor}:{at.isoformat()}")
     details = {"rubric": name, "value": value, "score_id": score_id}
     return _record(conn, item, "scored", actor, at, details, human_score=value, rubric=name)
+
+
+def rubric_scales(rubrics: Mapping[str, Rubric]) -> dict[str, tuple[int, ...]]:
+    """The allowed scores of each numeric rubric (a labels rubric has none to check)."""
+    return {name: r.scale.scores for name, r in rubrics.items() if r.scale.scores}
 
 
 def draft_case(

@@ -25,6 +25,7 @@ from liveeval.flywheel.review import (
     give_score,
     item_or_error,
     promote,
+    rubric_scales,
     triage,
     write_expected,
 )
@@ -174,14 +175,10 @@ async def score_item(
     """A human score on the judge's rubric (stored as a `human` score on the interaction)."""
     at = request.app.state.clock()
     actor = caller.actor(body.reviewer)
-    rubrics = rubrics_from_config(request.app.state.settings.judge)
+    scales = rubric_scales(rubrics_from_config(request.app.state.settings.judge))
 
     def work(store: Store) -> dict[str, Any]:
         with store.writing() as conn:
-            current = item_or_error(conn, item_id, caller.project)
-            name = body.rubric or current.rubric
-            rubric = rubrics.get(name) if name else None
-            allowed = rubric.scale.scores if rubric is not None and rubric.scale.scores else None
             done = give_score(
                 conn,
                 item_id,
@@ -189,7 +186,7 @@ async def score_item(
                 actor,
                 at,
                 rubric=body.rubric,
-                allowed=allowed,
+                scales=scales,
                 comment=body.comment,
                 project=caller.project,
             )
