@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from liveeval.config.monitor import DIMENSIONS
 from liveeval.dashboard import series
-from liveeval.dashboard.render import page
+from liveeval.dashboard.render import CSP, ENVIRONMENT, page
 from liveeval.dashboard.security import (
     Viewer,
     check_csrf,
@@ -83,7 +83,6 @@ async def _frame(request: Request, project: str | None) -> tuple[Viewer, str, li
 
 @router.get("/login")
 async def login_form(request: Request, next: Str = None) -> Response:
-    from liveeval.dashboard.render import CSP, ENVIRONMENT
 
     html = ENVIRONMENT.get_template("login.html").render(next=_safe_next(next), error=None)
     response = Response(html, media_type="text/html")
@@ -97,7 +96,6 @@ async def login(
     key: Annotated[str, Form(max_length=500)],
     next: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
-    from liveeval.dashboard.render import CSP, ENVIRONMENT
 
     found = request.app.state.keys.lookup(key.strip())
     if found is None or found.role.value == "ingest":

@@ -130,22 +130,3 @@ def record_retirement(
             retired_at=retirement.at, retired_by=retirement.by, retired_reason=retirement.reason
         )
     )
-
-
-def count_cases(conn: sa.Connection, project: str) -> dict[str, int]:
-    latest = _latest_versions(project)
-    query = (
-        sa.select(
-            sa.func.count(),
-            sa.func.count(cases.c.retired_at),
-            sa.func.sum(sa.case((cases.c.regression.is_(True), 1), else_=0)),
-        )
-        .select_from(cases)
-        .join(
-            latest,
-            sa.and_(cases.c.case_id == latest.c.case_id, cases.c.version == latest.c.version),
-        )
-        .where(cases.c.project == project)
-    )
-    total, retired, regression = conn.execute(query).one()
-    return {"cases": total, "retired": retired, "regression": int(regression or 0)}
