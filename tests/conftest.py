@@ -30,6 +30,7 @@ import uvicorn
 from liveeval.config import Settings
 from liveeval.server import create_app
 from liveeval.store.database import Store, open_store
+from tests.judge.api import ScriptedAPI, run_api
 
 POSTGRES_URL = os.environ.get(
     "LIVEEVAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -175,3 +176,18 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         if datetime.now(UTC).timestamp() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         threading.Event().wait(0.02)
+
+
+@pytest.fixture(scope="session")
+def _running_api() -> Iterator[ScriptedAPI]:
+    with run_api() as api:
+        yield api
+
+
+@pytest.fixture
+def api(_running_api: ScriptedAPI) -> Iterator[ScriptedAPI]:
+    """The scripted model API (tests/judge/api.py: a real local HTTP server standing in for a
+    paid provider), with no replies queued and no requests recorded."""
+    _running_api.reset()
+    yield _running_api
+    _running_api.reset()

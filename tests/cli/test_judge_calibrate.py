@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
 from liveeval.cli.judge import judge
 from liveeval.judge.calibration_set import CALIBRATION_ITEM_SCHEMA
-from tests.judge.api import ScriptedAPI, chat_reply, run_api
+from tests.judge.api import ScriptedAPI, chat_reply
 
 SUMMEVAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "judge-calibration"
 LIKERT = [1, 2, 3, 4, 5]
@@ -35,19 +34,6 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No liveeval.toml from the working directory or LIVEEVAL_CONFIG leaks in."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LIVEEVAL_CONFIG", raising=False)
-
-
-@pytest.fixture(scope="module")
-def model_api() -> Iterator[ScriptedAPI]:
-    with run_api() as api:
-        yield api
-
-
-@pytest.fixture
-def api(model_api: ScriptedAPI) -> Iterator[ScriptedAPI]:
-    model_api.reset()
-    yield model_api
-    model_api.reset()
 
 
 def calibrate(*args: str) -> Result:

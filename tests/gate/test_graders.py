@@ -5,7 +5,7 @@ against a numpy cosine; the judge grader through the real judge client and a scr
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from liveeval.judge.grading import Grader
 from liveeval.judge.providers import build_provider
 from liveeval.judge.rubrics import BUILTIN_RUBRICS, Rubric, Scale
 from liveeval.model.case import Case
-from tests.judge.api import ScriptedAPI, chat_reply, error_reply, run_api
+from tests.judge.api import ScriptedAPI, chat_reply, error_reply
 
 pytestmark = pytest.mark.anyio
 
@@ -266,19 +266,6 @@ JUDGE_CASE: dict[str, Any] = {
     },
     "expected": {"behaviour": "Says five business days, in German.", "output": "5 Werktage."},
 }
-
-
-@pytest.fixture(scope="module")
-def _running_api() -> Iterator[ScriptedAPI]:
-    with run_api() as api:
-        yield api
-
-
-@pytest.fixture
-def api(_running_api: ScriptedAPI) -> Iterator[ScriptedAPI]:
-    _running_api.reset()
-    yield _running_api
-    _running_api.reset()
 
 
 @pytest.fixture

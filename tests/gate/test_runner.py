@@ -21,7 +21,7 @@ from liveeval.gate.results import CaseResult
 from liveeval.gate.runner import run_cases
 from liveeval.gate.targets import parse_target
 from liveeval.model.case import Case, snapshot_hash
-from tests.judge.api import ScriptedAPI, chat_reply, error_reply, run_api
+from tests.judge.api import ScriptedAPI, chat_reply, error_reply
 
 pytestmark = pytest.mark.anyio
 
@@ -98,19 +98,6 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.syspath_prepend(str(tmp_path))
     yield name
     sys.modules.pop(name, None)
-
-
-@pytest.fixture(scope="module")
-def _running_api() -> Iterator[ScriptedAPI]:
-    with run_api() as api:
-        yield api
-
-
-@pytest.fixture
-def api(_running_api: ScriptedAPI) -> Iterator[ScriptedAPI]:
-    _running_api.reset()
-    yield _running_api
-    _running_api.reset()
 
 
 def statuses(results: tuple[CaseResult, ...]) -> list[tuple[str, str]]:

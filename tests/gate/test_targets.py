@@ -31,7 +31,7 @@ from liveeval.gate.targets import (
 )
 from liveeval.model.case import CaseInput, ChatMessage
 from tests.judge.api import Reply as ScriptedReply
-from tests.judge.api import ScriptedAPI, chat_reply, error_reply, run_api
+from tests.judge.api import ScriptedAPI, chat_reply, error_reply
 
 pytestmark = pytest.mark.anyio
 
@@ -47,19 +47,6 @@ CHAT = CaseInput(
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def _running_api() -> Iterator[ScriptedAPI]:
-    with run_api() as api:
-        yield api
-
-
-@pytest.fixture
-def api(_running_api: ScriptedAPI) -> Iterator[ScriptedAPI]:
-    _running_api.reset()
-    yield _running_api
-    _running_api.reset()
 
 
 class Sleeps:

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import anyio.lowlevel
 import pytest
-
-from tests.judge.api import ScriptedAPI, run_api
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="session")
-def _running_api() -> Iterator[ScriptedAPI]:
-    with run_api() as api:
-        yield api
-
-
-@pytest.fixture
-def api(_running_api: ScriptedAPI) -> Iterator[ScriptedAPI]:
-    """The scripted API, with no replies queued and no requests recorded."""
-    _running_api.reset()
-    yield _running_api
-    _running_api.reset()
 
 
 class FakeTime:
