@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from liveeval.model import Interaction, Message, RetrievedDocument, TokenUsage, ToolCall
 from liveeval.store.dialect import bulk_insert, clip, db_json, db_time, string_widths
 from liveeval.store.schema import interaction_features, interactions, signals
+from liveeval.store.slice_hours import slice_conditions, slice_hours
 
 KEY = ("project", "trace_id", "span_id")
 SLICE_COLUMNS = (
@@ -286,6 +287,35 @@ def list_interactions(
                 sa.and_(c.start_at == start_at, c.interaction_id < interaction_id),
             )
         )
+    dimensions = slice_conditions(f.model, f.prompt_version, f.route, f.segment, f.language)
+    hours = slice_hours(
+        conn, f.project, dimensions, f.since, f.until, by_language=f.language is not None
+    )
+    if hours is None:
+        return _newest(conn, where, limit)
+    # The rows the rollups have not read yet, then the slice's hours newest first: once
+    # those hours gave a page, older hours cannot reach it.
+    found: dict[int | None, Interaction] = {}
+    if hours.uncovered:
+        late = _newest(conn, [*where, c.interaction_id.in_(hours.uncovered)], limit)
+        found.update((i.interaction_id, i) for i in late)
+    taken = 0
+    for low, high in hours.ranges:
+        page = _newest(conn, [*where, c.start_at >= low, c.start_at < high], limit)
+        found.update((i.interaction_id, i) for i in page)
+        taken += len(page)
+        if taken >= limit:
+            break
+    newest_first = sorted(
+        found.values(), key=lambda i: (i.start_at, i.interaction_id or 0), reverse=True
+    )
+    return newest_first[:limit]
+
+
+def _newest(
+    conn: sa.Connection, where: list[sa.ColumnElement[bool]], limit: int
+) -> list[Interaction]:
+    c = interactions.c
     query = (
         sa.select(interactions)
         .where(*where)
