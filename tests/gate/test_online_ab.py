@@ -115,6 +115,29 @@ def test_judged_scores_match_welch_and_mann_whitney_from_scipy(scene: Store) -> 
     assert helpfulness.a.interval[0] < np.mean(a) < helpfulness.a.interval[1]
 
 
+@pytest.mark.parametrize("score", [2.5, 4.25])
+def test_scores_that_are_not_whole_numbers_are_read_back_for_mann_whitney(
+    scene: Store, score: float
+) -> None:
+    """Whole-number scores come from the rollups' counts per level; one score between
+    levels makes those counts rounded, so the test reads the scores themselves."""
+    with scene.writing() as conn:
+        some = conn.execute(
+            sa.select(scores.c.score_id)
+            .select_from(scores.join(interactions))
+            .where(interactions.c.prompt_version == "v2", scores.c.kind == "judge")
+            .limit(7)
+        ).scalars()
+        conn.execute(scores.update().where(scores.c.score_id.in_(list(some))).values(value=score))
+    result = compare(scene)
+    a, b = judge_scores(scene, "v1"), judge_scores(scene, "v2")
+    assert score in b
+    [helpfulness] = result.scores
+    mw = stats.mannwhitneyu(b, a, alternative="two-sided")
+    assert helpfulness.mann_whitney_u == pytest.approx(mw.statistic)
+    assert helpfulness.mann_whitney_p == pytest.approx(mw.pvalue, rel=1e-6, abs=1e-300)
+
+
 def test_traffic_rates_latency_and_cost_per_variant(scene: Store) -> None:
     result = compare(scene)
     assert (result.a.interactions, result.b.interactions) == (300, 300)

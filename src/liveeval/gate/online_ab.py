@@ -177,17 +177,22 @@ def compare_online(
             continue
         sides[value].add(agg)
         _count_mix(mixes[value], values, agg.interactions)
-    raw = _raw_scores(conn, project, dimension, (a, b), start, end, rubric)
+    names = _rubrics(sides[a], sides[b], rubric)
+    values = {
+        (side, name): _values(sides[side].scores.get(name)) for side in (a, b) for name in names
+    }
+    if any(v is None for v in values.values()):  # some score not a whole number: read them
+        values.update(_raw_scores(conn, project, dimension, (a, b), start, end, rubric))
     scored = [
         _compare_scores(
             name,
             sides[a].scores.get(name),
             sides[b].scores.get(name),
-            (raw.get((a, name), []), raw.get((b, name), [])),
+            (values.get((a, name)) or [], values.get((b, name)) or []),
             alpha,
             min_score_effect,
         )
-        for name in _rubrics(sides[a], sides[b], rubric)
+        for name in names
     ]
     rates = _compare_rates(sides[a], sides[b], alpha, min_rate_effect)
     checks = [
@@ -242,6 +247,11 @@ def _rubrics(a: Aggregate, b: Aggregate, rubric: str | None) -> list[str]:
     if rubric is not None:
         return [rubric]
     return sorted(set(a.scores) | set(b.scores))
+
+
+def _values(summary: ScoreSummary | None) -> list[float] | None:
+    """The scores of one side from its rollup counts, when they are whole numbers."""
+    return [] if summary is None else summary.integer_values()
 
 
 def _raw_scores(

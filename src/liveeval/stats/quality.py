@@ -64,6 +64,22 @@ class ScoreSummary:
         """The 10th percentile of the rounded scores; NaN when empty."""
         return discrete_quantile(self.level_counts, 0.1)
 
+    def integer_values(self) -> list[float] | None:
+        """Every score, when all are whole numbers (as a judge's 1-5 or 0/1 verdicts are):
+        then the counts per level are the scores themselves. None when the moments show
+        some score was not a whole number (the counts are of rounded values)."""
+        n = sum(self.level_counts.values())
+        total = sum(level * count for level, count in self.level_counts.items())
+        squares = sum(level * level * count for level, count in self.level_counts.items())
+        tolerance = 1e-9 * max(1.0, abs(self.moments.total_sq))
+        if (
+            n != self.moments.n
+            or abs(total - self.moments.total) > tolerance
+            or abs(squares - self.moments.total_sq) > tolerance
+        ):
+            return None
+        return [float(level) for level, count in self.level_counts.items() for _ in range(count)]
+
 
 @dataclass(frozen=True, slots=True)
 class QualityDrift:
