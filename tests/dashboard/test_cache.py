@@ -1,10 +1,10 @@
-"""The dashboard's caches: SLIs kept for a while, drift computed in the background."""
+"""The dashboard's caches: rollup figures kept for a while, drift computed in the background."""
 
 from __future__ import annotations
 
 import threading
 
-from liveeval.dashboard.cache import Background, TtlCache
+from liveeval.dashboard.cache import Background, Recent
 
 
 class Ticker:
@@ -15,14 +15,48 @@ class Ticker:
         return self.now
 
 
-def test_ttl_cache_recomputes_only_when_stale() -> None:
+def test_recent_answers_with_the_kept_value_and_refreshes_it_in_the_background() -> None:
     clock, calls = Ticker(), []
-    cache = TtlCache(30, clock)
-    assert cache.get("shop", lambda: calls.append(1) or len(calls)) == 1
+
+    def count() -> int:
+        calls.append(1)
+        return len(calls)
+
+    recent = Recent(30, clock)
+    assert recent.get("shop", count) == 1  # never computed: computed in the request
     clock.now = 29
-    assert cache.get("shop", lambda: calls.append(1) or len(calls)) == 1
+    assert recent.get("shop", count) == 1
+    assert len(calls) == 1
     clock.now = 31
-    assert cache.get("shop", lambda: calls.append(1) or len(calls)) == 2
+    assert recent.get("shop", count) == 1  # stale: answered at once, recomputed behind
+    recent.wait("shop", 5)
+    assert len(calls) == 2
+    assert recent.get("shop", count) == 2
+    assert recent.get("other", count) == 3  # keys are apart
+
+
+def test_recent_keeps_the_last_value_when_a_refresh_fails() -> None:
+    clock = Ticker()
+    recent = Recent(10, clock)
+    assert recent.get("k", lambda: "first") == "first"
+    clock.now = 11
+
+    def broken() -> str:
+        raise ValueError("the store is locked")
+
+    assert recent.get("k", broken) == "first"
+    recent.wait("k", 5)
+    assert recent.get("k", broken) == "first"
+
+
+def test_recent_drops_the_least_recently_used_key_beyond_its_size() -> None:
+    recent = Recent(30, Ticker(), max_keys=2)
+    recent.get("a", lambda: 1)
+    recent.get("b", lambda: 2)
+    recent.get("a", lambda: 99)  # a is used again: b is now the oldest
+    recent.get("c", lambda: 3)
+    assert recent.get("b", lambda: "again") == "again"
+    assert recent.get("a", lambda: 99) == 99  # a went when b came back
 
 
 def test_background_answers_at_once_then_with_the_result_and_its_age() -> None:

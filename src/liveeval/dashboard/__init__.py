@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from liveeval.dashboard.cache import DRIFT_TTL_S, SLI_TTL_S, Background, TtlCache
+from liveeval.dashboard.cache import DRIFT_TTL_S, RECENT_TTL_S, Background, Recent
 from liveeval.dashboard.pages import router
 from liveeval.dashboard.security import LoginRequired
 
@@ -16,7 +16,7 @@ STATIC = Path(__file__).parent / "static"
 
 
 def mount_dashboard(app: FastAPI) -> None:
-    app.state.sli_cache = TtlCache(SLI_TTL_S)
+    app.state.recent = Recent(RECENT_TTL_S)
     app.state.drift_reports = Background(DRIFT_TTL_S)
     app.include_router(router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="dashboard-static")

@@ -1,21 +1,26 @@
 """Results the dashboard can show slightly old rather than recompute on every request.
 
-The SLIs change when the monitor ticks (once a minute), so the overview keeps them for
-`SLI_TTL_S`. A drift report reads every feature row of two periods and embeds a sample of
-texts: seconds at a million interactions. The drift page shows the last report for its
-periods and computes a fresh one in the background (one at a time), saying when it is.
+SLIs and the rollups behind the charts change when the monitor ticks (once a minute), so
+the pages that read them (overview, quality, experiments, judge) keep what they computed
+for `RECENT_TTL_S` and then refresh it in the background. A drift report reads every
+feature row of two periods and embeds a sample of texts: seconds at a million
+interactions. The drift page shows the last report for its periods and computes a fresh
+one in the background (one at a time), saying when it is.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-SLI_TTL_S = 30.0
+log = logging.getLogger(__name__)
+RECENT_TTL_S = 30.0
 DRIFT_TTL_S = 600.0
 
 
@@ -25,22 +30,62 @@ class Entry:
     made_at: float
 
 
-class TtlCache:
-    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+class Recent:
+    """Page figures kept for `ttl_s`. Within it a request gets the kept value; after it
+    the kept value still answers at once while one background thread recomputes it (one
+    computation per key at a time). Only a key never computed makes its request wait.
+    A failed recomputation keeps the last value (and is logged); at most `max_keys` are
+    kept, the least recently used dropped first."""
+
+    def __init__(
+        self, ttl_s: float, clock: Callable[[], float] = time.monotonic, max_keys: int = 256
+    ) -> None:
         self.ttl_s = ttl_s
         self.clock = clock
-        self._entries: dict[Hashable, Entry] = {}
+        self.max_keys = max_keys
+        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
+        self._running: dict[Hashable, Future[Any]] = {}
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liveeval-recent")
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and self.clock() - entry.made_at < self.ttl_s:
-                return entry.value
-        value = compute()
+            refresh: Future[Any] | None = None
+            if entry is not None:
+                self._entries.move_to_end(key)
+                if self.clock() - entry.made_at >= self.ttl_s and key not in self._running:
+                    refresh = self._running[key] = self._pool.submit(compute)
+        if entry is None:
+            value = compute()  # never computed: this request waits for it
+            self._keep(key, value)
+            return value
+        if refresh is not None:  # outside the lock: a finished one calls back at once
+            refresh.add_done_callback(lambda f: self._finish(key, f))
+        return entry.value
+
+    def _keep(self, key: Hashable, value: Any) -> None:
         with self._lock:
             self._entries[key] = Entry(value, self.clock())
-        return value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_keys:
+                self._entries.popitem(last=False)
+
+    def _finish(self, key: Hashable, future: Future[Any]) -> None:
+        with self._lock:
+            self._running.pop(key, None)
+        exc = future.exception()
+        if exc is not None:
+            log.warning("dashboard: recomputing %r failed: %s", key, exc)
+            return
+        self._keep(key, future.result())
+
+    def wait(self, key: Hashable, timeout: float) -> None:
+        """For tests: block until the running recomputation of `key` ends."""
+        with self._lock:
+            future = self._running.get(key)
+        if future is not None:
+            future.exception(timeout=timeout)
 
 
 class Background:

@@ -70,6 +70,19 @@ async def _read(request: Request, work: Callable[[Any], T]) -> T:
     return await run_in_threadpool(run)
 
 
+async def _recent(request: Request, key: tuple[Any, ...], work: Callable[[Any], T]) -> T:
+    """`work`'s result as computed at most `RECENT_TTL_S` ago (refreshed in the
+    background after that): for figures read from the rollups, which move once a minute."""
+    store = request.app.state.store
+
+    def compute() -> T:
+        with store.reading() as conn:
+            return work(conn)
+
+    result: T = await run_in_threadpool(request.app.state.recent.get, key, compute)
+    return result
+
+
 async def _frame(request: Request, project: str | None) -> tuple[Viewer, str, list[str]]:
     viewer = viewer_of(request)
     name = viewer.project_for(project, request.app.state.settings.default_project)
@@ -144,11 +157,10 @@ async def overview(request: Request, project: Str = None) -> Response:
             "day": last_day,
             "judge_cost": judge_cost_since(conn, name, now - timedelta(hours=24)),
             "budget": settings.sampling.budget,
-            "review": queue.state_counts(conn, name),
         }
 
-    cache = request.app.state.sli_cache  # SLIs move when the monitor ticks, once a minute
-    values = await _read(request, lambda conn: cache.get(name, lambda: work(conn)))
+    values = await _recent(request, ("overview", name), work)
+    values["review"] = await _read(request, lambda conn: queue.state_counts(conn, name))
     return page(request, "overview.html", viewer, name, projects, **values)
 
 
@@ -250,7 +262,7 @@ async def quality(
             },
         }
 
-    values = await _read(request, work)
+    values = await _recent(request, ("quality", name, dimension, rubric, days), work)
     return page(
         request,
         "quality.html",
@@ -598,14 +610,13 @@ async def experiments(
         comparison = None
         if a and b and a != b:
             comparison = compare_online(conn, name, chosen, a, b, now - timedelta(days=days), now)
-        found = divergence_now(conn, name, now - timedelta(days=90), now)
         return {
             "comparison": comparison,
-            "divergence": found,
-            "runs": list_regression_runs(conn, name, limit=20),
+            "divergence": divergence_now(conn, name, now - timedelta(days=90), now),
         }
 
-    values = await _read(request, work)
+    values = await _recent(request, ("experiments", name, chosen, a, b, days), work)
+    runs = await _read(request, lambda conn: list_regression_runs(conn, name, limit=20))
     return page(
         request,
         "experiments.html",
@@ -617,6 +628,7 @@ async def experiments(
         a=a or "",
         b=b or "",
         days=days,
+        runs=runs,
         **values,
     )
 
@@ -630,7 +642,6 @@ async def judge(request: Request, project: Str = None) -> Response:
         _, sums = series.hourly(conn, name, now - timedelta(days=14), now, "model_served")
         total = series.totals(sums)
         return {
-            "runs": calibration_runs(conn, name, None, 100),
             "served": {
                 model: series.totals({model: by_hour}) for model, by_hour in sorted(sums.items())
             },
@@ -639,5 +650,6 @@ async def judge(request: Request, project: Str = None) -> Response:
             "interactions": total.interactions,
         }
 
-    values = await _read(request, work)
-    return page(request, "judge.html", viewer, name, projects, **values)
+    values = await _recent(request, ("judge", name), work)
+    runs = await _read(request, lambda conn: calibration_runs(conn, name, None, 100))
+    return page(request, "judge.html", viewer, name, projects, runs=runs, **values)
