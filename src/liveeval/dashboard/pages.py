@@ -146,8 +146,7 @@ async def overview(request: Request, project: Str = None) -> Response:
         )
         hours, sums = series.hourly(conn, name, now - timedelta(days=7), now)
         total = series.totals(sums)
-        _, day = series.hourly(conn, name, now - timedelta(hours=24), now)
-        last_day = series.totals(day)
+        last_day = series.totals(series.since(sums, now - timedelta(hours=24)))
         return {
             "slis": evaluations,
             "alerts": list(firing_alerts(conn, name).values()),

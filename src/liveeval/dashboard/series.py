@@ -50,6 +50,16 @@ def hourly(
     return hours, dict(sums)
 
 
+def since(
+    sums: dict[str, dict[datetime, Aggregate]], at: datetime
+) -> dict[str, dict[datetime, Aggregate]]:
+    """The hours of `sums` from the one holding `at` on (as `hourly` would read them)."""
+    first = floor_to(at, HOUR)
+    return {
+        name: {h: a for h, a in by_hour.items() if h >= first} for name, by_hour in sums.items()
+    }
+
+
 def _x(hours: Iterable[datetime]) -> list[int]:
     return [int(h.timestamp()) for h in hours]
 
