@@ -14,7 +14,7 @@ import uvicorn
 
 from liveeval.cli.serve import _exit_quietly, bind, check_exposure
 from liveeval.demo.session import DemoSession, story_ending_now
-from liveeval.demo.settings import demo_settings
+from liveeval.demo.settings import JUDGES, demo_settings, local_judge_missing, pick_judge
 from liveeval.demo.story import PROJECT
 from liveeval.server import create_app
 from liveeval.store.database import open_store
@@ -57,7 +57,14 @@ SPEEDS = {"fast": 0.0, "slow": 2.0}
     show_default=True,
     help="Requests on a weekday.",
 )
-@click.option("--real-judge", is_flag=True, help="Grade with the local model (slow).")
+@click.option(
+    "--judge",
+    "judge_choice",
+    type=click.Choice(JUDGES),
+    default="auto",
+    show_default=True,
+    help="auto: the local model when the local-judge extra is installed, else simulated.",
+)
 def demo(
     port: int,
     host: str,
@@ -67,12 +74,16 @@ def demo(
     speed: str,
     days: int,
     per_day: int,
-    real_judge: bool,
+    judge_choice: str,
 ) -> None:
     """Play a few weeks of a fictional support assistant into a live server, then serve."""
     path = Path(db) if db else Path(tempfile.mkdtemp(prefix="liveeval-demo-")) / "demo.db"
     if path.exists():
         raise click.UsageError(f"--db {path} exists: the demo writes a fresh database")
+    try:
+        real_judge = pick_judge(judge_choice, local_judge_missing())
+    except ValueError as exc:
+        raise click.UsageError(f"--judge local: {exc}") from None
     settings = demo_settings(f"sqlite:///{path}", host, port, real_judge=real_judge)
     check_exposure(settings)  # the demo has no keys: loopback only
     story = story_ending_now(days, per_day, seed)
@@ -84,7 +95,7 @@ def demo(
         session.start_judge()
     except ValueError as exc:
         store.close()
-        raise click.UsageError(f"--real-judge: {exc}") from None
+        raise click.UsageError(f"--judge local: {exc}") from None
     _tour(url, path, story.timeline.rollout_day, len(story.turns), days, real_judge)
 
     def done(finished: DemoSession) -> None:
@@ -97,6 +108,11 @@ def demo(
             f"played {played.interactions} requests, {played.signals} signals in "
             f"{played.seconds:.0f} s. Still serving {url}/ui/ - Ctrl-C to stop."
         )
+        if finished.real_judge:
+            click.echo(
+                f"the local model is still judging {finished.judge_backlog()} sampled answers "
+                "in the background (seconds each); the quality and judge pages fill in."
+            )
         spent = ", ".join(f"{name} {s:.1f} s" for name, s in played.phase_s.items())
         log.info("demo time by phase: %s", spent)
 
@@ -124,7 +140,11 @@ def demo(
 
 
 def _tour(url: str, path: Path, rollout: int, count: int, days: int, real_judge: bool) -> None:
-    judge = "local model (real)" if real_judge else "simulated (simulated-judge-1, no model)"
+    judge = (
+        "the local model (SmolLM2-135M via llama.cpp; a sample, judged in the background)"
+        if real_judge
+        else "simulated (simulated-judge-1: no model is called)"
+    )
     click.echo(f"liveeval demo: Acme Support, {days} days, {count} requests, project {PROJECT}")
     click.echo(f"  dashboard  {url}/ui/")
     click.echo(f"  data       {path}")

@@ -109,6 +109,9 @@ class Player:
         self.http = httpx.Client(base_url=self.url, timeout=30)
         self.played = Played()
         self.pause_s = 0.0  # real seconds between simulated days (--speed)
+        # Wait for each day's judging before ticking the monitor (the simulated judge keeps
+        # up); a real local model takes seconds a judgment and works on in the background.
+        self.wait_for_judge = True
 
     def play(self) -> Played:
         started = time.perf_counter()
@@ -139,7 +142,8 @@ class Player:
         clock = self._phase("signals", clock)
         self._send_signals(turns, trace_ids)
         clock = self._phase("judge", clock)
-        self._wait("judge queue empty", self._judged)
+        if self.wait_for_judge:
+            self._wait("judge queue empty", self._judged)
         clock = self._phase("monitor", clock)
         at = day_start + TICK
         while at <= day_start + timedelta(days=1):

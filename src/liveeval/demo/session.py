@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from liveeval.config import Settings
 from liveeval.demo.player import Played, Player, Progress
 from liveeval.demo.simulated_judge import SimulatedJudgeProvider
@@ -22,6 +24,7 @@ from liveeval.judge.rubrics import selected_rubrics
 from liveeval.judge.worker import BackgroundWorker, JudgeWorker
 from liveeval.monitor.scheduler import Monitor, MonitorThread
 from liveeval.store.database import Store, open_store
+from liveeval.store.schema import judge_jobs
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +73,9 @@ class DemoSession:
         """Play the whole story (blocking), then keep the monitor ticking in real time."""
         try:
             monitor = Monitor(self._store(), self.settings)
-            timeout_s = 900.0 if self.real_judge else 120.0  # a day's judging, at most
-            player = Player(
-                url, self._store(), monitor, self.story, progress=progress, timeout_s=timeout_s
-            )
+            player = Player(url, self._store(), monitor, self.story, progress=progress)
             player.pause_s = pause_s
+            player.wait_for_judge = not self.real_judge
             self.played = player.play()
             monitor.release()
             self.ticking = MonitorThread(Monitor(self._store(), self.settings))
@@ -85,6 +86,13 @@ class DemoSession:
             raise
         finally:
             self.finished.set()
+
+    def judge_backlog(self) -> int:
+        """Judgments still queued or running (the local model works on after the play)."""
+        store = self._store()
+        with store.reading() as conn:
+            query = sa.select(sa.func.count()).where(judge_jobs.c.state.in_(("queued", "leased")))
+            return int(conn.execute(query).scalar_one())
 
     def play_in_thread(
         self, url: str, progress: Progress, done: Callable[[DemoSession], None], pause_s: float

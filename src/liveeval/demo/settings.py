@@ -7,12 +7,20 @@ validation, and only ever pairs it with `SimulatedJudgeProvider` in its own work
 
 from __future__ import annotations
 
+import importlib.util
+
 from liveeval.config import Settings
 from liveeval.config.judge import JudgeConfig
 from liveeval.config.monitor import MonitorConfig, RuleConfig
 from liveeval.config.privacy import PrivacyConfig
 from liveeval.config.sampling import BudgetConfig, SamplingConfig, UniformPolicyConfig
 from liveeval.demo.simulated_judge import MODEL, PROVIDER_NAME
+from liveeval.judge.providers.local import (
+    FindSpec,
+    LocalJudgeUnavailable,
+    check_server_installed,
+    find_default_model,
+)
 
 # The demo's day has ~180 requests: hourly windows are too thin, so the leading
 # indicator is watched per day (same name: it replaces the default rule).
@@ -27,6 +35,30 @@ DEMO_RULES = (
         }
     ),
 )
+
+
+JUDGES = ("auto", "local", "simulated")
+
+
+def local_judge_missing(find_spec: FindSpec = importlib.util.find_spec) -> str | None:
+    """Why the local judge cannot run here (the extra or its model is not installed), or
+    None when it can."""
+    try:
+        check_server_installed(find_spec)
+        find_default_model(find_spec)
+    except LocalJudgeUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def pick_judge(requested: str, missing: str | None) -> bool:
+    """Whether the demo grades with the real local model: `auto` does when it is
+    installed; `local` must have it (ValueError with what to install otherwise)."""
+    if requested == "simulated":
+        return False
+    if requested == "local" and missing is not None:
+        raise ValueError(missing)
+    return missing is None
 
 
 def simulated_judge_config() -> JudgeConfig:
