@@ -28,7 +28,8 @@ PAGES = [
     ("overview", "/ui/overview"),
     ("interactions", "/ui/interactions"),
     ("quality", "/ui/quality"),
-    ("drift", "/ui/drift"),
+    # the demo's last 6 days (from the Acme Card launch) against the 15 before them
+    ("drift", "/ui/drift?window=144&baseline=360"),
     ("alerts", "/ui/alerts"),
     ("review", "/ui/review"),
     ("golden", "/ui/golden"),
@@ -41,8 +42,14 @@ def shoot(
     page: Page, base: str, path: str, target: Path, project: str | None, full_page: bool
 ) -> int:
     """Open `path`, wait for the network to settle, save the PNG; the HTTP status."""
-    query = f"?{urlencode({'project': project})}" if project else ""
+    joiner = "&" if "?" in path else "?"
+    query = f"{joiner}{urlencode({'project': project})}" if project else ""
     response = page.goto(f"{base}{path}{query}", wait_until="networkidle")
+    for _ in range(60):  # the drift page computes its report in the background first
+        if page.get_by_text("Computing the drift report").count() == 0:
+            break
+        page.wait_for_timeout(1000)
+        response = page.reload(wait_until="networkidle")
     page.wait_for_timeout(300)  # chart libraries animate after load
     page.screenshot(path=str(target), full_page=full_page)
     return response.status if response is not None else 0

@@ -14,6 +14,7 @@ from liveeval.demo.player import Played
 from liveeval.demo.session import DemoSession, story_ending_now
 from liveeval.demo.settings import demo_settings
 from liveeval.demo.story import PINNED_MODEL, PROJECT, UPDATED_MODEL
+from liveeval.store.calibration import runs as calibration_runs
 from liveeval.store.database import Store, open_store
 from liveeval.store.schema import alerts, cases, interactions, regression_runs, review_items, scores
 from tests.conftest import run_server
@@ -95,3 +96,24 @@ def test_a_regression_run_is_stored(played: tuple[Played, Store]) -> None:
     runs = _rows(store, sa.select(regression_runs.c.run_id, regression_runs.c.cases))
     assert [row[0] for row in runs] == [result.run_id]
     assert runs[0][1] == len(result.promoted)
+
+
+def test_the_reviewer_scores_judged_items_and_the_judge_agreement_is_recorded(
+    played: tuple[Played, Store],
+) -> None:
+    """A week's review gives human scores; the monitor's calibration watch compares them
+    with the simulated judge (which moves one verdict in five by a point)."""
+    result, store = played
+    humans = _rows(
+        store,
+        sa.select(sa.func.count()).select_from(scores).where(scores.c.kind == "human"),
+    )[0][0]
+    assert humans == result.human_scores >= 20
+    with store.reading() as conn:
+        runs = calibration_runs(conn, PROJECT, None, 10)
+    assert runs, "no calibration run recorded"
+    latest = runs[0]
+    assert latest.judge_version.startswith("simulated/simulated-judge-1/quality@")
+    assert latest.n >= 20 and latest.passed
+    exact = latest.metrics["exact_agreement"]["value"]
+    assert 0.6 <= exact < 1.0  # the judge's noise: most verdicts agree, not all

@@ -25,7 +25,10 @@ PAGES = (
     ("alerts", "the German slice's judge-score drop and regenerations, named by slice"),
     ("quality", "judge scores per prompt version: v2 (day {rollout}) beats v1"),
     ("judge", "served-model changes: northwind-chat-2025-01-15 served for the pinned model"),
-    ("drift", "language mix (Spanish 3% -> 25%) and the new Acme Card topic"),
+    (
+        "drift?window={window}&baseline={baseline}",
+        "the last {drift_days} days against the ones before: Spanish 3% -> 25%, Acme Card topics",
+    ),
     ("interactions", "filter language=de, model, prompt version; open one to see why"),
     ("review", "failures the monitor queued; a few already promoted"),
     ("golden", "the frozen regression cases and the regression run"),
@@ -96,7 +99,8 @@ def demo(
     except ValueError as exc:
         store.close()
         raise click.UsageError(f"--judge local: {exc}") from None
-    _tour(url, path, story.timeline.rollout_day, len(story.turns), days, real_judge)
+    timeline = story.timeline
+    _tour(url, path, timeline.rollout_day, timeline.drift_day, len(story.turns), days, real_judge)
 
     def done(finished: DemoSession) -> None:
         if finished.error is not None:
@@ -139,7 +143,15 @@ def demo(
     click.echo("liveeval demo stopped")
 
 
-def _tour(url: str, path: Path, rollout: int, count: int, days: int, real_judge: bool) -> None:
+def _tour(
+    url: str,
+    path: Path,
+    rollout: int,
+    drift_day: int,
+    count: int,
+    days: int,
+    real_judge: bool,
+) -> None:
     judge = (
         "the local model (SmolLM2-135M via llama.cpp; a sample, judged in the background)"
         if real_judge
@@ -152,6 +164,13 @@ def _tour(url: str, path: Path, rollout: int, count: int, days: int, real_judge:
     click.echo("  what happens: prompt v2 ships; later the provider silently swaps the model")
     click.echo("  and German answers degrade; then the Acme Card launches and Spanish grows.")
     click.echo("  where to look:")
+    drift_days = days - drift_day
+    fields = {
+        "rollout": rollout + 1,
+        "window": 24 * drift_days,
+        "baseline": 24 * drift_day,
+        "drift_days": drift_days,
+    }
     for page, what in PAGES:
-        click.echo(f"    {url}/ui/{page:<13} {what.format(rollout=rollout + 1)}")
+        click.echo(f"    {url}/ui/{page.format(**fields):<13} {what.format(**fields)}")
     click.echo("playing:")

@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
+from liveeval.demo.reviewer import score_sample
 from liveeval.demo.simulated_judge import question_topic_language
 from liveeval.demo.story import PROJECT, PROVIDER, ROUTE, Story, Turn, answer_for
 from liveeval.flywheel.review import promote, triage, write_expected
@@ -47,6 +48,7 @@ Progress = Callable[[str], None]
 TICK = timedelta(hours=3)  # simulated time between monitor ticks
 REVIEWER = "demo-reviewer"
 PROMOTED = 6
+HUMAN_SCORES = 25  # items the reviewer scores each week
 
 
 class SeededIds(IdGenerator):
@@ -70,6 +72,7 @@ class Played:
     signals: int = 0
     ticks: int = 0
     promoted: list[str] = field(default_factory=list)
+    human_scores: int = 0
     run_id: int | None = None
     pass_rate: float | None = None
     seconds: float = 0.0
@@ -144,6 +147,9 @@ class Player:
         clock = self._phase("judge", clock)
         if self.wait_for_judge:
             self._wait("judge queue empty", self._judged)
+        if (day + 1) % 7 == 0 or day == self.story.timeline.days - 1:  # the weekly review
+            at = day_start + timedelta(hours=12)
+            self.played.human_scores += score_sample(self.store, REVIEWER, at, HUMAN_SCORES)
         clock = self._phase("monitor", clock)
         at = day_start + TICK
         while at <= day_start + timedelta(days=1):

@@ -72,10 +72,19 @@ def local_judge_config() -> JudgeConfig:
 
 def demo_settings(db: str, host: str, port: int, *, real_judge: bool = False) -> Settings:
     judge = local_judge_config() if real_judge else simulated_judge_config()
-    sampling = SamplingConfig(
-        uniform=UniformPolicyConfig(rate=1.0 if not real_judge else 0.05),
-        budget=BudgetConfig(max_judgments_per_day=None),
-    )
+    if real_judge:
+        # A uniform 5% only: the local model takes seconds a judgment, and the signal
+        # policy alone (every failed grounding check) would queue most of the story.
+        sampling = SamplingConfig(
+            policies=("uniform",),
+            uniform=UniformPolicyConfig(rate=0.05),
+            budget=BudgetConfig(max_judgments_per_day=None),
+        )
+    else:
+        sampling = SamplingConfig(
+            uniform=UniformPolicyConfig(rate=1.0),
+            budget=BudgetConfig(max_judgments_per_day=None),
+        )
     settings = Settings(
         db=db,
         host=host,

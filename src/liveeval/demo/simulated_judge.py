@@ -73,6 +73,19 @@ def question_language(question: str) -> str | None:
 
 def grade_answer(question: str, answer: str, seed: int = 0) -> Grade:
     """The simulated verdict (1-5) on one answer: its tier's score, plus seeded noise."""
+    score, why = true_grade(question, answer)
+    digest = hashlib.sha256(f"{seed}\x00{question}\x00{answer}".encode()).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64
+    if draw < NOISE / 2:
+        score -= 1
+    elif draw < NOISE:
+        score += 1
+    return Grade(min(5, max(1, score)), why)
+
+
+def true_grade(question: str, answer: str) -> tuple[int, str]:
+    """The score the answer's tier deserves, without the judge's noise: what the demo's
+    reviewer gives, so the judge's agreement with people can be followed."""
     asked_in = question_language(question)
     found = next(
         ((lang, tier) for pattern, lang, tier in _ANSWER_PATTERNS if pattern.match(answer.strip())),
@@ -84,13 +97,7 @@ def grade_answer(question: str, answer: str, seed: int = 0) -> Grade:
         score, why = 2, f"Answers in the wrong language ({found[0]}, asked in {asked_in})."
     else:
         score, why = _TIER_SCORES[found[1]], _WHY[found[1]]
-    digest = hashlib.sha256(f"{seed}\x00{question}\x00{answer}".encode()).digest()
-    draw = int.from_bytes(digest[:8], "big") / 2**64
-    if draw < NOISE / 2:
-        score -= 1
-    elif draw < NOISE:
-        score += 1
-    return Grade(min(5, max(1, score)), why)
+    return score, why
 
 
 class SimulatedJudgeProvider:
