@@ -33,7 +33,7 @@ PAGES = [
     ("alerts", "/ui/alerts"),
     ("review", "/ui/review"),
     ("golden", "/ui/golden"),
-    ("experiments", "/ui/experiments"),
+    ("experiments", "/ui/experiments?a=v1&b=v2&days=21"),  # the demo's prompt versions
     ("judge", "/ui/judge"),
 ]
 

@@ -32,7 +32,7 @@ PAGES = (
     ("interactions", "filter language=de, model, prompt version; open one to see why"),
     ("review", "failures the monitor queued; a few already promoted"),
     ("golden", "the frozen regression cases and the regression run"),
-    ("experiments", "A/B and offline-vs-online divergence"),
+    ("experiments?a=v1&b=v2&days={days}", "online A/B of v1 against v2; offline vs online"),
 )
 SPEEDS = {"fast": 0.0, "slow": 2.0}
 
@@ -170,6 +170,7 @@ def _tour(
         "window": 24 * drift_days,
         "baseline": 24 * drift_day,
         "drift_days": drift_days,
+        "days": days,
     }
     for page, what in PAGES:
         click.echo(f"    {url}/ui/{page.format(**fields):<13} {what.format(**fields)}")
