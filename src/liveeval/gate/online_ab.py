@@ -178,17 +178,17 @@ def compare_online(
         sides[value].add(agg)
         _count_mix(mixes[value], values, agg.interactions)
     names = _rubrics(sides[a], sides[b], rubric)
-    values = {
+    judged: dict[tuple[str, str], list[float] | None] = {
         (side, name): _values(sides[side].scores.get(name)) for side in (a, b) for name in names
     }
-    if any(v is None for v in values.values()):  # some score not a whole number: read them
-        values.update(_raw_scores(conn, project, dimension, (a, b), start, end, rubric))
+    if any(v is None for v in judged.values()):  # some score not a whole number: read them
+        judged.update(_raw_scores(conn, project, dimension, (a, b), start, end, rubric))
     scored = [
         _compare_scores(
             name,
             sides[a].scores.get(name),
             sides[b].scores.get(name),
-            (values.get((a, name)) or [], values.get((b, name)) or []),
+            (judged.get((a, name)) or [], judged.get((b, name)) or []),
             alpha,
             min_score_effect,
         )
