@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from liveeval.demo.player import Played
 from liveeval.demo.session import DemoSession, story_ending_now
 from liveeval.demo.settings import demo_settings
 from liveeval.demo.story import PINNED_MODEL, PROJECT, UPDATED_MODEL
+from liveeval.monitor.drift_run import run_drift
 from liveeval.store.calibration import runs as calibration_runs
 from liveeval.store.database import Store, open_store
 from liveeval.store.schema import alerts, cases, interactions, regression_runs, review_items, scores
@@ -117,3 +119,25 @@ def test_the_reviewer_scores_judged_items_and_the_judge_agreement_is_recorded(
     assert latest.n >= 20 and latest.passed
     exact = latest.metrics["exact_agreement"]["value"]
     assert 0.6 <= exact < 1.0  # the judge's noise: most verdicts agree, not all
+
+
+def test_the_drift_report_shows_the_card_as_an_intent_the_team_never_labelled(
+    played: tuple[Played, Store],
+) -> None:
+    """The demo labels intents with example questions written before the Acme Card: from
+    the drift day on, Card questions match none of them and 'other' rises."""
+    _, store = played
+    story = story_ending_now(days=8, per_day=100, seed=1)
+    drift_at = story.start + timedelta(days=story.timeline.drift_day)
+    settings = demo_settings("sqlite://", "127.0.0.1", 0)
+    found = run_drift(
+        store,
+        PROJECT,
+        window=(drift_at, story.end),
+        baseline=(story.start, drift_at),
+        config=settings.monitor.drift,
+    )
+    intent = found.overall.feature("intent")
+    assert intent.status == "drift", intent
+    assert any("other" in line for line in intent.moved), intent.moved
+    assert intent.categorical is not None

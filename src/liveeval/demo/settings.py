@@ -11,9 +11,10 @@ import importlib.util
 
 from liveeval.config import Settings
 from liveeval.config.judge import JudgeConfig
-from liveeval.config.monitor import MonitorConfig, RuleConfig
+from liveeval.config.monitor import DriftConfig, MonitorConfig, RuleConfig
 from liveeval.config.privacy import PrivacyConfig
 from liveeval.config.sampling import BudgetConfig, SamplingConfig, UniformPolicyConfig
+from liveeval.demo.phrasebook import QUESTIONS
 from liveeval.demo.simulated_judge import MODEL, PROVIDER_NAME
 from liveeval.judge.providers.local import (
     FindSpec,
@@ -61,6 +62,21 @@ def pick_judge(requested: str, missing: str | None) -> bool:
     return missing is None
 
 
+class _Filler(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return {"order": "A-10000", "item": "Acme Kettle"}.get(key, "Acme")
+
+
+def intent_examples() -> dict[str, tuple[str, ...]]:
+    """Labelled examples per intent, in every language, as the team wrote them before
+    the Acme Card launched: Card questions find no intent of theirs and count as 'other'."""
+    examples: dict[str, list[str]] = {}
+    for (topic, _), texts in QUESTIONS.items():
+        if topic != "acme_card":
+            examples.setdefault(topic, []).extend(t.format_map(_Filler()) for t in texts)
+    return {topic: tuple(texts) for topic, texts in examples.items()}
+
+
 def simulated_judge_config() -> JudgeConfig:
     valid = JudgeConfig(provider="openai", model=MODEL, base_url="http://simulated.invalid")
     return valid.model_copy(update={"provider": PROVIDER_NAME, "base_url": None})
@@ -92,7 +108,9 @@ def demo_settings(db: str, host: str, port: int, *, real_judge: bool = False) ->
         evaluation="inline",
         sampling=sampling,
         # Alerts are stored and shown; no notifier, so they do not interleave the progress.
-        monitor=MonitorConfig(rules=DEMO_RULES, notifiers=()),
+        monitor=MonitorConfig(
+            rules=DEMO_RULES, notifiers=(), drift=DriftConfig(intent_examples=intent_examples())
+        ),
         # The story's text is fictional and has no names or places: the review queue's
         # scrubber uses patterns only, not the spaCy model (36 ms a text on 2 cores).
         privacy=PrivacyConfig(ner="off"),
