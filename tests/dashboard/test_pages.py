@@ -8,12 +8,14 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from liveeval.model import Interaction, Role
 from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
 from liveeval.store.keys import create_key
 from liveeval.store.rollups import refresh_rollups
+from liveeval.store.schema import scores
 from liveeval.store.scores import interaction_ids_by_span
 from tests.flywheel.test_review_flow import run_intake, thumbs_down
 from tests.monitor.traffic import Traffic, store_traffic
@@ -93,6 +95,29 @@ async def test_filters_change_the_interactions_shown(store: Store) -> None:
     assert len(rows(only_v1.text)) > 0
     assert set(rows(only_v1.text)) < set(rows(everything.text)) or len(rows(everything.text)) == 50
     assert "<td>v2</td>" not in only_v1.text
+
+
+async def test_the_score_filter_lists_only_answers_the_judge_scored_that_low(store: Store) -> None:
+    scene(store)
+    async with client(store) as http:
+        low = await http.get("/ui/interactions", params={"project": "shop", "score": "3"})
+        bogus = await http.get("/ui/interactions", params={"project": "shop", "score": "nan"})
+        everything = await http.get("/ui/interactions", params={"project": "shop"})
+    listed = {int(i) for i in re.findall(r'href="/ui/interactions/(\d+)"', low.text)}
+    with store.reading() as conn:
+        scored_low = set(
+            conn.execute(
+                sa.select(scores.c.interaction_id).where(
+                    scores.c.kind == "judge", scores.c.status == "ok", scores.c.value <= 3
+                )
+            ).scalars()
+        )
+    assert listed and listed <= scored_low
+    assert '<option value="3" selected>' in low.text
+    assert bogus.status_code == 200  # not a choice: no score filter
+    assert re.findall(r'href="/ui/interactions/(\d+)"', bogus.text) == re.findall(
+        r'href="/ui/interactions/(\d+)"', everything.text
+    )
 
 
 async def test_the_review_flow_needs_csrf_and_promotes_a_case(store: Store) -> None:

@@ -9,6 +9,8 @@ from liveeval.model import (
     Interaction,
     Message,
     RetrievedDocument,
+    Score,
+    ScoreKind,
     Signal,
     SignalKind,
     TokenUsage,
@@ -22,7 +24,9 @@ from liveeval.store.interactions import (
     list_interactions,
     upsert_interactions,
 )
+from liveeval.store.scores import write_scores
 from liveeval.store.signals import record_signal
+from tests.store.test_rollups import judge_score
 from tests.telemetry import T0, span_id, trace_id
 
 
@@ -173,6 +177,32 @@ def test_has_signal_selects_interactions_with_a_signal_of_that_kind(store: Store
     assert [i.span_id for i in listed(store, has_signal="thumbs_down")] == [disliked.span_id]
     assert [i.span_id for i in listed(store, has_signal="thumbs_up")] == [liked.span_id]
     assert listed(store, has_signal="rating") == []
+
+
+def test_max_score_selects_interactions_a_judge_scored_that_low(store: Store) -> None:
+    low, high, failed, unjudged = interaction(), interaction(), interaction(), interaction()
+    rows = {i.span_id: i for i in save(store, low, high, failed, unjudged)}
+
+    def iid(target: Interaction) -> int:
+        found = rows[target.span_id].interaction_id
+        assert found is not None
+        return found
+
+    with store.writing() as conn:
+        write_scores(
+            conn,
+            [
+                judge_score("shop", iid(low), "quality", 2.0, T0),
+                judge_score("shop", iid(low), "faithfulness", 5.0, T0),
+                judge_score("shop", iid(high), "quality", 5.0, T0),
+                judge_score("shop", iid(failed), "quality", None, T0),  # the judge failed
+                Score("shop", iid(unjudged), "length", ScoreKind.CHECK, value=0.0, created_at=T0),
+            ],
+            [f"k{n}" for n in range(5)],
+        )
+    assert [i.span_id for i in listed(store, max_score=2.0)] == [low.span_id]
+    assert [i.span_id for i in listed(store, max_score=1.0)] == []
+    assert {i.span_id for i in listed(store, max_score=5.0)} == {low.span_id, high.span_id}
 
 
 def test_paging_with_after_walks_every_row_once_even_with_equal_start_times(

@@ -55,6 +55,7 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 T = TypeVar("T")
 Str = Annotated[str | None, Query(max_length=200)]
 PAGE_SIZE = 50
+SCORE_CHOICES = ("0", "1", "2", "3", "4")  # "judge score at most": 0 for binary rubrics
 
 
 def _now(request: Request) -> datetime:
@@ -173,9 +174,11 @@ async def interactions(
     language: Annotated[str | None, Query(max_length=16)] = None,
     signal: Annotated[str | None, Query(max_length=30)] = None,
     hours: Annotated[int, Query(ge=1, le=24 * 90)] = 24 * 7,
+    score: Annotated[str | None, Query(max_length=4)] = None,
 ) -> Response:
     viewer, name, projects = await _frame(request, project)
     now = _now(request)
+    max_score = float(score) if score in SCORE_CHOICES else None
     where = InteractionFilter(
         project=name,
         since=now - timedelta(hours=hours),
@@ -184,6 +187,7 @@ async def interactions(
         route=route or None,
         has_signal=signal or None,
         language=language or None,
+        max_score=max_score,
     )
 
     def work(conn: Any) -> dict[str, Any]:
@@ -202,7 +206,9 @@ async def interactions(
         "language": language or "",
         "signal": signal or "",
         "hours": hours,
+        "score": score if max_score is not None else "",
     }
+    filters["score_choices"] = SCORE_CHOICES
     return page(request, "interactions.html", viewer, name, projects, filters=filters, **values)
 
 

@@ -75,6 +75,10 @@ def interaction_filter(
     language: Annotated[
         str | None, Query(max_length=16, description="The input's language (ISO 639-1).")
     ] = None,
+    max_score: Annotated[
+        float | None,
+        Query(allow_inf_nan=False, description="Only those with a judge score at most this."),
+    ] = None,
 ) -> InteractionFilter:
     """The query parameters every interaction query takes, as one filter."""
     for name, value in (("since", since), ("until", until)):
@@ -93,6 +97,7 @@ def interaction_filter(
         has_signal=has_signal.value if has_signal else None,
         segment=segment,
         language=language,
+        max_score=max_score,
     )
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from liveeval.model import Interaction, Message, RetrievedDocument, TokenUsage, ToolCall
 from liveeval.store.dialect import bulk_insert, clip, db_json, db_time, string_widths
-from liveeval.store.schema import interaction_features, interactions, signals
+from liveeval.store.schema import interaction_features, interactions, scores, signals
 from liveeval.store.slice_hours import slice_conditions, slice_hours
 
 KEY = ("project", "trace_id", "span_id")
@@ -232,6 +232,7 @@ class InteractionFilter:
     has_signal: str | None = None  # a SignalKind value
     segment: str | None = None
     language: str | None = None  # the input's, as the evaluator detected it
+    max_score: float | None = None  # a judge score (any rubric) at most this
 
 
 def _conditions(f: InteractionFilter) -> list[sa.ColumnElement[bool]]:
@@ -264,6 +265,15 @@ def _conditions(f: InteractionFilter) -> list[sa.ColumnElement[bool]]:
         where.append(
             sa.exists().where(
                 signals.c.interaction_id == c.interaction_id, signals.c.kind == f.has_signal
+            )
+        )
+    if f.max_score is not None:
+        where.append(
+            sa.exists().where(
+                scores.c.interaction_id == c.interaction_id,
+                scores.c.kind == "judge",
+                scores.c.status == "ok",
+                scores.c.value <= f.max_score,
             )
         )
     return where
