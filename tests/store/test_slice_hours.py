@@ -21,8 +21,9 @@ from liveeval.store.interactions import (
     upsert_interactions,
 )
 from liveeval.store.rollups import refresh_rollups
-from liveeval.store.scores import interaction_ids_by_span
+from liveeval.store.scores import interaction_ids_by_span, write_scores
 from liveeval.store.slice_hours import slice_conditions, slice_hours
+from tests.store.test_rollups import judge_score
 from tests.telemetry import span_id, trace_id
 
 T0 = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
@@ -221,3 +222,38 @@ def test_touching_hours_merge_into_one_range(store: Store, hours: int) -> None:
         )
     assert found is not None
     assert found.ranges == [(T0, T0 + timedelta(hours=hours))]
+
+
+def test_a_score_filter_lists_exactly_what_a_plain_walk_lists(store: Store) -> None:
+    """Hours are read only where the rollups counted a judge score that low; a score
+    written after the refresh is found through the scores' watermark."""
+    ids = store_some(store, T0, 20, 8, seed=8)
+    rng = random.Random(8)
+    with store.writing() as conn:
+        judged = [iid for iid in ids if rng.random() < 0.6]
+        write_scores(
+            conn,
+            [
+                judge_score("shop", iid, "quality", float(rng.choice((2, 3, 4, 5))), T0)
+                for iid in judged
+            ],
+            [f"q{iid}" for iid in judged],
+        )
+        refresh_rollups(conn)
+        late = [iid for iid in ids if iid not in judged][:3]
+        write_scores(
+            conn,
+            [judge_score("shop", iid, "correct", 0.0, T0) for iid in late],
+            [f"c{iid}" for iid in late],
+        )
+    assert set(plain_walk(store, InteractionFilter(project="shop", max_score=0.0), 100)) == set(
+        late
+    )
+    for max_score, version, limit in product(
+        (0.0, 1.0, 2.0, 2.4, 5.0), (None, "rare"), (1, 5, 1000)
+    ):
+        f = InteractionFilter(project="shop", max_score=max_score, prompt_version=version)
+        assert narrowed(store, f, limit) == plain_walk(store, f, limit), (max_score, version)
+    with store.reading() as conn:
+        none_that_low = slice_hours(conn, "shop", [], None, None, by_language=False, max_score=1.0)
+    assert none_that_low is not None and none_that_low.ranges == []

@@ -299,7 +299,13 @@ def list_interactions(
         )
     dimensions = slice_conditions(f.model, f.prompt_version, f.route, f.segment, f.language)
     hours = slice_hours(
-        conn, f.project, dimensions, f.since, f.until, by_language=f.language is not None
+        conn,
+        f.project,
+        dimensions,
+        f.since,
+        f.until,
+        by_language=f.language is not None,
+        max_score=f.max_score,
     )
     if hours is None:
         return _newest(conn, where, limit)
