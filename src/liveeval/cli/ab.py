@@ -1,8 +1,8 @@
 """`liveeval ab cases.jsonl --a T1 --b T2`: is variant B better than A, with numbers.
 
 Exit 0 with the verdict (B wins, A wins, or no significant difference); 2 on a usage,
-file or judge error. A verdict needs both p < alpha and a difference of at least the
-minimum effect (default 5% of the score scale).
+file or judge error, or when `--server` could not store the run. A verdict needs both
+p < alpha and a difference of at least the minimum effect (default 5% of the score scale).
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import math
 from typing import Any
 
 import click
+import httpx
 
 from liveeval.cli.options import settings_from
+from liveeval.cli.regress import git_commit
 from liveeval.flywheel.case_file import CaseFileError, read_cases
 from liveeval.gate.ab import AbRun, run_ab, scale_of, with_grader
 from liveeval.gate.context import grading_context
@@ -62,6 +64,14 @@ class AbError(click.ClickException):
 )
 @click.option("--attempts", type=click.IntRange(1, 10), default=3, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Everything as JSON.")
+@click.option("--server", help="liveeval server URL: store the run there.")
+@click.option("--project", help="With --server: the project (default: the key's).")
+@click.option(
+    "--api-key", envvar="LIVEEVAL_API_KEY", help="With --server: an API key (env LIVEEVAL_API_KEY)."
+)
+@click.option(
+    "--commit", help="The commit under test (default: $GITHUB_SHA or git rev-parse HEAD)."
+)
 @click.option(
     "--config", "config_file", type=click.Path(dir_okay=False), help="Config file: the [judge]."
 )
@@ -80,6 +90,10 @@ def ab(  # type: ignore[no-untyped-def]
     timeout_s,
     attempts,
     as_json,
+    server,
+    project,
+    api_key,
+    commit,
     config_file,
 ) -> None:
     """Run variants A and B on the same cases and compare them as paired samples."""
@@ -126,7 +140,30 @@ def ab(  # type: ignore[no-untyped-def]
         found = asyncio.run(go())
     except ValueError as exc:
         raise AbError(str(exc)) from None
-    click.echo(json.dumps(ab_json(found), indent=2) if as_json else render(found))
+    document = ab_json(
+        found, grader=grader, pairwise_rubric=pairwise_rubric, git_commit=commit or git_commit()
+    )
+    click.echo(json.dumps(document, indent=2) if as_json else render(found))
+    if server:
+        _store(server, project, api_key, document)
+
+
+def _store(server: str, project: str | None, api_key: str | None, document: dict[str, Any]) -> None:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    params = {"project": project} if project else {}
+    try:
+        response = httpx.post(
+            server.rstrip("/") + "/api/v1/experiments/ab",
+            json=document,
+            params=params,
+            headers=headers,
+            timeout=30,
+        )
+    except httpx.HTTPError as exc:
+        raise AbError(f"could not store the run at {server}: {exc}") from None
+    if response.status_code != 201:
+        raise AbError(f"{server} refused the run: {response.status_code} {response.text[:300]}")
+    click.echo(f"stored as A/B run {response.json()['run_id']} on {server}", err=True)
 
 
 def _context(settings: Any, cases: list[Any], pairwise_rubric: str | None) -> GradingContext:
@@ -176,11 +213,23 @@ def paired_json(result: PairedResult | None) -> dict[str, Any] | None:
     }
 
 
-def ab_json(found: AbRun) -> dict[str, Any]:
+def ab_json(
+    found: AbRun,
+    *,
+    grader: dict[str, Any] | None = None,
+    pairwise_rubric: str | None = None,
+    git_commit: str | None = None,
+) -> dict[str, Any]:
+    """The run as `--json` writes it and `--server` posts it."""
     return {
         "a": found.a.target,
         "b": found.b.target,
         "snapshot": found.a.snapshot,
+        "started_at": min(found.a.started_at, found.b.started_at).isoformat(),
+        "finished_at": max(found.a.finished_at, found.b.finished_at).isoformat(),
+        "git_commit": git_commit,
+        "grader": grader,
+        "pairwise_rubric": pairwise_rubric,
         "pairs": found.pairs,
         "excluded": list(found.excluded),
         "scale": list(found.scale),

@@ -41,6 +41,7 @@ from liveeval.model.review import ReviewState
 from liveeval.monitor.evaluation import evaluate_project
 from liveeval.store import cases as stored_cases
 from liveeval.store import review as queue
+from liveeval.store.ab_runs import list_ab_runs
 from liveeval.store.alerts import AlertFilter, firing_alerts, list_alerts
 from liveeval.store.calibration import runs as calibration_runs
 from liveeval.store.interactions import InteractionFilter, get_interaction, list_interactions
@@ -622,6 +623,7 @@ async def experiments(
 
     values = await _recent(request, ("experiments", name, chosen, a, b, days), work)
     runs = await _read(request, lambda conn: list_regression_runs(conn, name, limit=20))
+    ab_runs = await _read(request, lambda conn: list_ab_runs(conn, name, 20))
     return page(
         request,
         "experiments.html",
@@ -634,6 +636,7 @@ async def experiments(
         b=b or "",
         days=days,
         runs=runs,
+        ab_runs=ab_runs,
         **values,
     )
 
@@ -657,4 +660,7 @@ async def judge(request: Request, project: Str = None) -> Response:
 
     values = await _recent(request, ("judge", name), work)
     runs = await _read(request, lambda conn: calibration_runs(conn, name, None, 100))
-    return page(request, "judge.html", viewer, name, projects, runs=runs, **values)
+    bias = await _read(request, lambda conn: list_ab_runs(conn, name, 20, pairwise_only=True))
+    return page(
+        request, "judge.html", viewer, name, projects, runs=runs, position_bias=bias, **values
+    )

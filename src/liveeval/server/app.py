@@ -15,6 +15,7 @@ from liveeval.dashboard import mount_dashboard
 from liveeval.ingest.assemble import AssemblyRules
 from liveeval.ingest.scoring import OnlineEvaluation
 from liveeval.server import (
+    ab_runs,
     cases,
     experiments,
     interactions,
@@ -68,6 +69,7 @@ def create_app(
     app.include_router(cases.router)
     app.include_router(runs.router)
     app.include_router(experiments.router)
+    app.include_router(ab_runs.router)
     app.add_exception_handler(HTTPException, _http_error)
     mount_dashboard(app)
 

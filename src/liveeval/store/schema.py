@@ -572,3 +572,35 @@ regression_runs = sa.Table(
     sa.Index(None, "project", "started_at"),
     sa.Index(None, "project", "prompt_version", "started_at"),
 )
+
+# Each paired offline A/B run reported to the server (`liveeval ab --server`): the two
+# variants on one snapshot of the set, the paired comparison's figures, the pairwise
+# judge's position-bias flip rate, and the whole report.
+ab_runs = sa.Table(
+    "ab_runs",
+    metadata,
+    sa.Column("run_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("snapshot", sa.String(80), nullable=False),
+    sa.Column("target_a", sa.Text, nullable=False),
+    sa.Column("target_b", sa.Text, nullable=False),
+    sa.Column("grader", Json),  # the one grader of the run; null: each case's own
+    sa.Column("cases", sa.Integer, nullable=False),
+    sa.Column("compared", sa.Integer, nullable=False),  # pairs without an error on a side
+    sa.Column("verdict", sa.String(20)),  # b_wins, a_wins, no_difference; null: too few pairs
+    sa.Column("mean_a", sa.Float),
+    sa.Column("mean_b", sa.Float),
+    sa.Column("difference", sa.Float),  # B - A
+    sa.Column("ci_low", sa.Float),
+    sa.Column("ci_high", sa.Float),
+    sa.Column("p_value", sa.Float),  # McNemar's for pass/fail graders, the paired t-test's else
+    sa.Column("pairwise_rubric", sa.String(200)),
+    sa.Column("pairwise_pairs", sa.Integer),  # pairs judged in both orders
+    sa.Column("pairwise_flips", sa.Integer),
+    sa.Column("pairwise_flip_rate", sa.Float),
+    sa.Column("git_commit", sa.String(64)),
+    sa.Column("report", Json, nullable=False),  # the whole `liveeval ab --json` document
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Index(None, "project", "started_at"),
+)

@@ -1,0 +1,82 @@
+"""Offline A/B runs reported to the server (`liveeval ab --server`): which variants were
+compared on which snapshot of the set, the paired comparison's figures, and the pairwise
+judge's position-bias flip rate, beside the whole report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from liveeval.store.schema import ab_runs
+
+
+def primary_p_value(comparison: dict[str, Any]) -> float | None:
+    """The p-value the verdict rests on: McNemar's for pass/fail scores, else the t-test's."""
+    mcnemar = comparison.get("mcnemar")
+    if mcnemar is not None:
+        return float(mcnemar["p_value"])
+    value = comparison.get("t_p_value")
+    return None if value is None else float(value)
+
+
+def save_ab_run(conn: sa.Connection, project: str, report: dict[str, Any], now: datetime) -> int:
+    """Store a run as `liveeval ab --json` reports it (its variants, grader, comparison and
+    flip rate become columns); returns its id."""
+    comparison = report.get("comparison") or {}
+    flips = report.get("flip_rate") or {}
+    ci = comparison.get("ci") or [None, None]
+    result = conn.execute(
+        ab_runs.insert().values(
+            project=project,
+            started_at=datetime.fromisoformat(report["started_at"]),
+            snapshot=report["snapshot"],
+            target_a=report["a"],
+            target_b=report["b"],
+            grader=report.get("grader"),
+            cases=len(report["results"]["a"]),
+            compared=report["pairs"],
+            verdict=comparison.get("verdict"),
+            mean_a=comparison.get("mean_a"),
+            mean_b=comparison.get("mean_b"),
+            difference=comparison.get("mean_difference"),
+            ci_low=ci[0],
+            ci_high=ci[1],
+            p_value=primary_p_value(comparison) if comparison else None,
+            pairwise_rubric=report.get("pairwise_rubric"),
+            pairwise_pairs=flips.get("n"),
+            pairwise_flips=flips.get("flips"),
+            pairwise_flip_rate=flips.get("rate"),
+            git_commit=report.get("git_commit"),
+            report=report,
+            received_at=now,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def list_ab_runs(
+    conn: sa.Connection,
+    project: str,
+    limit: int = 100,
+    *,
+    with_report: bool = False,
+    pairwise_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Runs, newest first; `pairwise_only`: those with a position-bias flip rate."""
+    c = ab_runs.c
+    columns = [col for col in ab_runs.c if with_report or col.name != "report"]
+    query = sa.select(*columns).where(c.project == project)
+    if pairwise_only:
+        query = query.where(c.pairwise_flip_rate.is_not(None))
+    query = query.order_by(c.started_at.desc(), c.run_id.desc()).limit(limit)
+    out = []
+    for row in conn.execute(query).mappings():
+        item = dict(row)
+        for name in ("started_at", "received_at"):
+            item[name] = item[name].isoformat()
+        out.append(item)
+    return out
