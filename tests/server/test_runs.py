@@ -3,6 +3,7 @@ read, and the history newest first; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -109,12 +110,14 @@ async def test_results_are_returned_when_asked(store: Store) -> None:
     ]
 
 
+JSON = {"content-type": "application/json"}
 BAD_RUNS: list[tuple[dict[str, Any], list[Any]]] = [
     ({"unexpected": 1}, ["body", "unexpected"]),
     ({"snapshot": "sha1:abc"}, ["body", "snapshot"]),
     ({"snapshot": "sha256:" + "AB" * 32}, ["body", "snapshot"]),
     ({"exit_code": 3}, ["body", "exit_code"]),
     ({"pass_rate": 1.5}, ["body", "pass_rate"]),
+    ({"pass_rate": float("nan")}, ["body", "pass_rate"]),  # JSON has no NaN: echoed as text
     ({"started_at": "yesterday"}, ["body", "started_at"]),
     ({"target": None}, ["body", "target"]),
 ]
@@ -128,7 +131,8 @@ BAD_RESULTS: list[tuple[dict[str, Any], str]] = [
 async def test_a_bad_run_is_refused_with_the_field_and_nothing_is_stored(store: Store) -> None:
     async with client(store) as http:
         for change, where in BAD_RUNS:
-            r = await post(http, {**run_document(), **change})
+            body = json.dumps({**run_document(), **change})  # NaN as JavaScript writes it
+            r = await http.post("/api/v1/runs", content=body, headers=JSON)
             assert r.status_code == 422, (change, r.text)
             assert [e["loc"] for e in r.json()["detail"]] == [where]
         for change, field in BAD_RESULTS:  # a case result: named by its index

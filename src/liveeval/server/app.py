@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 import liveeval
@@ -71,6 +75,7 @@ def create_app(
     app.include_router(experiments.router)
     app.include_router(ab_runs.router)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     mount_dashboard(app)
 
     @app.get("/api/v1/health", tags=["health"])
@@ -78,6 +83,23 @@ def create_app(
         return {"status": "ok", "version": liveeval.__version__}
 
     return app
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422, except that a rejected NaN or Infinity is echoed as text: JSON has
+    neither, and rendering one would turn the client's error into a 500."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
