@@ -622,7 +622,6 @@ async def experiments(
         }
 
     values = await _recent(request, ("experiments", name, chosen, a, b, days), work)
-    runs = await _read(request, lambda conn: list_regression_runs(conn, name, limit=20))
     ab_runs = await _read(request, lambda conn: list_ab_runs(conn, name, 20))
     return page(
         request,
@@ -635,7 +634,6 @@ async def experiments(
         a=a or "",
         b=b or "",
         days=days,
-        runs=runs,
         ab_runs=ab_runs,
         **values,
     )
