@@ -136,7 +136,8 @@ def test_with_the_local_judge_installed_the_demo_grades_with_the_real_model(
 ) -> None:
     """The default (`--judge auto`) picks the local model when it is installed; the play
     does not wait for it, and its scores arrive in the background."""
-    for demo in _started("--db", str(demo_args.db), "--days", "4", "--per-day", "12"):
+    # ~200 requests: the uniform 5% sample (seeded ids, so always the same) is a dozen
+    for demo in _started("--db", str(demo_args.db), "--days", "4", "--per-day", "60"):
         demo.wait_for(r"judge\s+the local model", 60)
         demo.wait_for(r"played \d+ requests", 120)
         demo.wait_for(r"still judging \d+ sampled answers", 10)
