@@ -39,6 +39,7 @@ PAGES = (
     "interactions?prompt_version=v8",
     "interactions?prompt_version=v2",  # a value no row has: without the rollups, a full walk
     "interactions?language=zz",  # likewise, through the features table
+    "interactions?score=0",  # a judge score no row has (the bench's are 1-5)
     "quality",
     "quality?by=model_served",
     "drift",
