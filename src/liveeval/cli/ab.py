@@ -13,10 +13,10 @@ import math
 from typing import Any
 
 import click
-import httpx
 
 from liveeval.cli.options import settings_from
 from liveeval.cli.regress import git_commit
+from liveeval.cli.report_post import PostError, post_report
 from liveeval.flywheel.case_file import CaseFileError, read_cases
 from liveeval.gate.ab import AbRun, run_ab, scale_of, with_grader
 from liveeval.gate.context import grading_context
@@ -149,21 +149,11 @@ def ab(  # type: ignore[no-untyped-def]
 
 
 def _store(server: str, project: str | None, api_key: str | None, document: dict[str, Any]) -> None:
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    params = {"project": project} if project else {}
     try:
-        response = httpx.post(
-            server.rstrip("/") + "/api/v1/experiments/ab",
-            json=document,
-            params=params,
-            headers=headers,
-            timeout=30,
-        )
-    except httpx.HTTPError as exc:
-        raise AbError(f"could not store the run at {server}: {exc}") from None
-    if response.status_code != 201:
-        raise AbError(f"{server} refused the run: {response.status_code} {response.text[:300]}")
-    click.echo(f"stored as A/B run {response.json()['run_id']} on {server}", err=True)
+        run_id = post_report(server, "/api/v1/experiments/ab", document, project, api_key)
+    except PostError as exc:
+        raise AbError(str(exc)) from None
+    click.echo(f"stored as A/B run {run_id} on {server}", err=True)
 
 
 def _context(settings: Any, cases: list[Any], pairwise_rubric: str | None) -> GradingContext:

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import click
-import httpx
 
 from liveeval.cli.options import settings_from
+from liveeval.cli.report_post import PostError, post_report
 from liveeval.config import Settings
 from liveeval.flywheel.case_file import CaseFileError, read_cases
 from liveeval.gate import reports
@@ -268,18 +268,8 @@ def _store(
     server: str, project: str | None, api_key: str | None, run: Run, verdict: Verdict
 ) -> None:
     document = {**run.to_json(), "exit_code": verdict.exit_code, "verdict": list(verdict.reasons)}
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    params = {"project": project} if project else {}
     try:
-        response = httpx.post(
-            server.rstrip("/") + "/api/v1/runs",
-            json=document,
-            params=params,
-            headers=headers,
-            timeout=30,
-        )
-    except httpx.HTTPError as exc:
-        raise RunError(f"could not store the run at {server}: {exc}") from None
-    if response.status_code != 201:
-        raise RunError(f"{server} refused the run: {response.status_code} {response.text[:300]}")
-    click.echo(f"stored as run {response.json()['run_id']} on {server}", err=True)
+        run_id = post_report(server, "/api/v1/runs", document, project, api_key)
+    except PostError as exc:
+        raise RunError(str(exc)) from None
+    click.echo(f"stored as run {run_id} on {server}", err=True)
