@@ -13,6 +13,7 @@ from liveeval.config import Settings
 from liveeval.config.judge import JudgeConfig
 from liveeval.config.monitor import DriftConfig, MonitorConfig, RuleConfig
 from liveeval.config.privacy import PrivacyConfig
+from liveeval.config.review import ReviewConfig
 from liveeval.config.sampling import BudgetConfig, SamplingConfig, UniformPolicyConfig
 from liveeval.demo.phrasebook import QUESTIONS
 from liveeval.demo.simulated_judge import MODEL, PROVIDER_NAME
@@ -114,5 +115,8 @@ def demo_settings(db: str, host: str, port: int, *, real_judge: bool = False) ->
         # The story's text is fictional and has no names or places: the review queue's
         # scrubber uses patterns only, not the spaCy model (36 ms a text on 2 cores).
         privacy=PrivacyConfig(ner="off"),
+        # The story's grounding check fails on every generic answer: queued, those would
+        # bury the failures people and the judge flagged (as a team would tune it too).
+        review=ReviewConfig(failed_checks=False),
     )
     return settings.model_copy(update={"judge": judge})
