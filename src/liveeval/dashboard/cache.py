@@ -38,7 +38,7 @@ class Recent:
     kept, the least recently used dropped first."""
 
     def __init__(
-        self, ttl_s: float, clock: Callable[[], float] = time.monotonic, max_keys: int = 256
+        self, ttl_s: float, clock: Callable[[], float] = time.monotonic, max_keys: int = 64
     ) -> None:
         self.ttl_s = ttl_s
         self.clock = clock
