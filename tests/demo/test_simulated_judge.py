@@ -11,7 +11,7 @@ from liveeval.demo.settings import simulated_judge_config
 from liveeval.demo.simulated_judge import SimulatedJudgeProvider, grade_answer
 from liveeval.demo.story import build_story
 from liveeval.judge.grading import Grader
-from liveeval.judge.rubrics import QUALITY
+from liveeval.judge.rubrics import BUILTIN_RUBRICS, QUALITY
 from liveeval.model import Interaction
 
 SLOTS = {"order": "A-12345", "item": "Acme Kettle", "days": 3}
@@ -69,6 +69,11 @@ def test_the_grader_records_it_as_simulated() -> None:
     assert judgment.model_reported == "simulated-judge-1" and not judgment.model_mismatch
     assert judgment.evaluator_version.startswith("simulated/simulated-judge-1/quality@")
     assert judgment.explanation is not None and judgment.explanation.startswith("[simulated]")
+    # the rubric's scale goes with the score: the rollups count a binary 0 as bad
+    assert judgment.to_score("p", 1).details["scale"] == "1-5"
+    binary = asyncio.run(grader.grade(BUILTIN_RUBRICS["refusal_appropriateness"], interaction))
+    assert binary.status == "ok" and binary.value in (0.0, 1.0)
+    assert binary.to_score("p", 1).details["scale"] == "binary"
 
 
 def test_a_binary_rubric_gets_a_binary_verdict() -> None:

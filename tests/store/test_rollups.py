@@ -343,6 +343,43 @@ def test_read_range_equals_the_raw_rows_for_random_windows(store: Store) -> None
         assert_matches(read(store, start, end), direct_total(store, lo, hi))
 
 
+def test_a_binary_rubric_counts_only_its_zeros_as_bad(store: Store) -> None:
+    """The grader records the rubric's scale: a binary 0 is bad and a 1 is not, where a
+    1-5 score is bad at 2 or below (and so is a score written without its scale)."""
+    ids = store_mixed(store, START, 1, per_minute=6, seed=9)
+    binary = {"scale": "binary"}
+    written = [
+        Score("shop", ids[0], "correct", ScoreKind.JUDGE, value=0.0, details=binary, created_at=T0),
+        Score("shop", ids[1], "correct", ScoreKind.JUDGE, value=1.0, details=binary, created_at=T0),
+        Score("shop", ids[2], "correct", ScoreKind.JUDGE, value=1.0, details=binary, created_at=T0),
+        Score(
+            "shop",
+            ids[3],
+            "tone",
+            ScoreKind.JUDGE,
+            value=2.0,
+            details={"scale": "1-5"},
+            created_at=T0,
+        ),
+        Score(
+            "shop",
+            ids[4],
+            "tone",
+            ScoreKind.JUDGE,
+            value=4.0,
+            details={"scale": "1-5"},
+            created_at=T0,
+        ),
+        Score("shop", ids[5], "tone", ScoreKind.JUDGE, value=1.0, created_at=T0),  # no scale
+    ]
+    with store.writing() as conn:
+        write_scores(conn, written, [f"scale:{n}" for n in range(len(written))])
+    refresh(store)
+    total = read(store, START, START + timedelta(minutes=1))
+    assert (total.scores["correct"].n, total.scores["correct"].bad) == (3, 1)
+    assert (total.scores["tone"].n, total.scores["tone"].bad) == (3, 2)
+
+
 def test_read_range_per_language_equals_the_raw_rows_of_each_language(store: Store) -> None:
     store_mixed(store, START, 20, per_minute=10, seed=3)
     refresh(store)

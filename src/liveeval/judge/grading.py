@@ -80,6 +80,7 @@ class Judgment:
     # An error where asking later may succeed: the provider was unreachable, rate-limited
     # or failing (retries ran out), or asked for a longer wait than max_backoff_s.
     transient: bool = False
+    scale: str | None = None  # the rubric's: "1-5", "binary" or "labels"
 
     @property
     def evaluator_version(self) -> str:
@@ -114,6 +115,7 @@ class Judgment:
                 "model_mismatch": self.model_mismatch,
                 "rubric_version": self.rubric_version,
                 "rubric_hash": self.rubric_hash,
+                "scale": self.scale,  # the rollups count a binary 0 as bad, a 1-5 score <= 2
                 "input_tokens": self.input_tokens,
                 "output_tokens": self.output_tokens,
                 "attempts": self.attempts,
@@ -331,6 +333,7 @@ class Grader:
             cost_usd=self._cost(input_tokens, output_tokens),
             latency_ms=(self._clock() - started) * 1000,
             attempts=tally.attempts,
+            scale=rubric.scale.kind,
         )
 
     def _cost(self, input_tokens: int | None, output_tokens: int | None) -> float | None:

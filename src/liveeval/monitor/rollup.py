@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from liveeval.config.monitor import DIMENSIONS
@@ -154,6 +154,7 @@ class RawScore:
     status: str
     value: float | None
     passed: bool | None  # checks only
+    binary: bool = False  # judge scores of a binary rubric: 0 is bad, 1 is not
 
 
 def aggregate_bucket(
@@ -200,6 +201,7 @@ def _add_scores(
     failed: set[int] = set()
     judge_failed: set[int] = set()
     values: dict[tuple[SliceValues, str], list[float]] = defaultdict(list)
+    bad: dict[tuple[SliceValues, str], int] = defaultdict(int)
     for score in scores:
         where = slice_of.get(score.interaction_id)
         if where is None:
@@ -212,12 +214,15 @@ def _add_scores(
                 judge_failed.add(score.interaction_id)
             elif score.value is not None:
                 values[(where, score.name)].append(score.value)
+                low = score.value <= 0.0 if score.binary else score.value <= BAD_SCORE
+                bad[(where, score.name)] += low
     for iid in failed:
         out[slice_of[iid]].check_failed += 1
     for iid in judge_failed:
         out[slice_of[iid]].judge_errors += 1
     for (where, name), scored in values.items():
-        out[where].scores[name] = ScoreSummary.of_values(scored, bad_at=BAD_SCORE)
+        summary = ScoreSummary.of_values(scored, bad_at=BAD_SCORE)
+        out[where].scores[name] = replace(summary, bad=bad[(where, name)])
 
 
 def model_mismatch(requested: str | None, served: str | None) -> bool:

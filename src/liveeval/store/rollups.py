@@ -201,7 +201,15 @@ def _minute_sums(
         )
     ]
     raw_scores = [
-        RawScore(row.interaction_id, row.name, row.kind, row.status, row.value, _passed(row))
+        RawScore(
+            row.interaction_id,
+            row.name,
+            row.kind,
+            row.status,
+            row.value,
+            _passed(row),
+            _binary(row),
+        )
         for row in conn.execute(
             sa.select(
                 scores.c.interaction_id,
@@ -209,7 +217,7 @@ def _minute_sums(
                 scores.c.kind,
                 scores.c.status,
                 scores.c.value,
-                sa.case((scores.c.kind == "check", scores.c.details), else_=None).label("details"),
+                scores.c.details,
             )
             .select_from(scores.join(interactions))
             .where(window, scores.c.kind.in_(("check", "judge")))
@@ -220,10 +228,16 @@ def _minute_sums(
 
 def _passed(row: sa.Row) -> bool | None:
     details = row.details
-    if not isinstance(details, dict):
+    if row.kind != "check" or not isinstance(details, dict):
         return None
     passed = details.get("passed")
     return passed if isinstance(passed, bool) else None
+
+
+def _binary(row: sa.Row) -> bool:
+    """A judge score of a binary rubric (the grader records the rubric's scale)."""
+    details = row.details
+    return row.kind == "judge" and isinstance(details, dict) and details.get("scale") == "binary"
 
 
 def _hour_sums(
