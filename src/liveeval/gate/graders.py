@@ -24,13 +24,14 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from liveeval.features.encoder import TextEncoder, load_encoder_or_fallback
 from liveeval.judge import grading
+from liveeval.judge.material import offline_interaction
 from liveeval.judge.rubrics import Rubric
 from liveeval.model import Interaction, Message, RetrievedDocument
 from liveeval.model.case import (
@@ -196,30 +197,21 @@ async def grade_judge(
 
 def case_interaction(case: Case, output: str, at: datetime | None = None) -> Interaction:
     """The case and the output as an interaction for the judge, the expectation as context."""
-    now = at or datetime.now(UTC)
     request = case.input
     messages = tuple(Message(role=m.role, content=m.content) for m in request.messages or ())
     documents = [RetrievedDocument(content=text) for text in request.context]
     expectation = expected_document(case)
     if expectation is not None:
         documents.append(RetrievedDocument(content=expectation, id=EXPECTED_TITLE))
-    return Interaction(
-        project="gate",
-        trace_id="0" * 32,
-        span_id="0" * 16,
-        parent_span_id=None,
-        name="regression",
-        convention="liveeval",
-        operation="chat",
-        start_at=now,
-        end_at=now,
-        latency_ms=0.0,
-        status="ok",
+    return offline_interaction(
+        "gate",
+        "regression",
         input_text=request.text,
         input_messages=messages,
         output_text=output,
-        retrieved_context=tuple(documents),
+        context=tuple(documents),
         metadata={"case_id": case.id, "case_version": case.version},
+        at=at,
     )
 
 

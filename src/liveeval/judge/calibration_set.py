@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from liveeval.judge.material import offline_interaction
 from liveeval.model import Interaction, RetrievedDocument
 
 MAX_ERRORS_SHOWN = 20
@@ -190,23 +191,14 @@ def check_scale(
 
 def item_interaction(item: CalibrationItem, at: datetime | None = None) -> Interaction:
     """The item as an interaction a judge can grade: input, output and context as text."""
-    now = at or datetime.now(UTC)
-    return Interaction(
-        project="calibration",
-        trace_id="0" * 32,
-        span_id="0" * 16,
-        parent_span_id=None,
-        name="calibration",
-        convention="liveeval",
-        operation="chat",
-        start_at=now,
-        end_at=now,
-        latency_ms=0.0,
-        status="ok",
+    return offline_interaction(
+        "calibration",
+        "calibration",
         input_text=item.input or None,
         output_text=item.output,
-        retrieved_context=tuple(RetrievedDocument(content=text) for text in item.context),
+        context=tuple(RetrievedDocument(content=text) for text in item.context),
         metadata={"calibration_id": item.id, **item.metadata},
+        at=at,
     )
 
 

@@ -1,15 +1,52 @@
 """The parts of an interaction a judge reads: the conversation, the response, the context.
 
 Interactions arrive either as plain text (`input_text`, `output_text`) or as chat
-messages; these functions give one view of both. Pure functions, no I/O.
+messages; these functions give one view of both. `offline_interaction` builds one that
+was never traffic (a golden case, a calibration item). Pure functions, no I/O.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from liveeval.model import Interaction, Message, ToolCall
+from liveeval.model import Interaction, Message, RetrievedDocument, ToolCall
+
+
+def offline_interaction(
+    project: str,
+    name: str,
+    *,
+    input_text: str | None,
+    output_text: str,
+    input_messages: tuple[Message, ...] = (),
+    context: tuple[RetrievedDocument, ...] = (),
+    metadata: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> Interaction:
+    """Text that was never traffic, as an interaction the judge can grade."""
+    now = at or datetime.now(UTC)
+    return Interaction(
+        project=project,
+        trace_id="0" * 32,
+        span_id="0" * 16,
+        parent_span_id=None,
+        name=name,
+        convention="liveeval",
+        operation="chat",
+        start_at=now,
+        end_at=now,
+        latency_ms=0.0,
+        status="ok",
+        input_text=input_text,
+        input_messages=input_messages,
+        output_text=output_text,
+        retrieved_context=context,
+        metadata=dict(metadata or {}),
+    )
 
 
 @dataclass(frozen=True, slots=True)
