@@ -1,8 +1,10 @@
-"""Rules over rollup rows: which slices breach, and what a new slice is compared with."""
+"""Rules over rollup rows: which slices breach, what a thin or new slice is compared with,
+and what each detector says it can detect."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from liveeval.config.monitor import DriftConfig, RuleConfig
 from liveeval.monitor.rollup import Aggregate, SliceValues
@@ -10,6 +12,7 @@ from liveeval.monitor.rules import evaluate_rule
 from liveeval.stats.quality import ScoreSummary
 
 OLD, NEW = "gpt-4o-2024-08-06", "gpt-4o-2024-11-20"
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def row(model: str, n: int, regenerated: int, scores: list[float] = (), language: str = "en"
@@ -31,58 +34,75 @@ def by_slice(evaluations: list) -> dict:
 def test_the_slice_that_moved_breaches_and_the_healthy_one_does_not() -> None:
     baseline = [row(OLD, 2000, 40), row(NEW, 2000, 40)]
     window = [row(OLD, 400, 8), row(NEW, 400, 80)]
-    found = by_slice(evaluate_rule(rule(), window, baseline, DriftConfig()))
-    assert found[(("model_served", NEW),)].breached
-    assert not found[(("model_served", OLD),)].breached
-    assert "rose from 2.0% to 20.0%" in found[(("model_served", NEW),)].summary
+    found = by_slice(evaluate_rule(rule(), window, baseline, DriftConfig(), now=NOW))
+    moved, healthy = found[(("model_served", NEW),)], found[(("model_served", OLD),)]
+    assert moved.breached and moved.evidence is not None and moved.evidence > 1
+    assert not healthy.breached and healthy.evidence is not None and healthy.evidence < 0.5
+    assert "regenerated_rate rose from 2.0% to 20.0%" in moved.summary
+    assert "a false alarm expected once in" in moved.summary
 
 
-def test_a_move_beyond_the_threshold_without_significance_does_not_breach() -> None:
-    baseline, window = [row(OLD, 40, 1)], [row(OLD, 40, 4)]  # 2.5% → 10%, n=40: p ≈ 0.08
-    (only,) = evaluate_rule(rule(slice_by=["all"]), window, baseline, DriftConfig())
-    assert only.measurement.sufficient and not only.measurement.breached
+def test_a_slice_too_thin_to_detect_its_minimum_effect_says_so_and_does_not_decide() -> None:
+    baseline, window = [row(OLD, 40, 1)], [row(OLD, 40, 4)]  # 2.5% → 10% on 40 a week
+    (only,) = evaluate_rule(rule(slice_by=["all"]), window, baseline, DriftConfig(), now=NOW)
+    m = only.measurement
+    assert not m.breached and not m.sufficient
+    assert m.detectability is not None and m.detectability.delay is None
+    assert not m.detectability.detects
+    assert "too little traffic to detect the minimum effect" in m.summary
 
 
-def test_a_new_slice_is_compared_with_the_whole_baseline_and_says_so() -> None:
-    baseline, window = [row(OLD, 2000, 40)], [row(OLD, 300, 6), row(NEW, 300, 90)]
-    found = by_slice(evaluate_rule(rule(), window, baseline, DriftConfig()))
+def test_a_busy_slice_reports_when_it_would_detect_its_minimum_effect() -> None:
+    baseline, window = [row(OLD, 20_000, 400)], [row(OLD, 3000, 60)]
+    daily = rule(slice_by=["all"], window="1d")
+    (only,) = evaluate_rule(daily, window, baseline, DriftConfig(), now=NOW)
+    d = only.measurement.detectability
+    assert d is not None and d.detects and d.delay is not None
+    assert d.smallest is not None and d.smallest < 0.05  # smaller than the minimum effect
+    # h / drift observations at 20,000 a week: a 5-point rise on 2% takes hours, not days
+    assert timedelta(minutes=10) < d.delay < timedelta(days=1)
+    (hourly,) = evaluate_rule(rule(slice_by=["all"]), window, baseline, DriftConfig(), now=NOW)
+    short = hourly.measurement.detectability
+    assert short is not None and not short.detects  # hours of evidence do not fit in 1 h
+    assert short.smallest is not None and short.smallest > 0.05
+
+
+def test_a_new_slice_borrows_the_projects_baseline() -> None:
+    baseline = [row(OLD, 2000, 40)]
+    window = [row(OLD, 300, 6), row(NEW, 300, 90)]
+    found = by_slice(evaluate_rule(rule(), window, baseline, DriftConfig(), now=NOW))
     new = found[(("model_served", NEW),)]
-    assert new.breached and new.baseline_n == 2000
-    assert "against the whole project's baseline (the slice is new)" in new.summary
+    assert new.breached and new.baseline_n == 0
+    assert abs(new.baseline - 0.02) < 0.005  # the project's rate, not nothing
 
 
 def test_a_dimension_with_one_value_is_not_repeated_beside_all() -> None:
     baseline, window = [row(OLD, 2000, 40)], [row(OLD, 400, 80)]
-    found = evaluate_rule(rule(), window, baseline, DriftConfig())
+    found = evaluate_rule(rule(), window, baseline, DriftConfig(), now=NOW)
     assert [e.slice for e in found] == [{}]
 
 
-def test_judge_rules_run_per_score_and_need_the_interval_to_exclude_no_change() -> None:
-    good, bad = [5.0, 4.0] * 100, [2.0, 3.0] * 30
-    baseline, window = [row(OLD, 400, 0, good)], [row(OLD, 100, 0, bad)]
-    (found,) = evaluate_rule(
-        rule("judge_mean", slice_by=["all"], threshold=0.3), window, baseline, DriftConfig()
-    )
+def test_judge_rules_run_per_score_and_a_lasting_drop_breaches() -> None:
+    good, bad = [5.0, 4.0] * 400, [2.0, 3.0] * 60
+    baseline, window = [row(OLD, 2000, 0, good)], [row(OLD, 200, 0, bad)]
+    mean_rule = rule("judge_mean", slice_by=["all"], threshold=0.3)
+    (found,) = evaluate_rule(mean_rule, window, baseline, DriftConfig(), now=NOW)
     assert found.slice == {"score": "helpfulness"} and found.measurement.breached
-    (same,) = evaluate_rule(
-        rule("judge_mean", slice_by=["all"], threshold=0.3),
-        [row(OLD, 100, 0, good[:60])],
-        baseline,
-        DriftConfig(),
-    )
-    assert not same.measurement.breached
+    assert "judge mean (helpfulness) fell from 4.50 to 2.50" in found.measurement.summary
+    same = [row(OLD, 200, 0, good[:120])]
+    (quiet,) = evaluate_rule(mean_rule, same, baseline, DriftConfig(), now=NOW)
+    assert not quiet.measurement.breached
 
 
-def test_language_drift_is_evaluated_inside_each_slice() -> None:
-    baseline = [row(OLD, 3000, 0, language="en"), row(OLD, 150, 0, language="de")]
-    window = [row(OLD, 600, 0, language="en"), row(OLD, 400, 0, language="de")]
-    (found,) = evaluate_rule(
-        RuleConfig(name="lang", metric="language_drift", slice_by=["all"]),
-        window,
-        baseline,
-        DriftConfig(),
-    )
-    assert found.measurement.breached and "German rose" in found.measurement.summary
+def test_language_drift_names_what_appeared_before_what_shifted() -> None:
+    baseline = [row(OLD, 6000, 0, language="en"), row(OLD, 3000, 0, language="de")]
+    window = [row(OLD, 560, 0, language="en"), row(OLD, 380, 0, language="de"),
+              row(OLD, 60, 0, language="ta")]  # fmt: skip
+    drift = RuleConfig(name="lang", metric="language_drift", slice_by=["all"])
+    (found,) = evaluate_rule(drift, window, baseline, DriftConfig(), now=NOW)
+    summary = found.measurement.summary
+    assert found.measurement.breached
+    assert summary.startswith("language drifted: Tamil appeared: 6% of inputs"), summary
 
 
 def test_the_judge_error_rate_is_a_rate_of_errors_among_judged_interactions() -> None:
@@ -93,10 +113,18 @@ def test_the_judge_error_rate_is_a_rate_of_errors_among_judged_interactions() ->
 
     (found,) = evaluate_rule(
         rule("judge_error_rate", slice_by=["all"], threshold=0.05),
-        [judged(40, 60)],
-        [judged(2, 98)],
+        [judged(400, 600)],
+        [judged(20, 980)],
         DriftConfig(),
+        now=NOW,
     )
     assert found.slice == {}  # not split per score name
-    assert found.measurement.value == 0.4 and found.measurement.baseline == 0.02
+    assert found.measurement.value == 0.4 and abs(found.measurement.baseline - 0.02) < 0.001
     assert found.measurement.breached
+
+
+def test_threshold_rules_keep_the_move_beyond_the_threshold() -> None:
+    p10 = rule("judge_p10", slice_by=["all"], threshold=1.0)
+    baseline = [row(OLD, 400, 0, [4.0, 5.0] * 100)]
+    (found,) = evaluate_rule(p10, [row(OLD, 100, 0, [1.0, 5.0] * 50)], baseline, DriftConfig())
+    assert found.measurement.breached and found.measurement.evidence is None

@@ -24,7 +24,7 @@ HOUR = timedelta(hours=1)
 DEGRADED = Traffic(
     model_served=NEW_MODEL,
     language="de",
-    regenerated=0.3,
+    regenerated=0.5,  # strong enough to fire at once, past the pending period
     score=lambda rng: rng.choice((1, 2, 3)),
 )
 

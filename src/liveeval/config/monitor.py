@@ -1,8 +1,10 @@
 """The `[monitor]` section of `liveeval.toml`: alert rules (SLIs), drift thresholds, notifiers.
 
 A rule compares a metric over a recent *window* with a *baseline* (the period right
-before the window, or a pinned period) for each slice, and fires when it moved past
-a threshold with enough samples. docs/monitor.md describes every key and metric.
+before the window, or a pinned period) for each slice. Most rules are sequential: a
+CUSUM tuned to the rule's minimum effect (`threshold`), whose boundary follows from
+the project's false-alarm budget (`false_alerts_per_month`). docs/monitor.md
+describes every key and metric.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ METRICS = (
     *VALUE_METRICS,
     *DRIFT_METRICS,
 )
+# Decided by the move beyond the threshold alone (no variance is rolled up for them).
+THRESHOLD_METRICS = ("judge_p10", "cost_mean", "edit_ratio_mean")
 # Which way is bad, unless a rule says otherwise.
 _RISES_ARE_GOOD = {"thumbs_up_rate"}
 
@@ -84,7 +88,11 @@ class RuleConfig(_Section):
         description='Slices to watch: "all" (the whole project), a dimension '
         '("language"), or dimensions joined by "+" ("model_served+language").',
     )
-    window: Duration = Field(default=timedelta(hours=1), description="The recent period.")
+    window: Duration = Field(
+        default=timedelta(hours=1),
+        description="The recent period: for sequential rules, how far back a change may "
+        "have begun (the detector looks at it batch by batch, an hour or a minute each).",
+    )
     baseline: Duration = Field(
         default=timedelta(days=7), description="The period right before the window."
     )
@@ -95,19 +103,30 @@ class RuleConfig(_Section):
     threshold: float | None = Field(
         default=None,
         ge=0,
-        description="How far the metric must move against the baseline: absolute, or a "
-        "fraction of the baseline when `relative`. Drift metrics use [monitor.drift]; "
-        "judge_step takes the CUSUM's decision interval h in standard deviations (5).",
+        description="The minimum effect worth an alert: how far the metric must move "
+        "against the baseline, absolute or a fraction of the baseline when `relative`. "
+        "The detector is tuned to it; whether a move is real is decided by the false-alarm "
+        "budget. Drift metrics: the share a category must gain or lose (default 0.05); "
+        "judge_step: the step in score units (default 0.3).",
     )
     relative: bool = False
     direction: Literal["drop", "rise", "either"] | None = Field(
         default=None, description="Which move is bad; default: the metric's usual one."
     )
     min_samples: int = Field(
-        default=30, ge=1, description="Fewer in the window or the baseline: no decision."
+        default=30,
+        ge=1,
+        description="Threshold rules (judge_p10, cost_mean, edit_ratio_mean): fewer in the "
+        "window or the baseline, no decision. Sequential rules decide on any volume and "
+        "say what it lets them detect.",
     )
     confidence: float = Field(
-        default=0.95, gt=0.5, lt=1, description="Of the interval or test that must agree."
+        default=0.95, gt=0.5, lt=1, description="Of the intervals shown in alert messages."
+    )
+    pending: Duration = Field(
+        default=timedelta(minutes=10),
+        description="A breach must last this long before the alert fires (Prometheus' "
+        "`for`).",
     )
     severity: Severity = Severity.WARNING
     cooldown: Duration = Field(
@@ -164,6 +183,18 @@ class RuleConfig(_Section):
             return "drop"
         return "rise"
 
+    @property
+    def min_effect(self) -> float:
+        """The threshold, or the default of a drift or step rule."""
+        if self.threshold is not None:
+            return self.threshold
+        return 0.3 if self.metric == "judge_step" else 0.05
+
+    @property
+    def sequential(self) -> bool:
+        """Decided by a budgeted CUSUM (all but the threshold rules)."""
+        return self.metric not in THRESHOLD_METRICS
+
     def baseline_range(self, window_start: datetime) -> tuple[datetime, datetime]:
         if self.baseline_start is not None and self.baseline_end is not None:
             return self.baseline_start, self.baseline_end
@@ -177,7 +208,8 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = tuple(
             "name": "judge-mean-drop",
             "metric": "judge_mean",
             "slice_by": ("all", "model_served", "prompt_version", "route", "language"),
-            "window": "1d",
+            "window": "14d",
+            "baseline": "14d",
             "threshold": 0.3,
             "severity": "critical",
         },
@@ -185,25 +217,29 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = tuple(
             "name": "judge-bad-share-rise",
             "metric": "judge_bad_share",
             "slice_by": ("all", "model_served", "prompt_version", "route", "language"),
-            "window": "1d",
+            "window": "14d",
+            "baseline": "14d",
             "threshold": 0.1,
         },
         {
             "name": "regeneration-rate-rise",
             "metric": "regenerated_rate",
             "slice_by": ("all", "model_served", "prompt_version", "route", "language"),
+            "window": "7d",
             "threshold": 0.05,
         },
         {
             "name": "schema-failure-rate-rise",
             "metric": "schema_invalid_rate",
             "slice_by": ("all", "model_served", "prompt_version", "route"),
+            "window": "7d",
             "threshold": 0.02,
         },
         {
             "name": "latency-p95-rise",
             "metric": "latency_p95",
             "slice_by": ("all", "model_served", "route"),
+            "window": "1d",
             "threshold": 0.5,
             "relative": True,
         },
@@ -212,7 +248,7 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = tuple(
             "metric": "language_drift",
             "slice_by": ("all", "route"),
             "window": "1d",
-            "min_samples": 100,
+            "threshold": 0.05,
         },
     )
 )
@@ -306,6 +342,14 @@ class MonitorConfig(_Section):
         "interval; once per cluster.",
     )
     interval_s: float = Field(default=60.0, ge=1, le=3600, description="Seconds between ticks.")
+    false_alerts_per_month: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="The false-alarm budget: how many alerts a month, over every rule and "
+        "slice, may fire on traffic where nothing changed. Every sequential rule's "
+        "boundary follows from it (docs/monitor.md).",
+    )
     default_rules: bool = Field(
         default=True, description="Ship the default rules (a rule of the same name replaces one)."
     )

@@ -1,10 +1,18 @@
 """The alert lifecycle: which evaluations open, update or resolve an alert.
 
-Pure. One alert per fingerprint (project, rule, slice) at a time: a breach opens
-it (trigger), a breach while it fires updates it (no new notification), a clear
-evaluation with enough samples resolves it (resolve). After a resolve the same
-fingerprint stays quiet for the rule's cooldown. An evaluation without enough
-samples changes nothing: missing data neither fires nor resolves.
+Pure. One alert per fingerprint (project, rule, slice) at a time, one alert per
+incident:
+- pending: a breach opens an alert only once it has lasted the rule's `pending`
+  period (Prometheus' `for`), counted from when the detector crossed its threshold,
+  unless its evidence is already twice the threshold;
+- firing: while the alert is open, every evaluation updates it (no new notification),
+  including one whose evidence has fallen below the threshold but not below half of
+  it (hysteresis: the same incident, fading, neither resolves nor fires again);
+- resolved: the evidence falls below half the threshold (a threshold rule: no longer
+  breached) with enough samples. After a resolve the same fingerprint stays quiet for
+  the rule's cooldown.
+An evaluation without enough samples changes nothing: missing data neither fires nor
+resolves.
 """
 
 from __future__ import annotations
@@ -15,6 +23,11 @@ from datetime import datetime
 
 from liveeval.model.alert import Alert, AlertState
 from liveeval.monitor.rules import Evaluation
+
+
+# Evidence this many times the threshold fires without waiting for the pending period:
+# a false alarm that far above the threshold is as unlikely as the square of one at it.
+FIRE_AT_ONCE = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +58,21 @@ def reconcile(
         seen.add(key)
         m = evaluation.measurement
         open_alert = firing.get(key)
-        if m.breached and open_alert is not None:
-            changes.append(Change(_updated(open_alert, evaluation, now), "update"))
+        if open_alert is not None:
+            if m.sufficient and m.clear:
+                changes.append(Change(_resolved(open_alert, now, m.summary), "resolve"))
+            elif m.breached or m.sufficient:
+                changes.append(Change(_updated(open_alert, evaluation, now), "update"))
         elif m.breached:
+            overwhelming = m.evidence is not None and m.evidence >= FIRE_AT_ONCE
+            if m.since is not None and now - m.since < evaluation.rule.pending and not overwhelming:
+                continue  # pending: not yet lasted long enough
             quiet_since = resolved_at.get(key)
             if quiet_since is not None and now - quiet_since < evaluation.rule.cooldown:
                 continue
             changes.append(
                 Change(_opened(project, key, evaluation, now, link(evaluation)), "trigger")
             )
-        elif open_alert is not None and m.sufficient:
-            changes.append(Change(_resolved(open_alert, now, m.summary), "resolve"))
     if active_rules is not None:
         for key, open_alert in firing.items():
             if key not in seen and open_alert.rule not in active_rules:
@@ -79,7 +96,7 @@ def _opened(
         slice=dict(evaluation.slice),
         value=m.value,
         baseline=m.baseline,
-        threshold=rule.threshold if rule.threshold is not None else m.details["threshold"],
+        threshold=rule.min_effect,
         summary=f"{rule.name}: {m.summary} for {evaluation.slice_text}",
         started_at=now,
         updated_at=now,

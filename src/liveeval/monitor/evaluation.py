@@ -2,7 +2,8 @@
 
 Rules that share a window or a baseline share its read: 50 rules over six
 distinct ranges read six ranges of rollup rows, however many interactions lie
-behind them.
+behind them. Every rule is planned first, then decided with the project's
+false-alarm budget spread over all their detectors.
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from liveeval.config.monitor import DriftConfig, RuleConfig
+from liveeval.monitor.budget import Budget
 from liveeval.monitor.rollup import Aggregate, SliceValues, collapse
-from liveeval.monitor.rules import NONE, Evaluation, evaluate_rule
+from liveeval.monitor.rules import NONE, Evaluation, count_detectors, decide, plan_rule
+from liveeval.monitor.sequential import Planned
 from liveeval.store.rollups import (
-    HOUR,
     MINUTE,
     BucketCache,
+    TimedBuckets,
     floor_to,
     read_range,
-    read_series,
+    read_range_series,
 )
 
 Range = tuple[datetime, datetime]
-STEP_MINUTES_UP_TO = timedelta(hours=6)  # longer step windows read hour buckets
+STEP_MINUTES_UP_TO = timedelta(hours=6)  # judge_step windows this short are read by minute
 
 
 def rule_ranges(rule: RuleConfig, now: datetime) -> tuple[Range, Range]:
@@ -43,24 +46,29 @@ def evaluate_project(
     drift: DriftConfig,
     now: datetime,
     buckets: BucketCache | None = None,
+    false_alerts_per_month: float = 1.0,
 ) -> list[Evaluation]:
     """`buckets`: rollup buckets parsed on earlier ticks (the scheduler keeps them)."""
-    cache: dict[Range, list[tuple[SliceValues, Aggregate]]] = {}
+    sums: dict[Range, list[tuple[SliceValues, Aggregate]]] = {}
+    timed: dict[tuple[Range, bool], TimedBuckets] = {}
+    reader = buckets or BucketCache()
 
     def rows(span: Range) -> list[tuple[SliceValues, Aggregate]]:
-        if span not in cache:
-            cache[span] = collapse(read_range(conn, project, *span, buckets))
-        return cache[span]
+        if span not in sums:
+            sums[span] = collapse(read_range(conn, project, *span, reader))
+        return sums[span]
 
-    out: list[Evaluation] = []
+    def series(span: Range, minutes: bool) -> TimedBuckets:
+        if (span, minutes) not in timed:
+            timed[(span, minutes)] = read_range_series(conn, project, *span, reader, minutes)
+        return timed[(span, minutes)]
+
+    planned: list[Planned] = []
     for rule in rules:
         window, baseline = rule_ranges(rule, now)
-        series = None
-        if rule.metric == "judge_step":
-            grain = MINUTE if rule.window <= STEP_MINUTES_UP_TO else HOUR
-            series = list(read_series(conn, project, grain, *window))
-        out += evaluate_rule(rule, rows(window), rows(baseline), drift, series=series)
-    return out
+        minutes = rule.metric == "judge_step" and rule.window <= STEP_MINUTES_UP_TO
+        planned += plan_rule(rule, series(window, minutes), rows(baseline), drift)
+    return decide(planned, Budget(false_alerts_per_month, count_detectors(planned)))
 
 
 _FILTERS = {

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from liveeval.config.monitor import JUDGE_METRICS, SIGNAL_RATES, RuleConfig
+from liveeval.monitor.detectors import RESOLVE_BELOW, Detectability
 from liveeval.monitor.rollup import BAD_SCORE, Aggregate
 from liveeval.stats.histogram import LATENCY_EDGES_MS, histogram_quantile
 from liveeval.stats.quality import ScoreSummary, quality_drift
@@ -30,6 +32,19 @@ class Measurement:
     sufficient: bool  # enough samples on both sides to decide
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
+    # Sequential rules: the CUSUM statistic as a share of its threshold (1 alarms), when
+    # it rose above the threshold, and what the detector can see at this volume.
+    evidence: float | None = None
+    since: datetime | None = None
+    detectability: Detectability | None = None
+
+    @property
+    def clear(self) -> bool:
+        """Clear enough to resolve an open alert: below half the threshold (hysteresis),
+        or, for a threshold rule, not breached."""
+        if self.evidence is None:
+            return not self.breached
+        return self.evidence < RESOLVE_BELOW
 
 
 def measure(

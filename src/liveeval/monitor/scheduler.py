@@ -129,7 +129,13 @@ class Monitor:
     def _evaluate(self, project: str, now: datetime) -> tuple[int, list[Change]]:
         with self.store.reading() as conn:
             evaluations = evaluate_project(
-                conn, project, self.rules, self.config.drift, now, self.buckets
+                conn,
+                project,
+                self.rules,
+                self.config.drift,
+                now,
+                self.buckets,
+                self.config.false_alerts_per_month,
             )
         longest_cooldown = max(r.cooldown for r in self.rules)
         with self.store.writing() as conn:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -333,17 +334,32 @@ class BucketCache:
 
     def __init__(self) -> None:
         self.buckets: dict[tuple[str, int, datetime], Buckets] = {}
+        # Per bucket, its rows summed by a slicing (the rules' work, kept between ticks).
+        self.sums: dict[tuple[str, int, datetime], dict[Any, Any]] = {}
 
     def forget(self, project: str, grain_s: int, bucket_at: datetime) -> None:
         self.buckets.pop((project, grain_s, bucket_at), None)
+        self.sums.pop((project, grain_s, bucket_at), None)
 
     def drop_before(self, at: datetime) -> None:
         for key in [k for k in self.buckets if k[2] < at]:
             del self.buckets[key]
+        for key in [k for k in self.sums if k[2] < at]:
+            del self.sums[key]
+
+    def sums_of(self, project: str, grain_s: int, bucket_at: datetime) -> dict[Any, Any]:
+        return self.sums.setdefault((project, grain_s, bucket_at), {})
 
     def read(
         self, conn: sa.Connection, project: str, grain_s: int, start: datetime, end: datetime
     ) -> Buckets:
+        return [row for _, rows in self.read_timed(conn, project, grain_s, start, end)
+                for row in rows]  # fmt: skip
+
+    def read_timed(
+        self, conn: sa.Connection, project: str, grain_s: int, start: datetime, end: datetime
+    ) -> list[tuple[datetime, Buckets]]:
+        """Each bucket's rows with its start, in time order."""
         step = timedelta(seconds=grain_s)
         times = []
         at = start
@@ -359,7 +375,7 @@ class BucketCache:
             for at, values, agg in read_series(conn, project, grain_s, low, high):
                 if at in fresh:
                     self.buckets[(project, grain_s, at)].append((values, agg))
-        return [row for t in times for row in self.buckets[(project, grain_s, t)]]
+        return [(t, self.buckets[(project, grain_s, t)]) for t in times]
 
 
 def read_range(
@@ -383,6 +399,47 @@ def read_range(
     first_hour = floor_to(start + timedelta(seconds=HOUR - 1), HOUR)
     last_hour = floor_to(end, HOUR)
     if first_hour >= last_hour:
+        return read(MINUTE, start, end)
+    return [
+        *read(MINUTE, start, first_hour),
+        *read(HOUR, first_hour, last_hour),
+        *read(MINUTE, last_hour, end),
+    ]
+
+
+# Each bucket of a range: its start and end, its rows, and a memo of its rows summed by
+# a slicing (kept by the cache between ticks; see monitor/sequential.py `Window`).
+TimedBuckets = list[tuple[datetime, datetime, Buckets, dict[Any, Any]]]
+
+
+def read_range_series(
+    conn: sa.Connection,
+    project: str,
+    start: datetime,
+    end: datetime,
+    cache: BucketCache | None = None,
+    minutes: bool = False,
+) -> TimedBuckets:
+    """[start, end) as batches in time order: whole hours from hour rows, the ragged edges
+    minute by minute (through `cache` when given); all of it minute by minute when
+    `minutes`."""
+    start, end = floor_to(start, MINUTE), floor_to(end, MINUTE)
+    if end <= start:
+        return []
+    reader = cache or BucketCache()
+
+    def read(grain_s: int, low: datetime, high: datetime) -> TimedBuckets:
+        if high <= low:
+            return []
+        step = timedelta(seconds=grain_s)
+        return [
+            (at, at + step, rows, reader.sums_of(project, grain_s, at))
+            for at, rows in reader.read_timed(conn, project, grain_s, low, high)
+        ]
+
+    first_hour = floor_to(start + timedelta(seconds=HOUR - 1), HOUR)
+    last_hour = floor_to(end, HOUR)
+    if minutes or first_hour >= last_hour:
         return read(MINUTE, start, end)
     return [
         *read(MINUTE, start, first_hour),
