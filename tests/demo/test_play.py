@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from liveeval.demo.player import Played
 from liveeval.demo.session import DemoSession, story_ending_now
 from liveeval.demo.settings import demo_settings
-from liveeval.demo.story import PINNED_MODEL, PROJECT, UPDATED_MODEL
+from liveeval.demo.story import PINNED_MODEL, PROJECT, UPDATED_MODEL, Story
 from liveeval.monitor.drift_run import run_drift
 from liveeval.store.calibration import runs as calibration_runs
 from liveeval.store.database import Store, open_store
@@ -23,11 +23,18 @@ from tests.conftest import run_server
 
 
 @pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Played, Store]]:
+def story() -> Story:
+    return story_ending_now(days=8, per_day=100, seed=1)
+
+
+@pytest.fixture(scope="module")
+def played(
+    tmp_path_factory: pytest.TempPathFactory, story: Story
+) -> Iterator[tuple[Played, Store]]:
     path: Path = tmp_path_factory.mktemp("demo") / "demo.db"
     settings = demo_settings(f"sqlite:///{path}", "127.0.0.1", 0)
     store = open_store(settings.db)
-    session = DemoSession(settings, story_ending_now(days=8, per_day=100, seed=1))
+    session = DemoSession(settings, story)
     session.start_judge()
     lines: list[str] = []
     try:
@@ -82,6 +89,25 @@ def test_an_alert_names_the_served_model_or_the_language(played: tuple[Played, S
     _, store = played
     slices = [json.dumps(s) for (s,) in _rows(store, sa.select(alerts.c.slice))]
     assert any("model_served" in s or "language" in s for s in slices), slices
+
+
+def test_no_alert_fires_before_the_first_incident_and_the_incident_fires_after(
+    played: tuple[Played, Store], story: Story
+) -> None:
+    """The v2 rollout is an improvement; the silent model update is the first incident."""
+    _, store = played
+    update = story.start + timedelta(days=story.timeline.update_day)
+    fired = _rows(store, sa.select(alerts.c.rule, alerts.c.slice, alerts.c.started_at))
+    early = [(rule, s) for rule, s, at in fired if _aware(at) < update]
+    assert early == [], [(r, s, a, update) for r, s, a in fired if _aware(a) < update]
+    late = [(rule, s) for rule, s, at in fired if _aware(at) >= update]
+    assert any(
+        s.get("model_served") == UPDATED_MODEL or s.get("language") == "de" for _, s in late
+    ), late
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def test_failures_reach_review_and_some_become_frozen_regression_cases(

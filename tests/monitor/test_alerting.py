@@ -69,3 +69,43 @@ def test_fingerprints_differ_by_project_rule_and_slice() -> None:
     one = evaluation(True)
     other_slice = Evaluation(RULE, {"model_served": "m1"}, one.measurement)
     assert len({one.fingerprint("a"), one.fingerprint("b"), other_slice.fingerprint("a")}) == 3
+
+
+def sequential(evidence: float, since_minutes_ago: float | None, at: timedelta) -> Evaluation:
+    now = T0 + at
+    since = None if since_minutes_ago is None else now - timedelta(minutes=since_minutes_ago)
+    m = Measurement(0.1, 0.05, 400, 4000, evidence > 1, True, f"evidence {evidence:.0%}",
+                    evidence=evidence, since=since)  # fmt: skip
+    return Evaluation(RULE, {"language": "es"}, m)
+
+
+def test_a_scripted_incident_is_pending_then_fires_once_updates_and_resolves_with_hysteresis(
+) -> None:  # fmt: skip
+    """One incident, one alert: evidence per tick over a scripted stream."""
+    script = [  # minutes after T0, evidence, minutes since the statistic crossed
+        (0, 0.4, None),
+        (1, 1.2, 0),  # crossed: pending
+        (5, 1.4, 4),  # still pending (10 min)
+        (11, 1.5, 10),  # fires
+        (20, 0.8, None),  # fading below the threshold, above half of it: the same incident
+        (30, 1.1, 0),  # back above: still the same alert, no new trigger
+        (40, 0.45, None),  # below half: resolves
+    ]
+    firing: dict[str, object] = {}
+    actions = []
+    for minute, evidence, since in script:
+        e = sequential(evidence, since, timedelta(minutes=minute))
+        now = T0 + timedelta(minutes=minute)
+        for change in reconcile("shop", [e], firing, {}, now):  # type: ignore[arg-type]
+            actions.append((minute, change.action))
+            if change.action == "resolve":
+                firing.pop(change.alert.fingerprint)
+            else:
+                firing[change.alert.fingerprint] = change.alert
+    assert actions == [(11, "trigger"), (20, "update"), (30, "update"), (40, "resolve")]
+
+
+def test_overwhelming_evidence_fires_without_waiting_for_the_pending_period() -> None:
+    (change,) = reconcile("shop", [sequential(2.5, 0, timedelta())], {}, {}, T0)
+    assert change.action == "trigger"
+    assert reconcile("shop", [sequential(1.9, 0, timedelta())], {}, {}, T0) == []

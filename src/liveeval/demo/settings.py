@@ -24,18 +24,37 @@ from liveeval.judge.providers.local import (
     find_default_model,
 )
 
-# The demo's day has ~180 requests: hourly windows are too thin, so the leading
-# indicator is watched per day (same name: it replaces the default rule).
-DEMO_RULES = (
-    RuleConfig.model_validate(
+# The demo's day has ~180 requests: the default windows suit it, but its story is three
+# weeks long, so its judge and regeneration rules look back 3 days against the 7 before
+# (same names: they replace the default rules). The silent model update is what a
+# model-mismatch rule is for: the pinned model answered by another one.
+_SLICES = ("all", "model_served", "prompt_version", "language")
+DEMO_RULES = tuple(
+    RuleConfig.model_validate(rule)
+    for rule in (
         {
             "name": "regeneration-rate-rise",
             "metric": "regenerated_rate",
-            "slice_by": ("all", "model_served", "prompt_version", "language"),
+            "slice_by": _SLICES,
+            "window": "3d",
+            "threshold": 0.05,
+        },
+        {
+            "name": "judge-mean-drop",
+            "metric": "judge_mean",
+            "slice_by": _SLICES,
+            "window": "3d",
+            "threshold": 0.3,
+            "severity": "critical",
+        },
+        {
+            "name": "model-mismatch",
+            "metric": "model_mismatch_rate",
             "window": "1d",
             "threshold": 0.05,
-        }
-    ),
+            "severity": "critical",
+        },
+    )
 )
 
 

@@ -146,7 +146,7 @@ class NormalPrior:
     """A normal prior on a slice's mean score, from the means of the slices beside it."""
 
     mean: float
-    var: float  # between-slice variance (tau^2)
+    var: float  # between-slice variance (tau^2) and the pooled mean's variance
 
 
 # With fewer slices than this, their spread says little about how slices differ: the
@@ -175,7 +175,9 @@ def beta_prior(
     else:
         spread = sum(n * (x / n - mu) ** 2 for x, n in kept) / (mu * (1 - mu))
         rho = (spread - (len(kept) - 1)) / (total_n - len(kept))
-        strength = max_strength if rho <= 0 else min(max_strength, max(min_strength, 1 / rho - 1))
+        strength = max_strength if rho <= 0 else 1 / rho - 1
+    # Never surer of the prior than the slices it comes from have data for.
+    strength = max(min_strength, min(strength, max_strength, float(total_n)))
     return BetaPrior(mu * strength, (1 - mu) * strength)
 
 
@@ -197,7 +199,8 @@ def normal_prior(
     """An empirical-Bayes normal prior from (n, mean, variance) per slice: the weighted
     mean of the slices and the between-slice variance by DerSimonian–Laird (never below
     `min_sd` squared: no slice is assumed identical to the rest; DEFAULT_SD squared with
-    fewer than MIN_SLICES slices). None without data."""
+    fewer than MIN_SLICES slices), plus the variance of the pooled mean itself. None
+    without data."""
     kept = [(n, m, v) for n, m, v in slices if n >= 2 and v > 0]
     if not kept:
         return None
@@ -209,7 +212,9 @@ def normal_prior(
         q = sum(w * (m - mean) ** 2 for w, (_, m, _) in zip(weights, kept, strict=True))
         c = total - sum(w * w for w in weights) / total
         tau2 = max(0.0, (q - (len(kept) - 1)) / c) if c > 0 else 0.0
-    return NormalPrior(mean, max(tau2, min_sd * min_sd))
+    # The spread of slices around the pooled mean, plus the pooled mean's own uncertainty
+    # (from few scores it is a guess too).
+    return NormalPrior(mean, max(tau2, min_sd * min_sd) + 1 / total)
 
 
 def mean_posterior(
