@@ -1,4 +1,5 @@
-"""`liveeval monitor tick`, then `liveeval alerts list|show`, over a real store.
+"""`liveeval monitor tick`, then `liveeval alerts list|show` and `liveeval monitor slis`,
+over a real store.
 
 A new model arrives in the last half hour and half of its answers are regenerated; the
 config sends alerts to the log and to a webhook on a real local receiver, whose first
@@ -8,6 +9,7 @@ answer is a 503, so one notification is left pending with its error.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +28,9 @@ from liveeval.store.database import open_store
 from tests.conftest import Clock
 from tests.monitor.receiver import Recorded, Reply, run_receiver
 from tests.monitor.traffic import Traffic, store_traffic
+from tests.server.watched import BROKEN, BUSY, GONE, THIN, rules_toml, store_watched
+from tests.server.watched import COST as WATCHED_COST
+from tests.server.watched import REGEN as WATCHED_REGEN
 from tests.telemetry import T0
 
 NOW = T0  # 2026-11-01 12:00 UTC
@@ -45,7 +50,12 @@ def write_config(path: Path, hook_url: str) -> str:
     path.write_text(
         'default_project = "shop"\n\n'
         '[[monitor.notifiers]]\nname = "log"\ntype = "log"\n\n'
-        f'[[monitor.notifiers]]\nname = "hook"\ntype = "webhook"\nurl = "{hook_url}"\n'
+        f'[[monitor.notifiers]]\nname = "hook"\ntype = "webhook"\nurl = "{hook_url}"\n\n'
+        # The default regeneration rule looking back 1 hour: the traffic has 2 hours of
+        # history, which the default 7-day window would hold whole, leaving no baseline.
+        '[[monitor.rules]]\nname = "regeneration-rate-rise"\nmetric = "regenerated_rate"\n'
+        'slice_by = ["all", "model_served", "prompt_version", "route", "language"]\n'
+        'window = "1h"\nthreshold = 0.05\n'
     )
     return str(path)
 
@@ -233,3 +243,77 @@ def test_a_second_manual_tick_a_minute_later_runs(tmp_path: Path) -> None:
     later = (NOW + timedelta(minutes=1)).isoformat()
     second = run("monitor", "tick", "--at", later, "--db", db)
     assert second.output.startswith("rollups: "), second.output
+
+
+# -- liveeval monitor slis -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def watched(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """(config, db) after `liveeval monitor tick` over tests.server.watched."""
+    folder = tmp_path_factory.mktemp("slis")
+    db = f"sqlite:///{folder / 'liveeval.db'}"
+    config = folder / "liveeval.toml"
+    config.write_text('default_project = "shop"\n\n' + rules_toml())
+    store = open_store(db)
+    try:
+        store_watched(store, NOW)
+    finally:
+        store.close()
+    tick = run("monitor", "tick", "--at", NOW.isoformat(), "--config", str(config), "--db", db)
+    assert tick.exit_code == 0, tick.output
+    return str(config), db
+
+
+def slis(watched: tuple[str, str], *args: str) -> Result:
+    config, db = watched
+    return run("monitor", "slis", "--at", NOW.isoformat(), "--config", config, "--db", db, *args)
+
+
+def test_monitor_slis_prints_each_slices_status_and_what_it_detects(
+    watched: tuple[str, str],
+) -> None:
+    result = slis(watched)
+    assert result.exit_code == 0, result.output
+    header, *lines = result.output.splitlines()
+    assert re.split(r"\s{2,}", header) == [
+        "rule", "slice", "status", "now", "baseline", "n", "detects", "expected delay"
+    ]  # fmt: skip
+    rows = [re.split(r"\s{2,}", line) for line in lines]
+    assert [row[:3] for row in rows] == [
+        [WATCHED_REGEN, "all traffic", "breached"],  # a rule with a breach first
+        [WATCHED_REGEN, f"route={BROKEN}", "breached"],
+        [WATCHED_REGEN, f"route={BUSY}", "watching"],
+        [WATCHED_REGEN, f"route={THIN}", "too thin"],
+        [WATCHED_REGEN, f"route={GONE}", "no data"],
+        [WATCHED_COST, "all traffic", "watching"],
+    ]
+    busy, thin, cost = rows[2], rows[3], rows[5]
+    assert busy[5] == str(6 * 60 // 5 * 10)  # 10 requests every 5 minutes for 6 hours
+    assert re.fullmatch(r"\+0\.05 in ~[\d.]+ (min|h)", busy[6]), busy
+    assert busy[7] == busy[6].split(" in ")[1]
+    assert thin[6] == "too thin"
+    assert re.fullmatch(r"~[\d,]+ d|never", thin[7]), thin
+    assert cost[6:] == ["-", "-"]  # a threshold rule has no detector
+
+
+def test_monitor_slis_json_prints_the_apis_slis_one_a_line(watched: tuple[str, str]) -> None:
+    result = slis(watched, "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line, parse_constant=not_json) for line in result.stdout.splitlines()]
+    config, db = watched
+    settings = load_settings(config, overrides={"db": db})
+    store = open_store(db)
+    try:
+        with TestClient(create_app(settings, store, clock=Clock(NOW))) as http:
+            api = http.get("/api/v1/slis").json()
+    finally:
+        store.close()
+    assert lines == api
+    assert {s["watching"] for s in lines} == {"breached", "watching", "too thin", "no data"}
+
+
+def test_monitor_slis_of_a_project_without_traffic_says_so(watched: tuple[str, str]) -> None:
+    result = slis(watched, "--project", "bank")
+    assert result.exit_code == 0, result.output
+    assert result.output == "no data yet for this project's rules\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +21,9 @@ from liveeval.store.scores import interaction_ids_by_span
 from tests.flywheel.test_review_flow import run_intake, thumbs_down
 from tests.monitor.traffic import Traffic, store_traffic
 from tests.server.asgi import client
+from tests.server.watched import BROKEN, BUSY, GONE, RULES, THIN, store_watched
+from tests.server.watched import COST as WATCHED_COST
+from tests.server.watched import REGEN as WATCHED_REGEN
 from tests.telemetry import span_id, trace_id
 
 pytestmark = pytest.mark.anyio
@@ -171,3 +175,90 @@ async def test_with_keys_required_a_read_key_looks_but_cannot_promote(store: Sto
         csrf = http.cookies.get("liveeval_csrf")
         denied = await http.post("/ui/review/1/promote", data={"csrf": csrf, "reviewer": "x"})
     assert denied.status_code == 403
+
+
+class SliRows(HTMLParser):
+    """The overview's SLI table: each row's cells, whether it is folded into a <details>,
+    and the folds' summaries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[list[str], bool]] = []
+        self.summaries: list[str] = []
+        self.titles: dict[str, str] = {}  # detects cell text -> its title
+        self._folded = self._in_summary = False
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._title = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "details":
+            self._folded = True
+        elif tag == "summary":
+            self._in_summary, self._cell = True, []
+        elif tag == "tr":
+            self._row = []
+        elif tag == "td" and self._row is not None:
+            self._cell, self._title = [], dict(attrs).get("title") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "details":
+            self._folded = False
+        elif tag == "summary" and self._cell is not None:
+            self.summaries.append("".join(self._cell).strip())
+            self._in_summary, self._cell = False, None
+        elif tag == "td" and self._row is not None and self._cell is not None:
+            text = " ".join("".join(self._cell).split())
+            self._row.append(text)
+            if self._title:
+                self.titles[text] = self._title
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            if len(self._row) == 8:  # not the row that holds a fold
+                self.rows.append((self._row, self._folded))
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def sli_rows(html: str) -> SliRows:
+    table = html[html.index('<table class="slis">') : html.index('<div class="charts">')]
+    parser = SliRows()
+    parser.feed(table)
+    return parser
+
+
+async def test_the_overview_groups_slis_by_rule_and_folds_slices_too_thin_to_watch(
+    store: Store,
+) -> None:
+    store_watched(store, NOW)
+    hostile = Traffic(route=XSS)  # one request every 12 hours: too thin, folded
+    store_traffic(store, hostile, NOW - timedelta(hours=54), 54 * 60, 1, seed=9, every=12 * 60)
+    with store.writing() as conn:
+        refresh_rollups(conn)
+    rules = {"default_rules": False, "rules": RULES}
+    async with client(store, default_project="shop", monitor=rules) as http:
+        response = await http.get("/ui/overview", params={"project": "shop"})
+    assert response.status_code == 200, response.text[:500]
+    table = sli_rows(response.text)
+    shown = [row[:2] + row[5:7] for row, folded in table.rows if not folded]
+    folded = [row[1] + ": " + row[5] for row, folded in table.rows if folded]
+    assert [row[:3] for row in shown] == [
+        [WATCHED_REGEN, "all traffic", "breached"],
+        [WATCHED_REGEN, f"route={BROKEN}", "breached"],
+        [WATCHED_REGEN, f"route={BUSY}", "watching"],
+        [WATCHED_COST, "all traffic", "watching"],
+    ]
+    assert re.fullmatch(r"\+0\.05 in ~[\d.]+ (min|h)", shown[2][3]), shown[2]
+    assert shown[3][3] == "–"  # a threshold rule has no detector
+    assert table.titles[shown[2][3]].startswith("sees 2 a minute; expected time to detect")
+    assert table.summaries == ["2 slices too thin to detect their minimum effect, 1 with no data"]
+    assert folded == [
+        f"route={XSS}: too thin",
+        f"route={THIN}: too thin",
+        f"route={GONE}: no data",
+    ]
+    assert "<script>window.__xss" not in response.text
+    assert "route=&lt;script&gt;window.__xss=1&lt;/script&gt;" in response.text

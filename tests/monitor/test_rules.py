@@ -42,14 +42,20 @@ def test_the_slice_that_moved_breaches_and_the_healthy_one_does_not() -> None:
     assert "a false alarm expected once in" in moved.summary
 
 
-def test_a_slice_too_thin_to_detect_its_minimum_effect_says_so_and_does_not_decide() -> None:
+def test_a_slice_too_thin_to_detect_its_minimum_effect_says_so() -> None:
     baseline, window = [row(OLD, 40, 1)], [row(OLD, 40, 4)]  # 2.5% → 10% on 40 a week
     (only,) = evaluate_rule(rule(slice_by=["all"]), window, baseline, DriftConfig(), now=NOW)
     m = only.measurement
-    assert not m.breached and not m.sufficient
+    assert not m.breached
     assert m.detectability is not None and m.detectability.delay is None
     assert not m.detectability.detects
-    assert "too little traffic to detect the minimum effect" in m.summary
+    assert "too little traffic to detect the minimum effect itself, only larger ones" in (m.summary)
+    (none,) = evaluate_rule(rule(slice_by=["all"]), [row(OLD, 2, 0)], [row(OLD, 2, 0)],
+                            DriftConfig(), now=NOW)  # fmt: skip
+    assert not none.measurement.sufficient and not none.measurement.breached
+    assert "too little traffic to detect even 8 times the minimum effect" in (
+        none.measurement.summary
+    )
 
 
 def test_a_busy_slice_reports_when_it_would_detect_its_minimum_effect() -> None:

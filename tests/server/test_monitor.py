@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
 
 from liveeval.config import Settings
+from liveeval.config.monitor import DEFAULT_RULES
 from liveeval.model import Role
 from liveeval.model.alert import Alert, AlertState, Severity
 from liveeval.monitor.scheduler import Monitor
@@ -41,6 +43,9 @@ from tests.conftest import Clock, postgres_schema_url, run_server
 from tests.monitor.receiver import Recorded, Reply, run_receiver
 from tests.monitor.traffic import Traffic, store_traffic
 from tests.server.asgi import serve
+from tests.server.watched import BROKEN, BUSY, GONE, RULES, THIN, store_watched
+from tests.server.watched import COST as WATCHED_COST
+from tests.server.watched import REGEN as WATCHED_REGEN
 from tests.telemetry import T0
 
 pytestmark = pytest.mark.anyio
@@ -59,6 +64,9 @@ DEGRADED = Traffic(
 )
 BANK_DEGRADED = Traffic(model_served=BANK_MODEL, model_requested="claude", regenerated=0.6)
 REGEN = "regeneration-rate-rise"
+# The default rules, looking back 1 hour: the scene has 2 hours of history, and the
+# defaults' days-long windows would hold all of it, leaving no baseline before them.
+HOURLY_DEFAULTS = [{**rule.model_dump(mode="json"), "window": "1h"} for rule in DEFAULT_RULES]
 
 
 @dataclass
@@ -96,7 +104,7 @@ def build_scene(store: Store, url: str) -> Scene:
     new = store_traffic(store, DEGRADED, NOW - timedelta(minutes=30), 30, 4, seed=3)
     store_traffic(store, HEALTHY, NOW - timedelta(hours=2), 10, 3, project="bank", seed=4)
     bank = store_traffic(
-        store, BANK_DEGRADED, NOW - timedelta(minutes=10), 10, 4, project="bank", seed=5
+        store, BANK_DEGRADED, NOW - timedelta(minutes=10), 10, 8, project="bank", seed=5
     )
     with store.writing() as conn:
         queued = [jobs.NewJob("shop", i, "helpfulness", "v1", 3, "uniform") for i in new[:3]]
@@ -115,7 +123,8 @@ def build_scene(store: Store, url: str) -> Scene:
             {"name": "log", "type": "log"},
             {"name": "hook", "type": "webhook", "url": f"{receiver.url}/alerts"},
         ]
-        settings = Settings(db=url, default_project="shop", monitor={"notifiers": notifiers})
+        monitor = {"notifiers": notifiers, "rules": HOURLY_DEFAULTS}
+        settings = Settings(db=url, default_project="shop", monitor=monitor)
         assert Monitor(store, settings).tick(NOW) is not None
         requests = list(receiver.requests)
     keys = (shop_key, bank_key, ingest_key)
@@ -591,6 +600,79 @@ async def test_slis_answer_with_the_default_rules_when_latency_is_measured(
     assert response.status_code == 200
     latency = [s for s in response.json() if s["rule"] == "latency-p95-rise"]
     assert any(s["breached"] for s in latency)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def watched(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[tuple[str, str], dict[str, Any]]]:
+    """/api/v1/slis over tests.server.watched after a tick: items by (rule, route)."""
+    with backend_url(request, tmp_path_factory) as url:
+        store = open_store(url)
+        try:
+            store_watched(store, NOW)
+            settings = Settings(
+                db=url, default_project="shop", monitor={"default_rules": False, "rules": RULES}
+            )
+            assert Monitor(store, settings).tick(NOW) is not None
+            with TestClient(app_of(store, settings)) as http:
+                response = http.get("/api/v1/slis")
+        finally:
+            store.close()
+    assert response.status_code == 200, response.text
+    yield {(s["rule"], s["slice"].get("route", "all")): s for s in response.json()}
+
+
+def test_slis_say_how_fast_a_busy_slice_detects_its_minimum_effect(
+    watched: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    busy = watched[(WATCHED_REGEN, BUSY)]
+    found = busy["detectability"]
+    assert (busy["watching"], busy["breached"], busy["since"]) == ("watching", False, None)
+    assert 0 <= busy["evidence"] < 1
+    assert found["min_effect"] == pytest.approx(0.05)
+    assert found["per_minute"] == pytest.approx(10 / 5)  # 10 requests every 5 minutes
+    assert found["detects_min_effect"] is True
+    assert 0 < found["delay_s"] < timedelta(hours=6).total_seconds()
+    assert 0 < found["smallest_detectable"] <= found["min_effect"]
+    assert found["threshold"] > 0
+
+
+def test_slis_give_the_breached_slice_its_evidence_and_since_when(
+    watched: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    broken = watched[(WATCHED_REGEN, BROKEN)]
+    assert (broken["watching"], broken["breached"]) == ("breached", True)
+    assert broken["evidence"] >= 1
+    since = datetime.fromisoformat(broken["since"])
+    assert NOW - timedelta(hours=3) <= since <= NOW  # the change began 3 hours ago
+
+
+def test_slis_say_a_slice_with_a_request_every_12_hours_is_too_thin(
+    watched: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    thin = watched[(WATCHED_REGEN, THIN)]
+    found = thin["detectability"]
+    assert thin["watching"] == "too thin"
+    assert found["detects_min_effect"] is False
+    assert found["smallest_detectable"] is None
+    assert found["delay_s"] is None or found["delay_s"] > timedelta(hours=6).total_seconds()
+
+
+def test_slis_say_no_data_for_a_slice_without_traffic_in_the_window(
+    watched: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    gone = watched[(WATCHED_REGEN, GONE)]
+    assert (gone["watching"], gone["n"], gone["sufficient"]) == ("no data", 0, False)
+
+
+def test_slis_of_a_threshold_rule_have_no_detector(
+    watched: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    cost = watched[(WATCHED_COST, "all")]
+    assert (cost["evidence"], cost["since"], cost["detectability"]) == (None, None, None)
+    assert cost["watching"] == "watching"
+    assert cost["value"] == pytest.approx(0.001)
 
 
 # -- /api/v1/drift -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`liveeval alerts list|show` and `liveeval monitor tick`: alerts from the command line."""
+"""`liveeval alerts list|show` and `liveeval monitor tick|slis`: alerts from the command line."""
 
 from __future__ import annotations
 
@@ -11,8 +11,15 @@ from liveeval.cli.interactions import AwareDateTime
 from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.table import render_table
 from liveeval.monitor.delivery import NotifierConfigError
+from liveeval.monitor.detectability_text import (
+    delay_text,
+    detects_text,
+    group_by_rule,
+    status_of,
+)
+from liveeval.monitor.evaluation import evaluate_project
 from liveeval.monitor.scheduler import Monitor
-from liveeval.server.monitor import alert_json
+from liveeval.server.monitor import alert_json, sli_json
 from liveeval.store.alerts import AlertFilter, get_alert, list_alerts, notifications_of
 
 
@@ -119,3 +126,51 @@ def tick(config_file, db, at) -> None:  # type: ignore[no-untyped-def]
     for change in done.changes:
         if change.notifies:
             click.echo(f"  {change.action}: {change.alert.summary}")
+
+
+@monitor.command("slis")
+@click.option("--project", help="Project (default: default_project).")
+@click.option("--at", "at", type=AwareDateTime(), help="Evaluate as of this time (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one (rule, slice) a line.")
+@store_options
+def slis(config_file, db, project, at, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Every rule per slice: its value now and what it can detect at today's volume."""
+    settings = settings_from(config_file, db=db)
+    now = at or datetime.now(UTC)
+    monitor_settings = settings.monitor
+    with opened_store(settings) as store, store.reading() as conn:
+        found = evaluate_project(
+            conn,
+            project or settings.default_project,
+            monitor_settings.active_rules(),
+            monitor_settings.drift,
+            now,
+            false_alerts_per_month=monitor_settings.false_alerts_per_month,
+        )
+    if as_json:
+        for evaluation in found:
+            click.echo(json.dumps(sli_json(evaluation, now)))
+        return
+    if not found:
+        click.echo("no data yet for this project's rules")
+        return
+    rows = [
+        [
+            e.rule.name,
+            e.slice_text,
+            status_of(e.measurement),
+            _number(e.measurement.value),
+            _number(e.measurement.baseline),
+            e.measurement.n,
+            detects_text(e),
+            delay_text(e.measurement),
+        ]
+        for group in group_by_rule(found)
+        for e in (*group.shown, *group.folded)
+    ]
+    headers = ["rule", "slice", "status", "now", "baseline", "n", "detects", "expected delay"]
+    click.echo(render_table(headers, rows))
+
+
+def _number(value: float | None) -> str | None:
+    return None if value is None or value != value else f"{value:.3f}"

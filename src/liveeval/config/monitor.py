@@ -125,8 +125,7 @@ class RuleConfig(_Section):
     )
     pending: Duration = Field(
         default=timedelta(minutes=10),
-        description="A breach must last this long before the alert fires (Prometheus' "
-        "`for`).",
+        description="A breach must last this long before the alert fires (Prometheus' `for`).",
     )
     severity: Severity = Severity.WARNING
     cooldown: Duration = Field(

@@ -38,6 +38,7 @@ from liveeval.gate.divergence import divergence_now
 from liveeval.gate.online_ab import COMPARABLE, compare_online
 from liveeval.judge.rubrics import rubrics_from_config
 from liveeval.model.review import ReviewState
+from liveeval.monitor.detectability_text import group_by_rule
 from liveeval.monitor.evaluation import evaluate_project
 from liveeval.store import cases as stored_cases
 from liveeval.store import review as queue
@@ -144,13 +145,18 @@ async def overview(request: Request, project: Str = None) -> Response:
 
     def work(conn: Any) -> dict[str, Any]:
         evaluations = evaluate_project(
-            conn, name, settings.monitor.active_rules(), settings.monitor.drift, now
+            conn,
+            name,
+            settings.monitor.active_rules(),
+            settings.monitor.drift,
+            now,
+            false_alerts_per_month=settings.monitor.false_alerts_per_month,
         )
         hours, sums = series.hourly(conn, name, now - timedelta(days=7), now)
         total = series.totals(sums)
         last_day = series.totals(series.since(sums, now - timedelta(hours=24)))
         return {
-            "slis": evaluations,
+            "slis": group_by_rule(evaluations),
             "alerts": list(firing_alerts(conn, name).values()),
             "traffic": series.traffic_chart(hours, sums),
             "quality": series.quality_chart(hours, sums, None),

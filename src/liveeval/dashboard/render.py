@@ -13,6 +13,12 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
 from liveeval.dashboard.security import Viewer, csrf_token, remember_csrf
+from liveeval.monitor.detectability_text import (
+    detects_text,
+    duration_text,
+    status_of,
+    volume_text,
+)
 
 HERE = Path(__file__).parent
 CSP = (
@@ -58,7 +64,15 @@ ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENVIRONMENT.filters.update(when=_when, num=_number, pct=_percent)
+ENVIRONMENT.filters.update(
+    when=_when,
+    num=_number,
+    pct=_percent,
+    duration=duration_text,
+    volume=volume_text,
+    sli_status=status_of,
+    detects=detects_text,
+)
 
 
 def page(

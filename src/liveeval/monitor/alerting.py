@@ -24,7 +24,6 @@ from datetime import datetime
 from liveeval.model.alert import Alert, AlertState
 from liveeval.monitor.rules import Evaluation
 
-
 # Evidence this many times the threshold fires without waiting for the pending period:
 # a false alarm that far above the threshold is as unlikely as the square of one at it.
 FIRE_AT_ONCE = 2.0

@@ -31,10 +31,10 @@ from liveeval.stats.sequential import (
 )
 
 Direction = Literal["rise", "drop"]
-Stream = Sequence[tuple[datetime, float, int]]  # (batch start, successes or sum, n)
+Stream = Sequence[tuple[datetime, float, int]]  # (batch end, successes or sum, n)
 NEVER_MINUTES = 100 * 365 * 1440.0  # an expected delay beyond a century: never
-RESOLVE_BELOW = 0.5
-SCALES = (1, 2, 4, 8)  # the effect sizes watched: multiples of the minimum effect  # an open alert resolves when the statistic falls below h × this
+RESOLVE_BELOW = 0.5  # an open alert resolves when the statistic falls below h × this
+SCALES = (1, 2, 4, 8)  # the effect sizes watched: multiples of the minimum effect
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +139,8 @@ class Verdict:
     run_a: float  # successes (or the sum) and n since the run began
     run_n: int
     detectability: Detectability
+    watching: bool = True  # some effect size (the minimum or a multiple) can be detected
+    model: Model | None = None
 
     @property
     def evidence(self) -> float:
@@ -155,10 +157,16 @@ class Detector:
     per_minute: float
     window: timedelta
 
-    def usable(self) -> bool:
-        return self.per_minute > 0 and self.effect > 0 and self.model.usable(
-            self.direction, self.effect
-        )
+    def usable(self, scale: float = 1) -> bool:
+        """The alternative at `scale` times the minimum effect lies beyond the baseline's
+        conservative bound (a thin baseline's bound may swallow a small effect)."""
+        effect = self.effect * scale
+        if not (self.per_minute > 0 and effect > 0 and self.model.usable(self.direction, effect)):
+            return False
+        return scale == 1 or self.model.reaches(self.direction, effect)
+
+    def watching(self) -> bool:
+        return any(self.usable(scale) for scale in SCALES)
 
     def decide(self, budget: Budget, directions: int = 1) -> Verdict:
         # One CUSUM per effect size (the minimum effect and its multiples), the budget
@@ -166,15 +174,15 @@ class Detector:
         # small one (a discrete version of the generalized likelihood ratio).
         h = budget.threshold(self.per_minute, directions) + math.log(len(SCALES))
         detectability = self.detectability(h)
-        if not self.usable():
-            return Verdict(0.0, h, False, None, None, 0.0, 0, detectability)
+        scales = [scale for scale in SCALES if self.usable(scale)]
+        if not scales:
+            return Verdict(
+                0.0, h, False, None, None, 0.0, 0, detectability, watching=False, model=self.model
+            )
         points = np.asarray([(a, n) for _, a, n in self.stream], dtype=float).reshape(-1, 2)
         paths = []
-        for scale in SCALES:
-            effect = self.effect * scale
-            if scale > 1 and not self.model.reaches(self.direction, effect):
-                continue
-            alpha, beta = self.model.coefficients(self.direction, effect)
+        for scale in scales:
+            alpha, beta = self.model.coefficients(self.direction, self.effect * scale)
             paths.append(cusum_path(alpha * points[:, 0] + beta * points[:, 1], h))
         path: CusumPath = max(paths, key=lambda p: p.last)
         at = [start for start, _, _ in self.stream]
@@ -191,6 +199,7 @@ class Detector:
             run_a,
             run_n,
             detectability,
+            model=self.model,
         )
 
     def detectability(self, h: float) -> Detectability:

@@ -163,7 +163,6 @@ def _sequential(rule: RuleConfig, dims: list[str], series: Series, baseline: Row
         return []
     ctx = _context(rule)
     keys = _keys(streams, before)
-    slices = list(before.values())
     if rule.metric in JUDGE_METRICS:
         names = [rule.score] if rule.score else sorted(
             {n for agg in before.values() for n in agg.scores}
@@ -210,7 +209,6 @@ def _scores(
     before: dict[Key, Aggregate],
 ) -> list[Planned]:
     rule = ctx.rule
-    slices = list(before.values())
     out = []
     counter = rate_counter(rule, name) if rule.metric == "judge_bad_share" else None
     for key in keys:
@@ -332,5 +330,3 @@ def _measure(
         + ")",
         details={**shared.details, "baseline": "all traffic"},
     )
-
-

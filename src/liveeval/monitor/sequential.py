@@ -150,7 +150,8 @@ def describe_rate(
 
     def describe(budget: Budget, verdicts: list[Verdict]) -> Measurement:
         value = x / n if n else None
-        base = model.estimate if model is not None else (x0 / n0 if n0 else None)
+        # The baseline as observed; a slice without one shows what it borrowed.
+        base = x0 / n0 if n0 else (model.estimate if model is not None else None)
         fired = [v for v in verdicts if v.breached]
         lead = max(verdicts, key=lambda v: v.evidence)
         if fired and base is not None:
@@ -165,8 +166,7 @@ def describe_rate(
             summary = f"no {metric} data in the window"
         else:
             summary = (
-                f"{metric} {value:.1%} against {base:.1%} (n={n:,} vs {n0:,}{note}): "
-                f"{_quiet(lead)}"
+                f"{metric} {value:.1%} against {base:.1%} (n={n:,} vs {n0:,}{note}): {_quiet(lead)}"
             )
         return _measurement(value, base, n, n0, verdicts, summary, budget)
 
@@ -238,12 +238,12 @@ def describe_mean(
         summary = agg.scores.get(name)
         if summary is not None:
             n, total = n + summary.moments.n, total + summary.moments.total
-    n0 = score_stats(baseline, name)[0]
+    n0, mean0, _ = score_stats(baseline, name)
 
     def describe(budget: Budget, verdicts: list[Verdict]) -> Measurement:
         value = total / n if n else None
-        base = model.estimate if model is not None else None
-        if base is None or not verdicts:
+        base = None if model is None else (mean0 if n0 else model.estimate)
+        if model is None or base is None or not verdicts:
             summary = f"no baseline of {name} scores to compare with"
             return Measurement(value, None, int(n), n0, False, False, summary)
         fired = [v for v in verdicts if v.breached]
@@ -326,8 +326,11 @@ def _measurement(
     lead = max(verdicts, key=lambda v: v.evidence) if verdicts else None
     fired = [v for v in verdicts if v.breached]
     since = min((v.crossed_at for v in fired if v.crossed_at is not None), default=None)
-    usable = lead is not None and lead.detectability.delay is not None
+    usable = any(v.watching for v in verdicts)
     details: dict[str, object] = {"budget_share": budget.share}
+    models = [v.model for v in verdicts if v.model is not None]
+    if models:  # what the detector compared with: the shrunk estimate and its bound
+        details |= {"baseline_estimate": models[0].estimate, "baseline_bound": models[0].bound}
     if lead is not None:
         details |= {
             "statistic": lead.statistic,
@@ -368,7 +371,11 @@ def _evidence(v: Verdict, budget: Budget) -> str:
 
 
 def _quiet(v: Verdict) -> str:
-    d = v.detectability
-    if d.delay is None:
-        return "too little traffic to detect the minimum effect within the budget"
+    if not v.watching:
+        return "too little traffic to detect even 8 times the minimum effect within the budget"
+    if v.detectability.delay is None:
+        return (
+            f"no change (evidence {v.evidence:.0%} of the threshold); too little traffic to "
+            "detect the minimum effect itself, only larger ones"
+        )
     return f"no change (evidence {v.evidence:.0%} of the threshold)"

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from liveeval.config.monitor import DIMENSIONS
 from liveeval.config.sampling import parse_window
 from liveeval.model.alert import Alert
+from liveeval.monitor.detectability_text import status_of
 from liveeval.monitor.drift_run import run_drift
 from liveeval.monitor.evaluation import evaluate_project, rule_ranges
 from liveeval.monitor.exposition import (
@@ -24,6 +25,7 @@ from liveeval.monitor.exposition import (
 )
 from liveeval.monitor.prometheus import CONTENT_TYPE, render
 from liveeval.monitor.rollup import sum_by
+from liveeval.monitor.rules import Evaluation
 from liveeval.server.auth import Caller, ReadCaller
 from liveeval.store import evaluation_queue, jobs
 from liveeval.store.alerts import (
@@ -103,9 +105,36 @@ def _notification(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
+def sli_json(evaluation: Evaluation, now: datetime) -> dict[str, Any]:
+    """One (rule, slice): its value against the baseline, the detector's evidence and
+    what it can detect at today's volume."""
+    window, baseline = rule_ranges(evaluation.rule, now)
+    m = evaluation.measurement
+    return {
+        "rule": evaluation.rule.name,
+        "metric": evaluation.rule.metric,
+        "slice": evaluation.slice,
+        "window": [t.isoformat() for t in window],
+        "baseline_period": [t.isoformat() for t in baseline],
+        "value": m.value,
+        "baseline": m.baseline,
+        "n": m.n,
+        "baseline_n": m.baseline_n,
+        "breached": m.breached,
+        "sufficient": m.sufficient,
+        "summary": m.summary,
+        "evidence": m.evidence,
+        "since": m.since.isoformat() if m.since else None,
+        "detectability": m.detectability.to_dict() if m.detectability else None,
+        "watching": status_of(m),
+    }
+
+
 @router.get("/api/v1/slis")
 async def slis(request: Request, caller: ReadCaller, project: Str = None) -> list[dict[str, Any]]:
-    """Every rule's value per slice now, against its baseline."""
+    """Every rule's value per slice now, against its baseline, with what its detector can
+    see at today's volume: `watching` is "breached", "watching", "too thin" (the rule's
+    minimum effect is not detected within its window) or "no data"."""
     app = request.app
     name = caller.project_for(project, app.state.settings.default_project)
     monitor = app.state.settings.monitor
@@ -113,28 +142,15 @@ async def slis(request: Request, caller: ReadCaller, project: Str = None) -> lis
 
     def query() -> list[dict[str, Any]]:
         with app.state.store.reading() as conn:
-            found = evaluate_project(conn, name, monitor.active_rules(), monitor.drift, now)
-        out = []
-        for e in found:
-            window, baseline = rule_ranges(e.rule, now)
-            m = e.measurement
-            out.append(
-                {
-                    "rule": e.rule.name,
-                    "metric": e.rule.metric,
-                    "slice": e.slice,
-                    "window": [t.isoformat() for t in window],
-                    "baseline_period": [t.isoformat() for t in baseline],
-                    "value": m.value,
-                    "baseline": m.baseline,
-                    "n": m.n,
-                    "baseline_n": m.baseline_n,
-                    "breached": m.breached,
-                    "sufficient": m.sufficient,
-                    "summary": m.summary,
-                }
+            found = evaluate_project(
+                conn,
+                name,
+                monitor.active_rules(),
+                monitor.drift,
+                now,
+                false_alerts_per_month=monitor.false_alerts_per_month,
             )
-        return out
+        return [sli_json(e, now) for e in found]
 
     return await run_in_threadpool(query)
 
@@ -205,7 +221,14 @@ def _exposition(request: Request, caller: Caller) -> str:
         if caller.project is not None:
             projects = [p for p in projects if p == caller.project]
         for project in projects:
-            evaluations[project] = evaluate_project(conn, project, rules, monitor.drift, now)
+            evaluations[project] = evaluate_project(
+                conn,
+                project,
+                rules,
+                monitor.drift,
+                now,
+                false_alerts_per_month=monitor.false_alerts_per_month,
+            )
             rows = read_range(conn, project, now - timedelta(hours=1), now)
             by_model = sum_by(rows, ["model_served"])
             last_hour[project] = {key[0]: agg for key, agg in by_model.items()}

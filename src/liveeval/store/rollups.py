@@ -28,6 +28,7 @@ from liveeval.monitor.rollup import (
     RawSignal,
     SliceValues,
     aggregate_bucket,
+    collapse,
     slice_key,
 )
 from liveeval.store.dialect import bulk_insert, clip, db_json, db_time, string_widths
@@ -336,16 +337,35 @@ class BucketCache:
         self.buckets: dict[tuple[str, int, datetime], Buckets] = {}
         # Per bucket, its rows summed by a slicing (the rules' work, kept between ticks).
         self.sums: dict[tuple[str, int, datetime], dict[Any, Any]] = {}
+        # Runs of whole hours summed per slice: a baseline's hours change once an hour.
+        self.hour_runs: dict[tuple[str, datetime, datetime], Buckets] = {}
 
     def forget(self, project: str, grain_s: int, bucket_at: datetime) -> None:
         self.buckets.pop((project, grain_s, bucket_at), None)
         self.sums.pop((project, grain_s, bucket_at), None)
+        if grain_s == HOUR:
+            for key in [k for k in self.hour_runs if k[0] == project and k[1] <= bucket_at < k[2]]:
+                del self.hour_runs[key]
 
     def drop_before(self, at: datetime) -> None:
         for key in [k for k in self.buckets if k[2] < at]:
             del self.buckets[key]
         for key in [k for k in self.sums if k[2] < at]:
             del self.sums[key]
+        for run in [k for k in self.hour_runs if k[1] < at]:
+            del self.hour_runs[run]
+
+    def read_hours_summed(
+        self, conn: sa.Connection, project: str, start: datetime, end: datetime
+    ) -> Buckets:
+        """The hours of [start, end) summed per slice (kept until one of them changes)."""
+        key = (project, start, end)
+        found = self.hour_runs.get(key)
+        if found is None:
+            if len(self.hour_runs) > 64:
+                self.hour_runs.clear()
+            found = self.hour_runs[key] = collapse(self.read(conn, project, HOUR, start, end))
+        return found
 
     def sums_of(self, project: str, grain_s: int, bucket_at: datetime) -> dict[Any, Any]:
         return self.sums.setdefault((project, grain_s, bucket_at), {})
@@ -394,6 +414,8 @@ def read_range(
     def read(grain_s: int, low: datetime, high: datetime) -> Buckets:
         if cache is None:
             return list(read_buckets(conn, project, grain_s, low, high))
+        if grain_s == HOUR:
+            return cache.read_hours_summed(conn, project, low, high)
         return cache.read(conn, project, grain_s, low, high)
 
     first_hour = floor_to(start + timedelta(seconds=HOUR - 1), HOUR)
@@ -408,7 +430,7 @@ def read_range(
 
 
 # Each bucket of a range: its start and end, its rows, and a memo of its rows summed by
-# a slicing (kept by the cache between ticks; see monitor/sequential.py `Window`).
+# a slicing (kept by the cache between ticks; see monitor/sequential.py `batches_by_slice`).
 TimedBuckets = list[tuple[datetime, datetime, Buckets, dict[Any, Any]]]
 
 
