@@ -31,7 +31,8 @@ from liveeval.stats.sequential import (
 )
 
 Direction = Literal["rise", "drop"]
-Stream = Sequence[tuple[datetime, float, int]]  # (batch end, successes or sum, n)
+# Per batch: (its start and end, successes or the sum of the scores, n).
+Stream = Sequence[tuple[tuple[datetime, datetime], float, int]]
 NEVER_MINUTES = 100 * 365 * 1440.0  # an expected delay beyond a century: never
 RESOLVE_BELOW = 0.5  # an open alert resolves when the statistic falls below h × this
 SCALES = (1, 2, 4, 8)  # the effect sizes watched: multiples of the minimum effect
@@ -134,8 +135,8 @@ class Verdict:
     statistic: float
     threshold: float
     breached: bool
-    crossed_at: datetime | None  # when the statistic rose above h (and stayed)
-    run_start: datetime | None  # where the current run of evidence began
+    crossed_at: datetime | None  # the end of the batch where the statistic rose above h
+    run_start: datetime | None  # the start of the batch where the current run began
     run_a: float  # successes (or the sum) and n since the run began
     run_n: int
     detectability: Detectability
@@ -185,7 +186,7 @@ class Detector:
             alpha, beta = self.model.coefficients(self.direction, self.effect * scale)
             paths.append(cusum_path(alpha * points[:, 0] + beta * points[:, 1], h))
         path: CusumPath = max(paths, key=lambda p: p.last)
-        at = [start for start, _, _ in self.stream]
+        spans = [span for span, _, _ in self.stream]
         run_a, run_n = 0.0, 0
         if path.run_start is not None:
             run_a = sum(a for _, a, _ in self.stream[path.run_start :])
@@ -194,8 +195,8 @@ class Detector:
             path.last,
             h,
             path.last > h,
-            at[path.crossed] if path.crossed is not None else None,
-            at[path.run_start] if path.run_start is not None else None,
+            spans[path.crossed][1] if path.crossed is not None else None,
+            spans[path.run_start][0] if path.run_start is not None else None,
             run_a,
             run_n,
             detectability,

@@ -24,8 +24,8 @@ from liveeval.monitor.sequential import (
     Key,
     Planned,
     _measurement,
-    _per_minute,
     _time,
+    per_minute,
 )
 from liveeval.stats.sequential import beta_prior, rate_bound, rate_estimate
 
@@ -63,7 +63,7 @@ def plan_mix(
             points = [(at, float(own.get(at, 0)), agg.interactions) for at, agg in stream]
             n = sum(p[2] for p in points)
             x = sum(p[1] for p in points)
-            per_minute = _per_minute(n0, n, ctx)
+            pace = per_minute(n0, points, ctx)
             effect = ctx.rule.min_effect
             name = display_name(target, NONE if category is None else category, labels)
             for direction in ("rise", "drop"):
@@ -72,7 +72,7 @@ def plan_mix(
                     continue
                 bound = rate_bound(x0, n0, prior, BASELINE_CONFIDENCE, upper=upper)
                 model = Bernoulli(estimate, bound)
-                detectors.append(Detector(direction, model, effect, points, per_minute, ctx.window))
+                detectors.append(Detector(direction, model, effect, points, pace, ctx.window))
                 names.append((name, estimate, n0, x, n))
         if not detectors:
             continue

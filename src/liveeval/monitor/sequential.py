@@ -42,7 +42,8 @@ Rows = Sequence[tuple[SliceValues, Aggregate]]
 # The window's buckets in time order: start, end, rows, and a memo of the rows summed
 # by slicings (the rollup cache keeps it between ticks; a fresh dict works too).
 Series = Sequence[tuple[datetime, datetime, Rows, dict[Any, Any]]]
-Batches = list[tuple[datetime, Aggregate]]  # batch end, sums
+Span = tuple[datetime, datetime]  # a batch's start and end
+Batches = list[tuple[Span, Aggregate]]
 Counter = Callable[[Aggregate], tuple[float, int]]
 
 
@@ -78,9 +79,9 @@ class Context:
 def batches_by_slice(series: Series, dims: Sequence[str]) -> dict[Key, Batches]:
     """Each slice's sums per batch, in time order (a batch: one bucket of the series)."""
     out: dict[Key, Batches] = defaultdict(list)
-    for _, end, rows, memo in series:
+    for start, end, rows, memo in series:
         for key, agg in _grouped(rows, memo, tuple(dims)).items():
-            out[key].append((end, agg))
+            out[key].append(((start, end), agg))
     return dict(out)
 
 
@@ -104,10 +105,16 @@ def _directions(rule: RuleConfig) -> list[Direction]:
     return ["rise", "drop"] if bad == "either" else ["rise" if bad == "rise" else "drop"]
 
 
-def _per_minute(n_baseline: int, n_window: int, ctx: Context) -> float:
+def per_minute(n_baseline: int, points: Sequence[tuple[Span, float, int]], ctx: Context) -> float:
+    """Observations a minute: the baseline's pace, or for a slice without one (new), its
+    pace since its first batch with traffic."""
     if n_baseline > 0 and ctx.baseline.total_seconds() > 0:
         return n_baseline / (ctx.baseline.total_seconds() / 60)
-    return n_window / max(1.0, ctx.window.total_seconds() / 60)
+    seen = [(span, n) for span, _, n in points if n > 0]
+    if not seen:
+        return 0.0
+    minutes = (seen[-1][0][1] - seen[0][0][0]).total_seconds() / 60
+    return sum(n for _, n in seen) / max(1.0, minutes)
 
 
 # Rates (signals, errors, judge errors, bad judge scores, latency above a level).
@@ -126,14 +133,13 @@ def rate_detectors(
     x0, n0 = counter(baseline)
     estimate = rate_estimate(int(x0), n0, prior)
     points = [(at, *counter(agg)) for at, agg in stream]
-    n_window = sum(n for _, _, n in points)
-    per_minute = _per_minute(n0, n_window, ctx)
+    pace = per_minute(n0, points, ctx)
     effect = effect_of(estimate)
     out, model = [], None
     for direction in _directions(ctx.rule):
         bound = rate_bound(int(x0), n0, prior, BASELINE_CONFIDENCE, upper=direction == "rise")
         model = Bernoulli(estimate, bound)
-        out.append(Detector(direction, model, effect, points, per_minute, ctx.window))
+        out.append(Detector(direction, model, effect, points, pace, ctx.window))
     return model, out
 
 
@@ -212,13 +218,13 @@ def mean_detectors(
         summary = agg.scores.get(name)
         if summary is not None and summary.moments.n:
             points.append((at, summary.moments.total, summary.moments.n))
-    per_minute = _per_minute(n0, sum(n for _, _, n in points), ctx)
+    pace = per_minute(n0, points, ctx)
     out, model = [], None
     z = z_of(BASELINE_CONFIDENCE)
     for direction in _directions(ctx.rule):
         bound = centre - z * spread if direction == "drop" else centre + z * spread
         model = Gaussian(centre, bound, math.sqrt(variance))
-        out.append(Detector(direction, model, effect_of(centre), points, per_minute, ctx.window))
+        out.append(Detector(direction, model, effect_of(centre), points, pace, ctx.window))
     return model, out
 
 
