@@ -109,3 +109,18 @@ def test_overwhelming_evidence_fires_without_waiting_for_the_pending_period() ->
     (change,) = reconcile("shop", [sequential(2.5, 0, timedelta())], {}, {}, T0)
     assert change.action == "trigger"
     assert reconcile("shop", [sequential(1.9, 0, timedelta())], {}, {}, T0) == []
+
+
+def test_an_alert_stays_open_until_its_evidence_has_been_low_for_keep_firing_for() -> None:
+    (opened,) = reconcile("shop", [sequential(2.5, 0, timedelta())], {}, {}, T0)
+    firing = {opened.alert.fingerprint: opened.alert}
+    low = sequential(0.3, None, timedelta(hours=3))
+    recent = replace(low, measurement=replace(low.measurement, high_until=T0 + timedelta(
+        hours=2, minutes=30)))  # fmt: skip
+    (kept,) = reconcile("shop", [recent], firing, {}, T0 + timedelta(hours=3))
+    assert kept.action == "update"  # high 30 minutes ago: keep firing (1 h)
+    assert kept.alert.summary == opened.alert.summary  # still says what moved
+    assert kept.alert.details["latest"] == "evidence 30%"
+    old = replace(low, measurement=replace(low.measurement, high_until=T0 + timedelta(hours=1)))
+    (gone,) = reconcile("shop", [old], firing, {}, T0 + timedelta(hours=3))
+    assert gone.action == "resolve"

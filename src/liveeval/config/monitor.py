@@ -127,6 +127,12 @@ class RuleConfig(_Section):
         default=timedelta(minutes=10),
         description="A breach must last this long before the alert fires (Prometheus' `for`).",
     )
+    keep_firing_for: Duration = Field(
+        default=timedelta(hours=1),
+        description="An open alert resolves once its evidence has stayed below half the "
+        "threshold this long (Prometheus' `keep_firing_for`): an incident whose evidence "
+        "wavers is one alert, not several.",
+    )
     severity: Severity = Severity.WARNING
     cooldown: Duration = Field(
         default=timedelta(minutes=30),

@@ -24,10 +24,11 @@ from liveeval.judge.providers.local import (
     find_default_model,
 )
 
-# The demo's day has ~180 requests: the default windows suit it, but its story is three
-# weeks long, so its judge and regeneration rules look back 3 days against the 7 before
-# (same names: they replace the default rules). The silent model update is what a
-# model-mismatch rule is for: the pinned model answered by another one.
+# The demo's day has ~180 requests and its story is three weeks long: its judge,
+# regeneration and language-mix rules look back 3 days against the 7 before (same names:
+# they replace the default rules), and the language mix, which the baseline absorbs
+# slowly, keeps firing a day after its evidence fades. The silent model update is what
+# a model-mismatch rule is for: the pinned model answered by another one.
 _SLICES = ("all", "model_served", "prompt_version", "language")
 DEMO_RULES = tuple(
     RuleConfig.model_validate(rule)
@@ -46,6 +47,14 @@ DEMO_RULES = tuple(
             "window": "3d",
             "threshold": 0.3,
             "severity": "critical",
+        },
+        {
+            "name": "input-language-drift",
+            "metric": "language_drift",
+            "slice_by": ("all",),
+            "window": "3d",
+            "threshold": 0.05,
+            "keep_firing_for": "1d",
         },
         {
             "name": "model-mismatch",

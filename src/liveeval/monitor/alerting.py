@@ -8,9 +8,9 @@ incident:
 - firing: while the alert is open, every evaluation updates it (no new notification),
   including one whose evidence has fallen below the threshold but not below half of
   it (hysteresis: the same incident, fading, neither resolves nor fires again);
-- resolved: the evidence falls below half the threshold (a threshold rule: no longer
-  breached) with enough samples. After a resolve the same fingerprint stays quiet for
-  the rule's cooldown.
+- resolved: the evidence has stayed below half the threshold for the rule's
+  `keep_firing_for` (a threshold rule: no longer breached) with enough samples. After
+  a resolve the same fingerprint stays quiet for the rule's cooldown.
 An evaluation without enough samples changes nothing: missing data neither fires nor
 resolves.
 """
@@ -21,7 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from liveeval.config.monitor import RuleConfig
 from liveeval.model.alert import Alert, AlertState
+from liveeval.monitor.metrics import Measurement
 from liveeval.monitor.rules import Evaluation
 
 # Evidence this many times the threshold fires without waiting for the pending period:
@@ -58,7 +60,7 @@ def reconcile(
         m = evaluation.measurement
         open_alert = firing.get(key)
         if open_alert is not None:
-            if m.sufficient and m.clear:
+            if m.sufficient and m.clear and _quiet_long_enough(m, evaluation.rule, now):
                 changes.append(Change(_resolved(open_alert, now, m.summary), "resolve"))
             elif m.breached or m.sufficient:
                 changes.append(Change(_updated(open_alert, evaluation, now), "update"))
@@ -79,6 +81,10 @@ def reconcile(
                     Change(_resolved(open_alert, now, "the rule was removed"), "resolve")
                 )
     return changes
+
+
+def _quiet_long_enough(m: Measurement, rule: RuleConfig, now: datetime) -> bool:
+    return m.high_until is None or now - m.high_until >= rule.keep_firing_for
 
 
 def _opened(
@@ -105,14 +111,17 @@ def _opened(
 
 
 def _updated(alert: Alert, evaluation: Evaluation, now: datetime) -> Alert:
+    """The latest numbers; the summary keeps saying what moved while the evidence fades
+    (the latest sentence is in details)."""
     m = evaluation.measurement
+    latest = f"{alert.rule}: {m.summary} for {evaluation.slice_text}"
     return replace(
         alert,
         value=m.value,
         baseline=m.baseline,
-        summary=f"{alert.rule}: {m.summary} for {evaluation.slice_text}",
+        summary=latest if m.breached else alert.summary,
         updated_at=now,
-        details={"n": m.n, "baseline_n": m.baseline_n, **m.details},
+        details={"n": m.n, "baseline_n": m.baseline_n, **m.details, "latest": m.summary},
     )
 
 

@@ -142,6 +142,7 @@ class Verdict:
     detectability: Detectability
     watching: bool = True  # some effect size (the minimum or a multiple) can be detected
     model: Model | None = None
+    high_until: datetime | None = None  # the last batch end with evidence at half h or more
 
     @property
     def evidence(self) -> float:
@@ -184,8 +185,9 @@ class Detector:
         paths = []
         for scale in scales:
             alpha, beta = self.model.coefficients(self.direction, self.effect * scale)
-            paths.append(cusum_path(alpha * points[:, 0] + beta * points[:, 1], h))
+            paths.append(cusum_path(alpha * points[:, 0] + beta * points[:, 1], h, RESOLVE_BELOW))
         path: CusumPath = max(paths, key=lambda p: p.last)
+        highs = [p.high for p in paths if p.high is not None]
         spans = [span for span, _, _ in self.stream]
         run_a, run_n = 0.0, 0
         if path.run_start is not None:
@@ -201,6 +203,7 @@ class Detector:
             run_n,
             detectability,
             model=self.model,
+            high_until=spans[max(highs)][1] if highs else None,
         )
 
     def detectability(self, h: float) -> Detectability:

@@ -37,6 +37,7 @@ class Measurement:
     evidence: float | None = None
     since: datetime | None = None
     detectability: Detectability | None = None
+    high_until: datetime | None = None  # evidence last at half the threshold or more
 
     @property
     def clear(self) -> bool:

@@ -332,6 +332,7 @@ def _measurement(
     lead = max(verdicts, key=lambda v: v.evidence) if verdicts else None
     fired = [v for v in verdicts if v.breached]
     since = min((v.crossed_at for v in fired if v.crossed_at is not None), default=None)
+    high_until = max((v.high_until for v in verdicts if v.high_until is not None), default=None)
     usable = any(v.watching for v in verdicts)
     details: dict[str, object] = {"budget_share": budget.share}
     models = [v.model for v in verdicts if v.model is not None]
@@ -357,6 +358,7 @@ def _measurement(
         evidence=lead.evidence if lead is not None else None,
         since=since,
         detectability=lead.detectability if lead is not None else None,
+        high_until=high_until,
     )
 
 

@@ -85,6 +85,7 @@ class CusumPath:
     values: tuple[float, ...]
     run_start: int | None  # the first batch of the current run above zero
     crossed: int | None  # the batch where the statistic last rose above h and stayed
+    high: int | None = None  # the last batch at or above h × `high_share`
 
     @property
     def last(self) -> float:
@@ -95,7 +96,9 @@ class CusumPath:
         return max(self.values, default=0.0)
 
 
-def cusum_path(increments: Sequence[float] | np.ndarray, threshold: float) -> CusumPath:
+def cusum_path(
+    increments: Sequence[float] | np.ndarray, threshold: float, high_share: float = 0.5
+) -> CusumPath:
     """S_i = max(0, S_{i-1} + z_i) from S = 0 before the first batch, computed as
     C_i - min(0, min_{j<=i} C_j) with C the running sum of the increments."""
     z = np.asarray(increments, dtype=float)
@@ -111,7 +114,9 @@ def cusum_path(increments: Sequence[float] | np.ndarray, threshold: float) -> Cu
     if values[-1] > threshold:
         below = np.flatnonzero(values <= threshold)
         crossed = int(below[-1]) + 1 if below.size else 0
-    return CusumPath(tuple(values.tolist()), run_start, crossed)
+    highs = np.flatnonzero(values >= threshold * high_share)
+    high = int(highs[-1]) if highs.size else None
+    return CusumPath(tuple(values.tolist()), run_start, crossed, high)
 
 
 def threshold_for(arl0: float) -> float:
