@@ -253,14 +253,15 @@ def new_language(traffic: Traffic) -> None:
 
 
 def model_swap(traffic: Traffic) -> None:
-    """m-large is silently served as m-large-2: German answers get worse."""
+    """m-large is silently served as m-large-2: its Spanish answers (all of Spanish, 10%
+    of traffic) get worse: regeneration 5% → 20%, judge mean −1."""
     swapped = []
     for c in traffic.combos:
         swapped.append((c[0], "m-large-2", *c[2:]) if c[1] == "m-large" else c)
     traffic.combos = swapped
-    german = np.array([c[1] == "m-large-2" and c[5] == "de" for c in traffic.combos])
-    traffic.regeneration[german] = 0.20
-    traffic.levels[german] = np.array([0.20, 0.20, 0.25, 0.20, 0.15])
+    spanish = np.array([c[1] == "m-large-2" and c[5] == "es" for c in traffic.combos])
+    traffic.regeneration[spanish] = 0.20
+    traffic.levels[spanish] = np.array([0.20, 0.20, 0.25, 0.20, 0.15])
 
 
 CHANGES = {
@@ -277,6 +278,8 @@ def lorden_bound(name: str, per_day: float, budget: Budget) -> float | None:
         "judge mean −0.3, 10% slice": (0.1 * JUDGED, None, None),
         "regeneration 5%→10%, 10% slice": (0.1, 0.05, 0.10),
         "new language at 5%": (1.0, 0.0, 0.05),
+        # the Spanish slice (10%): regeneration 5% → 20%, the first evidence to fire
+        "silent model swap, one language": (0.1, 0.05, 0.20),
     }.get(name, (None, None, None))
     if share is None:
         return None
@@ -301,6 +304,7 @@ def main() -> None:
     parser.add_argument("--tick", type=int, default=1, help="minutes between ticks")
     parser.add_argument("--skip-null", action="store_true")
     parser.add_argument("--skip-changes", action="store_true")
+    parser.add_argument("--changes", nargs="+", help="only the changes whose name starts so")
     args = parser.parse_args()
     warm = int(args.warmup_days * 1440)
     print(f"default rules, budget {MonitorConfig().false_alerts_per_month:g} a month, "
@@ -326,6 +330,8 @@ def main() -> None:
         print(f"\n{volume:,}/day changes ({args.seeds} runs each, watched {args.change_days:g} d):")
         print(f"  {'change':36} {'detected':>9} {'median delay':>13} {'bound':>10} {'ratio':>6}")
         for name, (change, rule, value) in CHANGES.items():
+            if args.changes and not any(name.startswith(c) for c in args.changes):
+                continue
             delays = []
             for seed in range(args.seeds):
                 minutes = warm + int(args.change_days * 1440)
