@@ -208,7 +208,7 @@ def play(
                 firing.pop(c.alert.fingerprint, None)
                 resolved[c.alert.fingerprint] = now
         run.ticks += 1
-        buckets.drop_before(now - timedelta(days=11))
+        buckets.drop_before(now - timedelta(days=29))  # the judge rules read 28 days back
     run.seconds = time.perf_counter() - clock
     return run
 
