@@ -37,6 +37,13 @@ POSTGRES_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = os.environ.get("LIVEEVAL_REQUIRE_POSTGRES") == "1"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+# Real data nobody here wrote: ../shared/datasets beside the checkout, else the copies in
+# tests/data/datasets (a fresh clone has no ../shared; tests/data/SOURCES.md says whence).
+DATASETS = (
+    SHARED / "datasets"
+    if (SHARED / "datasets").is_dir()
+    else Path(__file__).resolve().parent / "data" / "datasets"
+)
 
 
 def postgres_unavailable() -> str | None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from liveeval.model import Interaction, Message, RetrievedDocument
-from tests.conftest import SHARED
+from tests.conftest import DATASETS
 
 AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -55,11 +55,11 @@ def interaction(
 
 
 # The 16 languages of the shared multilingual dataset, one file each.
-DATASET_LANGUAGES = sorted(p.stem for p in (SHARED / "datasets" / "languages").glob("*.txt"))
+DATASET_LANGUAGES = sorted(p.stem for p in (DATASETS / "languages").glob("*.txt"))
 
 
 def sentences(language: str, count: int, start: int = 0) -> list[str]:
     """Real sentences in `language` from the shared datasets (Leipzig corpora)."""
-    path = SHARED / "datasets" / "languages" / f"{language}.txt"
+    path = DATASETS / "languages" / f"{language}.txt"
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     return [line for line in lines if line][start : start + count]

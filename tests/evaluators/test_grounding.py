@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from liveeval.evaluators.grounding import GroundingParams, content_units, grounding, has_number
-from tests.conftest import SHARED
+from tests.conftest import DATASETS
 from tests.evaluators.interactions import interaction
 
 POLICY = {
@@ -88,7 +88,7 @@ def test_chinese_is_compared_by_character_pairs() -> None:
 
 
 def _summeval() -> list[dict[str, Any]]:
-    path = SHARED / "datasets" / "judge-calibration" / "M8_outputs_annotations.jsonl"
+    path = DATASETS / "judge-calibration" / "M8_outputs_annotations.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:60]]
 
 
@@ -119,9 +119,7 @@ def test_summaries_experts_rate_inconsistent_get_less_support() -> None:
     """
     consistent: list[float] = []
     doubtful: list[float] = []
-    for path in sorted(
-        (SHARED / "datasets" / "judge-calibration").glob("M*_outputs_annotations.jsonl")
-    ):
+    for path in sorted((DATASETS / "judge-calibration").glob("M*_outputs_annotations.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             ratings = [a["consistency"] for a in record["expert_annotations"]]

@@ -6,9 +6,8 @@ import json
 import random
 from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+from tests.conftest import DATASETS
 
 
 @cache

@@ -8,7 +8,6 @@
 
 import json
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,8 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from liveeval.monitor.drift import DriftReport, FeatureFrame, drift_report
 from liveeval.monitor.drift_text import format_share
+from tests.conftest import DATASETS
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 WINDOW = 3000
 SPLITS = 200
 

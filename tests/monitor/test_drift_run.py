@@ -14,10 +14,10 @@ from liveeval.store.database import Store
 from liveeval.store.features import write_features
 from liveeval.store.interactions import upsert_interactions
 from liveeval.store.scores import interaction_ids_by_span
-from tests.conftest import SHARED
+from tests.conftest import DATASETS
 from tests.telemetry import T0, span_id, trace_id
 
-CLINC = json.loads((SHARED / "datasets" / "intents" / "data_full.json").read_text())
+CLINC = json.loads((DATASETS / "intents" / "data_full.json").read_text())
 BY_INTENT: dict[str, list[str]] = {}
 for text, label in CLINC["train"]:
     BY_INTENT.setdefault(label, []).append(text)

@@ -7,7 +7,6 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from statistics import fmean
 from typing import Any
 
@@ -30,8 +29,7 @@ from liveeval.monitor.prometheus import (
     sanitize_label_name,
     sanitize_metric_name,
 )
-
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+from tests.conftest import DATASETS
 
 label_values = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 finite_or_not = st.floats(allow_nan=True, allow_infinity=True)

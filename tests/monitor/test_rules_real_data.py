@@ -12,9 +12,9 @@ from liveeval.config.monitor import DriftConfig, RuleConfig
 from liveeval.ingest.features import input_language
 from liveeval.monitor.rollup import Aggregate
 from liveeval.monitor.rules import evaluate_rule
-from tests.conftest import SHARED
+from tests.conftest import DATASETS
 
-LANGUAGES = SHARED / "datasets" / "languages"
+LANGUAGES = DATASETS / "languages"
 RULE = RuleConfig(name="language", metric="language_drift", min_samples=100)
 # A support assistant's mix: mostly English, a long tail of others.
 MIX = {"en": 0.55, "de": 0.08, "fr": 0.07, "es": 0.07, "pt": 0.05, "it": 0.04, "nl": 0.03,

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,7 +38,7 @@ from liveeval.store.database import Store, open_store
 from liveeval.store.evaluation_queue import enqueue_traces
 from liveeval.store.keys import create_key
 from liveeval.store.schema import interactions, signals
-from tests.conftest import Clock, postgres_schema_url, run_server
+from tests.conftest import DATASETS, Clock, postgres_schema_url, run_server
 from tests.monitor.receiver import Recorded, Reply, run_receiver
 from tests.monitor.traffic import Traffic, store_traffic
 from tests.server.asgi import serve
@@ -50,7 +49,6 @@ from tests.telemetry import T0
 
 pytestmark = pytest.mark.anyio
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 NOW = T0  # 2026-11-01 12:00 UTC: the 1h window is 11:00-12:00
 OLD_MODEL, NEW_MODEL = "gpt-4o-2024-08-06", "gpt-4o-2024-11-20"
 BANK_MODEL = "claude-3-5-sonnet-20241022"

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
+from tests.conftest import DATASETS
 
 from liveeval.stats.means import Moments
 from liveeval.stats.quality import ScoreSummary, quality_drift
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 SUMMEVAL = DATASETS / "judge-calibration"
 
 scores = st.lists(st.floats(min_value=1.0, max_value=5.0), max_size=50)
