@@ -23,9 +23,10 @@ from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
 from liveeval.cli.judge import judge
 from liveeval.judge.calibration_set import CALIBRATION_ITEM_SCHEMA
+from tests.conftest import DATASETS
 from tests.judge.api import ScriptedAPI, chat_reply
 
-SUMMEVAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "judge-calibration"
+SUMMEVAL = DATASETS / "judge-calibration"
 LIKERT = [1, 2, 3, 4, 5]
 
 

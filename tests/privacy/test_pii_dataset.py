@@ -11,20 +11,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from liveeval.privacy.scrubber import Found, Scrubber, find_spacy_model
+from tests.conftest import DATASETS
 
-DATASET = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "datasets"
-    / "pii"
-    / "synth_dataset_v2.json"
-)
+DATASET = DATASETS / "pii" / "synth_dataset_v2.json"
 PATTERN_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
 # Dataset type -> the entities of ours that count as finding it (as in bench/pii.py).
 ACCEPTS = {
