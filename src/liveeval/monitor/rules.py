@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from liveeval.config.monitor import DRIFT_METRICS, JUDGE_METRICS, DriftConfig, RuleConfig
 from liveeval.monitor.budget import Budget
+from liveeval.monitor.detectors import Detector, Verdict
 from liveeval.monitor.drift import DriftThresholds, Labels
 from liveeval.monitor.metrics import Measurement, measure
 from liveeval.monitor.mix import plan_mix
@@ -177,7 +178,7 @@ def _sequential(rule: RuleConfig, dims: list[str], series: Series, baseline: Row
         stream, base = streams.get(key, []), before.get(key, Aggregate())
         others = _others(before, key)
         model, detectors = rate_detectors(ctx, counter, stream, base, others, _effect(rule))
-        describe = describe_rate(ctx, rule.metric, counter, stream, base, model)
+        describe = describe_rate(rule.metric, counter, stream, base, model)
         out.append(_planned(rule, _slice(dims, key), detectors, describe))
     return out
 
@@ -185,10 +186,11 @@ def _sequential(rule: RuleConfig, dims: list[str], series: Series, baseline: Row
 def _planned(
     rule: RuleConfig,
     where: dict[str, str],
-    detectors: Sequence[object],
-    describe: Callable[..., Measurement],
+    detectors: Sequence[Detector],
+    describe: Callable[[Budget, list[Verdict]], Measurement],
 ) -> Planned:
-    return Planned(rule, where, tuple(detectors), describe, None, len(detectors))  # type: ignore[arg-type]
+    """A slice's planned detectors; two of them (rise and drop) split its budget share."""
+    return Planned(rule, where, tuple(detectors), describe, None, len(detectors))
 
 
 def _others(before: dict[Key, Aggregate], key: Key) -> list[Aggregate]:
@@ -219,11 +221,11 @@ def _scores(
             model, detectors = rate_detectors(ctx, counter, stream, base, others, _effect(rule))
             what = f"judge bad share ({name})"
             out.append(_planned(rule, where, detectors, describe_rate(
-                ctx, what, counter, stream, base, model)))  # fmt: skip
+                what, counter, stream, base, model)))  # fmt: skip
         else:
             gauss, found = mean_detectors(ctx, name, stream, base, others, _effect(rule))
             step = rule.metric == "judge_step"
-            describe = describe_mean(ctx, name, stream, base, gauss, step)
+            describe = describe_mean(name, stream, base, gauss, step)
             out.append(_planned(rule, where, found, describe))
     return out
 
@@ -253,7 +255,7 @@ def _latency(
         model, detectors = rate_detectors(ctx, counter, stream, base, others, _exceed_effect(q))
         edge = LATENCY_EDGES_MS[min(level, len(LATENCY_EDGES_MS) - 1)]
         metric = f"share slower than {edge:,.0f} ms (where p{round(q * 100)} may rise to)"
-        describe = describe_rate(ctx, metric, counter, stream, base, model)
+        describe = describe_rate(metric, counter, stream, base, model)
         out.append(_planned(rule, _slice(dims, key), detectors, describe))
     return out
 

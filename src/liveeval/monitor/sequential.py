@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,7 +73,6 @@ class Context:
     rule: RuleConfig
     window: timedelta
     baseline: timedelta
-    keys: list[Key] = field(default_factory=list)
 
 
 def batches_by_slice(series: Series, dims: Sequence[str]) -> dict[Key, Batches]:
@@ -148,9 +147,8 @@ def rate_prior(counter: Counter, baselines: Iterable[Aggregate]) -> BetaPrior:
 
 
 def describe_rate(
-    ctx: Context, metric: str, counter: Counter, stream: Batches, baseline: Aggregate,
-    model: Bernoulli | None, note: str = "",
-) -> Callable[[Budget, list[Verdict]], Measurement]:  # fmt: skip
+    metric: str, counter: Counter, stream: Batches, baseline: Aggregate, model: Bernoulli | None
+) -> Callable[[Budget, list[Verdict]], Measurement]:
     x, n = _total(counter, stream)
     x0, n0 = counter(baseline)
 
@@ -165,15 +163,13 @@ def describe_rate(
             run = v.run_a / v.run_n if v.run_n else math.nan
             summary = (
                 f"{metric} {_verb(run, base)} from {base:.1%} to {run:.1%} since "
-                f"{_time(v.run_start)} (n={v.run_n:,} vs {n0:,} in the baseline{note}; "
+                f"{_time(v.run_start)} (n={v.run_n:,} vs {n0:,} in the baseline; "
                 f"{_evidence(v, budget)})"
             )
         elif value is None or base is None:
             summary = f"no {metric} data in the window"
         else:
-            summary = (
-                f"{metric} {value:.1%} against {base:.1%} (n={n:,} vs {n0:,}{note}): {_quiet(lead)}"
-            )
+            summary = f"{metric} {value:.1%} against {base:.1%} (n={n:,} vs {n0:,}): {_quiet(lead)}"
         return _measurement(value, base, n, n0, verdicts, summary, budget)
 
     return describe
@@ -236,9 +232,8 @@ def _pooled_variance(stats: Sequence[tuple[int, float, float]]) -> float | None:
 
 
 def describe_mean(
-    ctx: Context, name: str, stream: Batches, baseline: Aggregate, model: Gaussian | None,
-    step: bool = False,
-) -> Callable[[Budget, list[Verdict]], Measurement]:  # fmt: skip
+    name: str, stream: Batches, baseline: Aggregate, model: Gaussian | None, step: bool = False
+) -> Callable[[Budget, list[Verdict]], Measurement]:
     n = total = 0.0
     for _, agg in stream:
         summary = agg.scores.get(name)
