@@ -4,6 +4,7 @@ in for a paid judge)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,12 @@ def crashy(text):
 
 def mixed(text):
     return good(text) if int(text.split()[-1]) % 4 else bad(text)
+
+calls = []
+
+def counted(text):
+    calls.append(text)
+    return good(text)
 """
 
 
@@ -39,12 +46,16 @@ def app_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return "ab_app"
 
 
-def cases_file(path: Path, count: int) -> str:
+GOOD = "Refunds reach your card within 5 business days."
+
+
+def cases_file(path: Path, count: int, grader: dict | None = None) -> str:
     lines = [
         {
             "id": f"refund-{k}",
             "input": {"text": f"How long do refunds take? case {k}"},
-            "grader": {"type": "contains", "values": ["5 business days"]},
+            "expected": {"output": GOOD},
+            "grader": grader or {"type": "contains", "values": ["5 business days"]},
             "author": "alice",
             "created_at": "2026-11-30T09:00:00Z",
         }
@@ -75,6 +86,20 @@ def test_the_better_variant_wins_with_mcnemar(tmp_path: Path, app_module: str) -
     assert same["comparison"]["verdict"] == "no_difference"
 
 
+def test_a_semantic_ab_where_an_answer_equals_its_reference_compares_every_case(
+    tmp_path: Path, app_module: str
+) -> None:
+    """B answers the reference word for word, A something unrelated. Under the hashing
+    encoder (the fallback without the MiniLM package) their cosines are 1.0000000000000002
+    and -0.05: the run used to end in exit 2 with no results."""
+    path = cases_file(tmp_path / "cases.jsonl", 6, {"type": "semantic", "threshold": 0.8})
+    found = run_ab(path, "--a", f"python:{app_module}:bad", "--b", f"python:{app_module}:good")
+    assert found["pairs"] == 6 and found["excluded"] == []
+    scores = [r["score"] for side in ("a", "b") for r in found["results"][side]]
+    assert all(0.0 <= score <= 1.0 for score in scores)
+    assert found["comparison"]["verdict"] == "b_wins"
+
+
 def test_a_crashing_case_is_left_out_and_a_bad_target_is_a_usage_error(
     tmp_path: Path, app_module: str
 ) -> None:
@@ -95,16 +120,35 @@ def judge_api() -> Iterator[ScriptedAPI]:
         yield api
 
 
+def test_an_unknown_pairwise_rubric_is_a_usage_error_before_any_case_runs(
+    tmp_path: Path, app_module: str, judge_api: ScriptedAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUDGE_KEY", "sk-test")
+    config = judge_config(tmp_path, judge_api)
+    path = cases_file(tmp_path / "cases.jsonl", 4)
+    target = f"python:{app_module}:counted"
+    args = ["ab", path, "--a", target, "--b", target, "--pairwise", "nope", "--config", config]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "the rubric 'nope'" in result.output
+    assert importlib.import_module(app_module).calls == []
+
+
+def judge_config(tmp_path: Path, api: ScriptedAPI) -> str:
+    config = tmp_path / "liveeval.toml"
+    config.write_text(
+        f'[judge]\nprovider = "openai"\nmodel = "gpt-4o-mini"\nbase_url = "{api.url}/v1"\n'
+        'api_key_env = "JUDGE_KEY"\nmax_attempts = 1\nconcurrency = 1\n',
+        encoding="utf-8",
+    )
+    return str(config)
+
+
 def test_pairwise_judging_asks_both_orders_and_counts_flips(
     tmp_path: Path, app_module: str, judge_api: ScriptedAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JUDGE_KEY", "sk-test")
-    config = tmp_path / "liveeval.toml"
-    config.write_text(
-        f'[judge]\nprovider = "openai"\nmodel = "gpt-4o-mini"\nbase_url = "{judge_api.url}/v1"\n'
-        'api_key_env = "JUDGE_KEY"\nmax_attempts = 1\nconcurrency = 1\n',
-        encoding="utf-8",
-    )
+    config = judge_config(tmp_path, judge_api)
     path = cases_file(tmp_path / "cases.jsonl", 6)
 
     def winner(w: str):
@@ -124,7 +168,7 @@ def test_pairwise_judging_asks_both_orders_and_counts_flips(
         "--concurrency",
         "1",
         "--config",
-        str(config),
+        config,
     )
     assert len(judge_api.requests) == 12
     first = judge_api.requests[0].body["messages"][1]["content"]

@@ -237,6 +237,23 @@ async def test_semantic_reference_overrides_the_expected_output_and_handles_unic
     assert (empty.passed, empty.score) == (False, 0.0)
 
 
+async def test_semantic_score_stays_on_the_0_to_1_scale_the_cosine_rounds_off() -> None:
+    """An answer equal to its reference has cosine 1.0000000000000002 under rounding, and an
+    unrelated one a negative cosine: a paired A/B rejected both as off the scale."""
+    encoder = HashingEncoder()
+    reference = "Refunds reach your card within 5 business days."
+    unrelated = "I am not sure, please ask again later."
+    vectors = encoder.encode([reference, unrelated]).astype(np.float64)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert unit[0] @ unit[0] > 1.0 and unit[1] @ unit[0] < 0.0
+    context = GradingContext(encoder=encoder)
+    case = make_case({"type": "semantic", "threshold": 0.8}, expected={"output": reference})
+    same = await grade(case, reference, context)
+    assert (same.passed, same.score, same.detail) == (True, 1.0, "similarity 1.00 >= 0.8")
+    other = await grade(case, unrelated, context)
+    assert (other.passed, other.score, other.detail) == (False, 0.0, "similarity -0.05 < 0.8")
+
+
 async def test_semantic_loads_the_default_encoder_once(monkeypatch: pytest.MonkeyPatch) -> None:
     loads: list[str] = []
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import sys
 import textwrap
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from liveeval.features.hashing_embedding import HashingEncoder
 from liveeval.gate.graders import GradingContext
 from liveeval.gate.results import CaseResult
 from liveeval.gate.runner import run_cases
@@ -145,6 +147,33 @@ async def test_each_case_ends_passed_failed_or_error_with_the_reason(app: str) -
         "v7",
     )
     assert run.started_at <= run.finished_at
+
+
+class FussyEncoder(HashingEncoder):
+    """The hashing encoder, except that it raises on a text with a control character."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if any("\x00" in text for text in texts):
+            raise ValueError("cannot encode NUL")
+        return super().encode(texts)
+
+
+async def test_a_grader_that_raises_on_one_case_costs_that_case_not_the_run(
+    app: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    grader = {"type": "semantic", "threshold": 0.5}
+    cases = [
+        make_case("same", PROMISE, grader=grader, expected={"output": PROMISE}),
+        make_case("nul", f"{PROMISE}\x00", grader=grader, expected={"output": PROMISE}),
+        make_case("other", "no idea", grader=grader, expected={"output": PROMISE}),
+    ]
+    context = GradingContext(encoder=FussyEncoder())
+    run = await run_cases(cases, parse_target(f"python:{app}:echo"), context)
+    assert statuses(run.results) == [("same", "passed"), ("nul", "error"), ("other", "failed")]
+    broken = run.results[1]
+    assert broken.error_kind == "grader"
+    assert broken.detail == "grader: the semantic grader raised ValueError: cannot encode NUL"
+    assert "case nul: the semantic grader raised" in caplog.text  # with its traceback
 
 
 async def test_503_three_times_is_a_server_error_and_400_is_not_retried(api: ScriptedAPI) -> None:

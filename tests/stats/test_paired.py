@@ -241,6 +241,12 @@ def test_non_finite_scores_are_an_error_naming_side_and_index(bad: float) -> Non
         paired_comparison([0.1, 0.2, 0.3], [0.3, bad, 0.4])
 
 
+def test_a_score_past_the_scale_by_rounding_is_the_end_of_the_scale() -> None:
+    a = [0.5, 0.6, 0.7]
+    rounded = paired_comparison(a, [1.0000000000000002, 0.9, 1.0], resamples=10)
+    assert rounded == paired_comparison(a, [1.0, 0.9, 1.0], resamples=10)
+
+
 def test_scores_outside_the_scale_are_an_error() -> None:
     with pytest.raises(ValueError, match=r"a\[0\] = 4.0 is outside the scale \(0.0, 1.0\)"):
         paired_comparison([4.0, 0.2], [0.3, 0.2])

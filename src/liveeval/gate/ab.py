@@ -12,6 +12,7 @@ rate is reported. A case that errors on either side is left out of the pairs and
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,8 @@ from liveeval.model.case import (
 )
 from liveeval.stats.agreement import FlipRate, flip_rate
 from liveeval.stats.paired import PairedResult, paired_comparison
+
+logger = logging.getLogger(__name__)
 
 PASS_FAIL = (ExactGrader, ContainsGrader, RegexGrader, JsonSchemaGrader)
 
@@ -100,6 +103,12 @@ async def run_ab(
 ) -> AbRun:
     active = [case for case in cases if case.active]
     scale, binary = scale_of(active, context)
+    if pairwise_rubric is not None and (
+        context.judge is None or pairwise_rubric not in context.rubrics
+    ):
+        raise ValueError(
+            f"pairwise judging needs a configured judge and the rubric {pairwise_rubric!r}"
+        )
     a_run, b_run = await asyncio.gather(
         run_cases(active, target_a, context, concurrency=concurrency, attempts=attempts),
         run_cases(active, target_b, context, concurrency=concurrency, attempts=attempts),
@@ -149,12 +158,9 @@ async def _pairwise(
     alpha: float,
     min_effect: float | None,
 ) -> AbRun:
-    rubric = context.rubrics.get(rubric_name)
-    if context.judge is None or rubric is None:
-        raise ValueError(
-            f"pairwise judging needs a configured judge and the rubric {rubric_name!r}"
-        )
+    rubric = context.rubrics[rubric_name]
     judge = context.judge
+    assert judge is not None  # run_ab checked both before running a case
     limit = asyncio.Semaphore(concurrency)
     by_id = {case.id: case for case in cases}
     outputs = [
@@ -172,6 +178,9 @@ async def _pairwise(
                 return case_id, await judge_pair(judge, rubric, request, out_a, out_b)
             except PairwiseError as exc:
                 return case_id, str(exc)
+            except Exception as exc:  # a bug costs this pair, not the run
+                logger.exception("case %s: the pairwise judge raised", case_id)
+                return case_id, f"{type(exc).__name__}: {exc}"
 
     found = await asyncio.gather(*(one(i, a, b) for i, a, b in outputs if a and b))
     verdicts = tuple((i, v) for i, v in found if isinstance(v, PairVerdict))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -158,16 +159,24 @@ def grade_json_schema(grader: JsonSchemaGrader, output: str) -> Grade:
 def grade_semantic(
     grader: SemanticGrader, output: str, reference: str, encoder: TextEncoder
 ) -> Grade:
-    """Cosine of the two embeddings against the threshold; an empty text has cosine 0."""
+    """Cosine of the two embeddings against the threshold; an empty text has cosine 0.
+
+    The score is the cosine clipped to the grader's scale 0..1: rounding puts a text and
+    itself a hair above 1 (1.0000000000000002), and unrelated texts can have a negative
+    cosine. The detail shows the cosine as computed.
+    """
     vectors = np.asarray(encoder.encode([output, reference]), dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1)
     if norms[0] == 0 or norms[1] == 0:
         cosine = 0.0
     else:
         cosine = float(vectors[0] @ vectors[1] / (norms[0] * norms[1]))
-    passed = cosine >= grader.threshold
+    if not math.isfinite(cosine):
+        raise GradeError(f"the encoder {encoder.name} gave a vector that is not finite")
+    score = min(1.0, max(0.0, cosine))
+    passed = score >= grader.threshold
     sign = ">=" if passed else "<"
-    return Grade(passed, cosine, f"similarity {cosine:.2f} {sign} {grader.threshold:g}")
+    return Grade(passed, score, f"similarity {cosine:.2f} {sign} {grader.threshold:g}")
 
 
 async def grade_judge(

@@ -2,12 +2,15 @@
 
 Bounded concurrency, a timeout per call (the target's, so a timed-out call is retried
 like any transient error), retries of transient target errors; a case whose target or
-grader fails is an *error* with its kind, never a pass or a failure.
+grader fails is an *error* with its kind, never a pass or a failure. A grader that
+raises on one case (a bug, logged with its traceback) makes that case an error too: the
+run keeps every other case's result.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -16,6 +19,8 @@ from liveeval.gate.graders import GradeError, GradingContext, grade
 from liveeval.gate.results import CaseResult, Run
 from liveeval.gate.targets import Target, TargetError, call_with_retries
 from liveeval.model.case import Case, snapshot_hash
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[CaseResult, int, int], None]  # result, done, total
 
@@ -87,6 +92,9 @@ async def run_case(
         graded = await grade(case, reply.output, context)
     except GradeError as exc:
         return error("grader", str(exc))
+    except Exception as exc:  # a grader's bug costs this case, not the run
+        logger.exception("case %s: the %s grader raised", case.id, case.grader.type)
+        return error("grader", f"the {case.grader.type} grader raised {type(exc).__name__}: {exc}")
     return CaseResult(
         case.id,
         case.version,

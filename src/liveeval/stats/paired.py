@@ -16,6 +16,8 @@ but noisy one on few, is "no_difference", and the reason says which.
 Degenerate inputs, against what scipy does on the same data:
 - fewer than two pairs, unequal lengths, NaN or infinite scores, scores outside
   the scale: ValueError naming the side and index (scipy returns NaN or warns);
+  a score past an end of the scale by rounding only (a cosine of 1.0000000000000002)
+  is that end;
 - all differences zero: t = 0, p = 1, Wilcoxon p = 1, d_z = 0, interval (0, 0)
   (scipy's t-test returns NaN and its Wilcoxon warns while returning p = 1);
 - all differences equal but not zero: t = ±inf, p = 0 and d_z = ±inf, as
@@ -47,6 +49,8 @@ _ROUNDING = 1e-12
 # A mean difference within this fraction of the scale width of min_effect counts as
 # reaching it, so that 0.05 computed as 0.04999999999 still does.
 _EFFECT_TOLERANCE = 1e-9
+# A score this fraction of the scale width past one of its ends is that end, rounded.
+_SCALE_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,12 +246,13 @@ def _checked_scores(
         raise ValueError(f"{side}: scores must be numbers ({error})") from error
     if array.ndim != 1:
         raise ValueError(f"{side}: scores must be a flat sequence, got shape {array.shape}")
+    slack = _SCALE_TOLERANCE * (high - low)
     for index, value in enumerate(array):
         if not math.isfinite(value):
             raise ValueError(f"{side}[{index}] is {value}: every score must be a finite number")
-        if not low <= value <= high:
+        if not low - slack <= value <= high + slack:
             raise ValueError(f"{side}[{index}] = {value} is outside the scale ({low}, {high})")
-    return array
+    return np.clip(array, low, high)
 
 
 def _is_binary(a: np.ndarray, b: np.ndarray, low: float, high: float, binary: bool | None) -> bool:
