@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from liveeval.cli.ab import paired_json
+from liveeval.stats.paired import paired_comparison
 from liveeval.store.ab_runs import save_ab_run
 from liveeval.store.database import Store
 from tests.dashboard.test_pages import XSS
@@ -60,6 +62,24 @@ async def test_the_experiments_page_lists_runs_newest_first_and_read_fresh(store
     assert "<td>0.2500</td>\n<td><strong>no significant difference</strong>" in hostile
     assert "<td>40.0%</td>" in hostile and "<td>–</td>" in newest  # flip rate, or none
     assert "No offline A/B run stored yet" in table(other.text, "ab-runs")
+
+
+async def test_a_significant_difference_below_the_minimum_effect_is_not_called_none(
+    store: Store,
+) -> None:
+    """B scores 0.01 higher on every case: p = 0, and smaller than 5% of the scale."""
+    a = [0.5, 0.6, 0.7, 0.8, 0.9]
+    document = ab_document()
+    document["comparison"] = paired_json(paired_comparison(a, [x + 0.01 for x in a]))
+    async with client(store) as http:
+        posted = await http.post("/api/v1/experiments/ab", json=document)
+        assert posted.status_code == 201, posted.text
+        [listed] = (await http.get("/api/v1/experiments/ab")).json()
+        page = await http.get("/ui/experiments")
+    assert listed["verdict"] == "below_min_effect"
+    [run] = rows(table(page.text, "ab-runs"))
+    assert "<strong>significant, but smaller than the minimum effect</strong>" in run
+    assert "no significant difference" not in run
 
 
 async def test_the_judge_page_lists_the_position_bias_of_pairwise_runs_only(

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from scipy.stats import binomtest
@@ -16,7 +17,13 @@ from scipy.stats import binomtest
 from liveeval.cli.main import cli
 from tests.judge.api import ScriptedAPI, chat_reply, run_api
 
-APP = """
+REFERENCE = (
+    "Refunds reach your card within 5 business days. If it takes longer, contact your bank "
+    "with the refund reference from your email, and we will chase it for you."
+)
+APP = f"""
+REFERENCE = {REFERENCE!r}
+
 def good(text):
     return "Refunds reach your card within 5 business days."
 
@@ -30,6 +37,16 @@ def crashy(text):
 
 def mixed(text):
     return good(text) if int(text.split()[-1]) % 4 else bad(text)
+
+def _cut(text, words):
+    kept = REFERENCE.split()
+    return " ".join(kept[: len(kept) - int(text.split()[-1]) % 6 - words])
+
+def shorter(text):
+    return _cut(text, 2)
+
+def longer(text):
+    return _cut(text, 1)
 
 calls = []
 
@@ -49,12 +66,12 @@ def app_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 GOOD = "Refunds reach your card within 5 business days."
 
 
-def cases_file(path: Path, count: int, grader: dict | None = None) -> str:
+def cases_file(path: Path, count: int, grader: dict | None = None, expected: str = GOOD) -> str:
     lines = [
         {
             "id": f"refund-{k}",
             "input": {"text": f"How long do refunds take? case {k}"},
-            "expected": {"output": GOOD},
+            "expected": {"output": expected},
             "grader": grader or {"type": "contains", "values": ["5 business days"]},
             "author": "alice",
             "created_at": "2026-11-30T09:00:00Z",
@@ -98,6 +115,39 @@ def test_a_semantic_ab_where_an_answer_equals_its_reference_compares_every_case(
     scores = [r["score"] for side in ("a", "b") for r in found["results"][side]]
     assert all(0.0 <= score <= 1.0 for score in scores)
     assert found["comparison"]["verdict"] == "b_wins"
+
+
+def test_semantic_scores_default_to_a_fifth_of_the_baselines_spread_as_minimum_effect(
+    tmp_path: Path, app_module: str
+) -> None:
+    """Cosines sit at 0.9–1.0: B keeps one more word of the reference on every case, a
+    small gain the paired test is sure of. 5% of the 0–1 scale would call it too small to
+    matter; the semantic default (0.2 × A's standard deviation) and the verdict say so."""
+    grader = {"type": "semantic", "threshold": 0.5}
+    path = cases_file(tmp_path / "cases.jsonl", 30, grader, expected=REFERENCE)
+    sides = ["--a", f"python:{app_module}:shorter", "--b", f"python:{app_module}:longer"]
+
+    found = run_ab(path, *sides)
+    comparison = found["comparison"]
+    a_scores = [r["score"] for r in found["results"]["a"]]
+    assert min(a_scores) > 0.85 and comparison["t_p_value"] < 1e-6
+    assert 0.0 < comparison["mean_difference"] < 0.05
+    assert comparison["min_effect"] == pytest.approx(0.2 * np.std(a_scores, ddof=1))
+    assert comparison["min_effect_basis"] == (
+        "0.2 × the standard deviation of A's scores, the semantic grader's default"
+    )
+    assert comparison["verdict"] == "b_wins"
+
+    strict = CliRunner().invoke(cli, ["ab", path, *sides, "--min-effect", "0.05"])
+    assert strict.exit_code == 0, strict.output
+    headline = next(line for line in strict.output.splitlines() if line.startswith("Graded"))
+    assert headline.startswith("Graded: SIGNIFICANT, BUT SMALLER THAN THE MINIMUM EFFECT — ")
+    assert headline.endswith("but smaller than the minimum effect you set (0.05).")
+    assert "no significant difference" not in strict.output.lower()
+    same = CliRunner().invoke(cli, ["ab", path, *sides[:2], "--b", sides[1]])
+    assert same.output.count("NO SIGNIFICANT DIFFERENCE") == 1
+    assert "  minimum effect 0.0" in same.output
+    assert "(0.2 × the standard deviation of A's scores, the semantic" in same.output
 
 
 def test_a_crashing_case_is_left_out_and_a_bad_target_is_a_usage_error(

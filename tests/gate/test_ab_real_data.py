@@ -73,7 +73,7 @@ def winners_over_shuffles(a: np.ndarray, b: np.ndarray, min_effect: float | None
         result = paired_comparison(
             shuffled_a, shuffled_b, alpha=ALPHA, min_effect=min_effect, resamples=200, seed=seed
         )
-        count += result.verdict != "no_difference"
+        count += result.verdict in ("a_wins", "b_wins")
     return count
 
 
@@ -113,8 +113,8 @@ def test_ab_with_pointwise_length_scores_names_the_human_preferred_side(
     assert default.mcnemar is None
     assert default.t_p_value < ALPHA
     assert abs(default.mean_difference) < default.min_effect
-    assert default.verdict == "no_difference", default.reason
-    assert "minimum effect" in default.reason
+    assert default.verdict == "below_min_effect", default.reason
+    assert "significant" in default.reason and "minimum effect" in default.reason
 
     lower_floor = paired_comparison(a, b, alpha=ALPHA, min_effect=0.02)
     assert lower_floor.verdict == "a_wins", (

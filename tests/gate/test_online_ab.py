@@ -229,4 +229,4 @@ def test_verdicts_need_the_minimum_effect_too(scene: Store) -> None:
     [helpfulness] = strict.scores
     assert helpfulness.difference.p_value < 0.05
     assert helpfulness.min_effect == pytest.approx(2.0)
-    assert helpfulness.verdict == "no significant difference"
+    assert helpfulness.verdict == "significant, but smaller than the minimum effect"

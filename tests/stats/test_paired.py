@@ -12,7 +12,12 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.power import TTestPower
 from statsmodels.stats.weightstats import DescrStatsW
 
-from liveeval.stats.paired import bootstrap_mean_ci, needed_pairs, paired_comparison
+from liveeval.stats.paired import (
+    bootstrap_mean_ci,
+    needed_pairs,
+    paired_comparison,
+    small_effect,
+)
 
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 pairs = st.lists(st.tuples(unit, unit), min_size=2, max_size=40)
@@ -171,13 +176,29 @@ def test_a_wins_when_b_is_significantly_and_materially_worse() -> None:
     assert "lower" in result.reason
 
 
-def test_a_significant_but_tiny_difference_is_no_difference() -> None:
+def test_a_significant_but_tiny_difference_is_significant_and_below_the_minimum_effect() -> None:
+    """Not "no significant difference" beside p < 1e-6: the difference is real, and small."""
     a, b = scores(5, n=5_000, shift=0.02)
     result = paired_comparison(a, b, resamples=200)
     assert result.t_p_value < 1e-6
-    assert result.verdict == "no_difference"
-    assert "below the minimum effect 0.05" in result.reason
+    assert result.verdict == "below_min_effect"
+    assert result.reason.endswith(
+        "significant (paired t-test p = "
+        f"{result.t_p_value:.3g} < alpha 0.05), but smaller than the minimum effect 0.05 "
+        "(5% of the 0–1 scale)."
+    )
+    assert result.min_effect_basis == "5% of the 0–1 scale"
+    given = paired_comparison(a, b, min_effect=0.05, resamples=200)
+    assert given.reason.endswith("but smaller than the minimum effect you set (0.05).")
+    assert given.min_effect_basis is None
     assert paired_comparison(a, b, min_effect=0.01, resamples=200).verdict == "b_wins"
+
+
+def test_small_effect_is_a_fifth_of_the_baselines_spread() -> None:
+    a, b = [0.9, 0.95, 1.0, 0.97], [0.91, 0.96, 0.99, 0.98]
+    assert small_effect(a, b) == pytest.approx(0.2 * np.std(a, ddof=1))
+    assert small_effect([1.0, 1.0], b) == pytest.approx(0.2 * np.std(b, ddof=1))
+    assert small_effect([1.0, 1.0], [0.5, 0.5]) == 0.0
 
 
 def test_a_large_but_noisy_difference_is_no_difference() -> None:
@@ -313,7 +334,7 @@ def test_p_values_are_probabilities_and_the_interval_is_ordered(
     if result.mcnemar is not None:
         assert 0.0 <= result.mcnemar.p_value <= 1.0
     assert result.ci[0] <= result.ci[1]
-    assert result.verdict in ("b_wins", "a_wins", "no_difference")
+    assert result.verdict in ("b_wins", "a_wins", "below_min_effect", "no_difference")
 
 
 @given(pairs)
@@ -328,8 +349,8 @@ def test_swapping_a_and_b_mirrors_the_result(values: list[tuple[float, float]]) 
     assert backward.wilcoxon_p_value == pytest.approx(forward.wilcoxon_p_value, rel=1e-9)
     assert backward.ci[0] == pytest.approx(-forward.ci[1], abs=1e-12)
     assert backward.ci[1] == pytest.approx(-forward.ci[0], abs=1e-12)
-    mirrored = {"b_wins": "a_wins", "a_wins": "b_wins", "no_difference": "no_difference"}
-    assert backward.verdict == mirrored[forward.verdict]
+    mirrored = {"b_wins": "a_wins", "a_wins": "b_wins"}
+    assert backward.verdict == mirrored.get(forward.verdict, forward.verdict)
 
 
 @given(score_pairs, st.floats(min_value=-3.0, max_value=3.0))

@@ -1,8 +1,9 @@
 """`liveeval ab cases.jsonl --a T1 --b T2`: is variant B better than A, with numbers.
 
-Exit 0 with the verdict (B wins, A wins, or no significant difference); 2 on a usage,
-file or judge error, or when `--server` could not store the run. A verdict needs both
-p < alpha and a difference of at least the minimum effect (default 5% of the score scale).
+Exit 0 with the verdict (B wins, A wins, significant but smaller than the minimum effect,
+or no significant difference); 2 on a usage, file or judge error, or when `--server` could
+not store the run. A winner needs both p < alpha and a difference of at least the minimum
+effect (default: the grader's, see `gate.ab.default_min_effect`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ from liveeval.judge.providers import JudgeProviderError, build_provider
 from liveeval.judge.rubrics import rubrics_from_config
 from liveeval.stats.paired import PairedResult
 
-VERDICTS = {"b_wins": "B wins", "a_wins": "A wins", "no_difference": "no significant difference"}
+VERDICTS = {
+    "b_wins": "B wins",
+    "a_wins": "A wins",
+    "below_min_effect": "significant, but smaller than the minimum effect",
+    "no_difference": "no significant difference",
+}
 
 
 class AbError(click.ClickException):
@@ -50,7 +56,8 @@ class AbError(click.ClickException):
 @click.option(
     "--min-effect",
     type=click.FloatRange(0),
-    help="Smallest difference that matters (default: 5% of the scale).",
+    help="Smallest difference that matters (default: 5% of the scale; semantic graders: "
+    "0.2 × the standard deviation of A's scores).",
 )
 @click.option("--tag", "tags", multiple=True, help="Only cases with this tag (repeatable).")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True)
@@ -196,6 +203,7 @@ def paired_json(result: PairedResult | None) -> dict[str, Any] | None:
             "exact": result.mcnemar.exact,
         },
         "min_effect": result.min_effect,
+        "min_effect_basis": result.min_effect_basis,
         "alpha": result.alpha,
         "verdict": result.verdict,
         "reason": result.reason,
@@ -252,9 +260,12 @@ def _lines(title: str, result: PairedResult) -> list[str]:
             f"  McNemar: A fails & B passes {m.b01}, A passes & B fails {m.b10}, "
             f"p = {m.p_value:.3g}" + (" (exact)" if m.exact else "")
         )
+    if result.verdict == "no_difference":  # the other verdicts' reasons name it
+        basis = result.min_effect_basis or "set with --min-effect"
+        lines.append(f"  minimum effect {result.min_effect:.3g} ({basis})")
     if result.needed_n is not None:
         lines.append(
-            f"  cases needed to detect ±{result.min_effect:g} at 80% power: {result.needed_n} "
+            f"  cases needed to detect ±{result.min_effect:.3g} at 80% power: {result.needed_n} "
             f"(this run: {result.n})"
         )
     return lines

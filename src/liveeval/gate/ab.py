@@ -7,6 +7,10 @@ its cosine, the judge its score on the rubric's scale (the paired t-test decides
 With a pairwise rubric the judge also sees both answers, in both orders; each pair
 scores 1 for the answer both orders prefer, ½ each for a tie or a flip, and the flip
 rate is reported. A case that errors on either side is left out of the pairs and listed.
+
+The minimum effect that matters is the user's, or the grader's default
+(`default_min_effect`): 5% of the scale for pass/fail and judge scores, and for the
+semantic grader's cosines a fifth of the baseline's spread.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ from liveeval.model.case import (
     JsonSchemaGrader,
     JudgeGrader,
     RegexGrader,
+    SemanticGrader,
 )
 from liveeval.stats.agreement import FlipRate, flip_rate
-from liveeval.stats.paired import PairedResult, paired_comparison
+from liveeval.stats.paired import PairedResult, paired_comparison, small_effect
 
 logger = logging.getLogger(__name__)
 
@@ -128,11 +133,19 @@ async def run_ab(
     )
     comparison = None
     if len(paired) >= 2:
+        a_scores = [_score(ra.score, ra.status, binary) for ra, _ in paired]
+        b_scores = [_score(rb.score, rb.status, binary) for _, rb in paired]
+        effect, basis = (
+            (min_effect, None)
+            if min_effect is not None
+            else default_min_effect(active, a_scores, b_scores)
+        )
         comparison = paired_comparison(
-            [_score(ra.score, ra.status, binary) for ra, _ in paired],
-            [_score(rb.score, rb.status, binary) for _, rb in paired],
+            a_scores,
+            b_scores,
             alpha=alpha,
-            min_effect=min_effect,
+            min_effect=effect,
+            min_effect_basis=basis,
             scale=scale,
             binary=binary,
         )
@@ -140,6 +153,24 @@ async def run_ab(
     if pairwise_rubric is None:
         return result
     return await _pairwise(result, active, context, pairwise_rubric, concurrency, alpha, min_effect)
+
+
+def default_min_effect(
+    cases: Sequence[Case], a_scores: Sequence[float], b_scores: Sequence[float]
+) -> tuple[float | None, str | None]:
+    """The minimum effect that matters when the user set none, and why.
+
+    (None, None) for pass/fail and judge graders: 5% of their scale (stats.paired's
+    default), five points of pass rate or a fifth of a point on a 1–5 rubric. The
+    semantic grader's cosines sit at 0.9–1.0 whatever the answers' quality, so 5% of
+    its 0–1 scale would call every real change too small: its default is a fifth of the
+    standard deviation of A's scores across the cases (Cohen's small effect over the
+    baseline's spread; B's when A scores every case alike).
+    """
+    if not cases or not all(isinstance(case.grader, SemanticGrader) for case in cases):
+        return None, None
+    basis = "0.2 × the standard deviation of A's scores, the semantic grader's default"
+    return small_effect(a_scores, b_scores), basis
 
 
 def _score(score: float | None, status: str, binary: bool) -> float:

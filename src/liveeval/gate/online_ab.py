@@ -42,6 +42,8 @@ MIN_JUDGED = 30
 ALPHA = 0.05
 MIN_SCORE_EFFECT = 0.05  # of the score scale (0.2 on 1..5, 0.05 on 0/1)
 MIN_RATE_EFFECT = 0.01  # one percentage point
+# The verdict on a difference that is significant but smaller than the minimum effect.
+SMALLER = "significant, but smaller than the minimum effect"
 # Signals whose rise is good news; the neutral ones only say that users gave feedback.
 GOOD_SIGNALS = frozenset({"thumbs_up"})
 NEUTRAL_SIGNALS = frozenset({"rating", "comment", "outcome"})
@@ -80,7 +82,9 @@ class ScoreComparison:
     mann_whitney_u: float
     mann_whitney_p: float
     min_effect: float
-    verdict: str  # "B better" | "A better" | "no significant difference" | "too few judged"
+    # "B better" | "A better" | SMALLER (significant, below min_effect)
+    # | "no significant difference" | "too few judged"
+    verdict: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +104,8 @@ class RateComparison:
     z: float
     p_value: float
     lower_is_better: bool | None  # None: neither direction is better
-    verdict: str  # "B better" | "A better" | "B higher" | "B lower" | "no significant difference"
+    # "B better" | "A better" | "B higher" | "B lower" | SMALLER | "no significant difference"
+    verdict: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,10 +320,12 @@ def _compare_scores(
     min_effect = share * score_span(a_summary, b_summary)
     if min(a_side.n, b_side.n) < MIN_JUDGED:
         verdict = "too few judged"
-    elif difference.p_value < alpha and abs(difference.difference) >= min_effect:
-        verdict = "B better" if difference.difference > 0 else "A better"
-    else:
+    elif difference.p_value >= alpha:
         verdict = "no significant difference"
+    elif abs(difference.difference) < min_effect:
+        verdict = SMALLER
+    else:
+        verdict = "B better" if difference.difference > 0 else "A better"
     u, p = mann_whitney(raw[1], raw[0])
     return ScoreComparison(rubric, a_side, b_side, difference, u, p, min_effect, verdict)
 
@@ -362,8 +369,10 @@ def rate_comparison(
 
 
 def _rate_verdict(r: RateComparison, alpha: float, min_effect: float) -> RateComparison:
-    if not (r.p_value < alpha and abs(r.difference) >= min_effect):
+    if not r.p_value < alpha:
         verdict = "no significant difference"
+    elif abs(r.difference) < min_effect:
+        verdict = SMALLER
     elif r.lower_is_better is None:
         verdict = "B higher" if r.difference > 0 else "B lower"
     else:

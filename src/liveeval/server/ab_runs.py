@@ -47,8 +47,9 @@ class PairedBody(_Strict):
     cohens_dz: float | None
     mcnemar: McNemarBody | None
     min_effect: float = Field(ge=0)
+    min_effect_basis: Text | None = None  # where the default came from; None: the user's
     alpha: float = Field(gt=0, lt=1)
-    verdict: Literal["b_wins", "a_wins", "no_difference"]
+    verdict: Literal["b_wins", "a_wins", "below_min_effect", "no_difference"]
     reason: Text
     needed_n: int | None = Field(ge=0)
 

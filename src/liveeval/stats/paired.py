@@ -10,8 +10,11 @@ detect the minimum effect, and a verdict.
 The verdict names a winner only when the difference is both significant
 (p < alpha: McNemar's p for pass/fail scores, the paired t-test's otherwise)
 and large enough to matter (|mean difference| >= min_effect, by default 5% of
-the score scale). A tiny but significant difference on many cases, or a large
-but noisy one on few, is "no_difference", and the reason says which.
+the score scale). A significant difference smaller than that is
+"below_min_effect" (real, too small to matter); one that is not significant is
+"no_difference", however large it looks. `small_effect` gives a minimum effect
+for scores whose scale says little about what matters (cosines that sit at
+0.9-1.0): a fifth of the baseline's standard deviation.
 
 Degenerate inputs, against what scipy does on the same data:
 - fewer than two pairs, unequal lengths, NaN or infinite scores, scores outside
@@ -34,7 +37,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-Verdict = Literal["b_wins", "a_wins", "no_difference"]
+Verdict = Literal["b_wins", "a_wins", "below_min_effect", "no_difference"]
 
 # Power the needed sample size is planned for.
 POWER = 0.8
@@ -51,6 +54,8 @@ _ROUNDING = 1e-12
 _EFFECT_TOLERANCE = 1e-9
 # A score this fraction of the scale width past one of its ends is that end, rounded.
 _SCALE_TOLERANCE = 1e-9
+# Cohen's "small" standardized effect: a fifth of a standard deviation.
+SMALL_EFFECT = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,8 @@ class PairedResult:
     number of cases the paired t-test needs to detect `min_effect` at 80% power
     given the observed standard deviation of the differences; None when that
     deviation is zero (no noise observed, nothing to plan against).
+    `min_effect_basis` says where the minimum effect came from; None when the
+    caller set it.
     """
 
     n: int
@@ -98,6 +105,7 @@ class PairedResult:
     min_effect: float
     alpha: float
     confidence: float
+    min_effect_basis: str | None = None
 
 
 def paired_comparison(
@@ -106,6 +114,7 @@ def paired_comparison(
     *,
     alpha: float = 0.05,
     min_effect: float | None = None,
+    min_effect_basis: str | None = None,
     scale: tuple[float, float] = (0.0, 1.0),
     binary: bool | None = None,
     confidence: float = 0.95,
@@ -115,9 +124,12 @@ def paired_comparison(
     """Compare the scores of variants A and B on the same cases, case i against case i.
 
     `binary` None detects pass/fail scores: every score is one of the two ends
-    of `scale`. `min_effect` None is 5% of the scale width.
+    of `scale`. `min_effect` None is 5% of the scale width. `min_effect_basis`
+    says in a few words where a given `min_effect` came from (None: the user set it).
     """
     low, high = _check_scale(scale)
+    if min_effect is None:
+        min_effect_basis = f"5% of the {low:g}–{high:g} scale"
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
     if not 0.0 < confidence < 1.0:
@@ -150,8 +162,9 @@ def paired_comparison(
         p_value,
         "McNemar" if mcnemar is not None else "paired t-test",
         alpha=alpha,
-        effect=effect,
-        width=high - low,
+        effect=_effect_phrase(effect, min_effect_basis),
+        large=abs(mean) >= effect - _EFFECT_TOLERANCE * (high - low),
+        planned=effect,
         needed_n=needed_n,
         n=n,
     )
@@ -172,7 +185,21 @@ def paired_comparison(
         min_effect=effect,
         alpha=alpha,
         confidence=confidence,
+        min_effect_basis=min_effect_basis,
     )
+
+
+def small_effect(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
+    """A minimum effect for scores whose scale says little: SMALL_EFFECT (Cohen's small
+    effect, 0.2) times the standard deviation of A's scores across the cases (the
+    baseline's spread, as in Glass's delta), or of B's when A's do not vary; 0 when
+    neither varies (then every difference is the same, and any is real)."""
+    for side in (a, b):
+        values = np.asarray(side, dtype=float)
+        spread = float(values.std(ddof=1)) if values.size > 1 else 0.0
+        if spread > 0.0:
+            return SMALL_EFFECT * spread
+    return 0.0
 
 
 def bootstrap_mean_ci(
@@ -301,35 +328,39 @@ def _mcnemar(a: np.ndarray, b: np.ndarray, high: float) -> McNemar:
     return McNemar(b01, b10, statistic, float(stats.chi2.sf(statistic, 1)), exact=False)
 
 
+def _effect_phrase(effect: float, basis: str | None) -> str:
+    if basis is None:
+        return f"the minimum effect you set ({effect:.3g})"
+    return f"the minimum effect {effect:.3g} ({basis})"
+
+
 def _verdict(
     mean: float,
     p_value: float,
     test: str,
     *,
     alpha: float,
-    effect: float,
-    width: float,
+    effect: str,
+    large: bool,
+    planned: float,
     needed_n: int | None,
     n: int,
 ) -> tuple[Verdict, str]:
-    significant = p_value < alpha
-    large = abs(mean) >= effect - _EFFECT_TOLERANCE * width
     direction = "higher" if mean > 0 else "lower"
     difference = f"B scores {abs(mean):.3g} {direction} than A on average"
     if mean == 0.0:
         difference = "A and B score the same on average"
     evidence = f"{test} p = {p_value:.3g}"
-    if significant and large and mean != 0.0:
-        winner: Verdict = "b_wins" if mean > 0 else "a_wins"
-        return winner, (
-            f"{difference}, {evidence} < alpha {alpha:g} and the difference reaches "
-            f"the minimum effect {effect:.3g}."
+    if p_value < alpha and mean != 0.0:
+        if large:
+            winner: Verdict = "b_wins" if mean > 0 else "a_wins"
+            return winner, (
+                f"{difference}, {evidence} < alpha {alpha:g} and the difference reaches {effect}."
+            )
+        return "below_min_effect", (
+            f"{difference}: significant ({evidence} < alpha {alpha:g}), but smaller than {effect}."
         )
-    if not significant:
-        why = f"{evidence} is not below alpha {alpha:g}"
-    else:
-        why = f"the difference is below the minimum effect {effect:.3g} although {evidence}"
     plan = ""
     if needed_n is not None and needed_n > n:
-        plan = f"; about {needed_n} cases would detect {effect:.3g} at 80% power"
-    return "no_difference", f"{difference}, but {why}{plan}."
+        plan = f"; about {needed_n} cases would detect {planned:.3g} at 80% power"
+    return "no_difference", f"{difference}, but {evidence} is not below alpha {alpha:g}{plan}."
