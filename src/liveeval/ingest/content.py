@@ -56,10 +56,15 @@ def coerce_id(value: Any) -> str | None:
     return None
 
 
+# No call reads or writes two billion tokens; a larger count is a broken client, not
+# usage, and would overflow the store's 32-bit token columns. It reads as unknown.
+MAX_COUNT = 2**31 - 1
+
+
 def coerce_count(value: Any) -> int | None:
-    """A non-negative whole number from an int, an integral float or a numeric string."""
+    """A whole number in 0..MAX_COUNT from an int, an integral float or a numeric string."""
     if type(value) is int:
-        return value if value >= 0 else None
+        return value if 0 <= value <= MAX_COUNT else None
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -69,7 +74,7 @@ def coerce_count(value: Any) -> int | None:
             return None
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
-    if isinstance(value, int) and value >= 0:
+    if isinstance(value, int) and 0 <= value <= MAX_COUNT:
         return value
     return None
 

@@ -20,13 +20,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from liveeval.store.dialect import db_json
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def _json_dumps(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class Store:
@@ -154,7 +152,7 @@ def create_store_engine(url: str) -> sa.Engine:
             Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             parsed,
-            json_serializer=_json_dumps,
+            json_serializer=db_json,
             json_deserializer=orjson.loads,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
@@ -164,14 +162,16 @@ def create_store_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "begin", _begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return sa.create_engine(
+        engine = sa.create_engine(
             parsed,
-            json_serializer=_json_dumps,
+            json_serializer=db_json,
             json_deserializer=orjson.loads,
             pool_size=10,
             max_overflow=10,
             pool_pre_ping=True,
         )
+        sa.event.listen(engine, "connect", _configure_postgresql)
+        return engine
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r} in {url!r}: "
         "use sqlite:///path.db or postgresql+psycopg://user@host/db"
@@ -189,6 +189,12 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA cache_size=-16384")  # KiB: 16 MiB a connection, for index pages
     cursor.execute("PRAGMA wal_autocheckpoint=0")  # Checkpointer does it in the background
     cursor.close()
+
+
+def _configure_postgresql(dbapi_connection: Any, _record: Any) -> None:
+    from liveeval.store.postgres_text import register_nul_free_text  # psycopg: PG only
+
+    register_nul_free_text(dbapi_connection)
 
 
 def _begin(conn: sa.Connection) -> None:

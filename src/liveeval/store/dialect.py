@@ -8,6 +8,7 @@ insert itself at tens of thousands of rows a second.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -90,9 +91,34 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+# A JSON escape of NUL: `\u0000` after an even number of backslashes (an odd number
+# means the backslash before `u0000` is itself escaped text).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
 def db_json(value: Any) -> str:
-    """JSON text; both SQLite (TEXT) and PostgreSQL (jsonb) take it as a parameter."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    """JSON text; both SQLite (TEXT) and PostgreSQL (jsonb) take it as a parameter.
+
+    jsonb cannot hold NUL, so a NUL in a string is stored as U+FFFD on both stores; a
+    lone surrogate, which no JSON encoder writes, as U+FFFD too.
+    """
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        text = orjson.dumps(_valid_text(value), option=orjson.OPT_NON_STR_KEYS)
+    if b"\\u0000" in text:
+        text = _NUL_ESCAPE.sub(rb"\1\\ufffd", text)
+    return text.decode()
+
+
+def _valid_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_valid_text(key): _valid_text(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_valid_text(item) for item in value]
+    return value
 
 
 def string_widths(table: sa.Table, columns: Sequence[str]) -> tuple[int | None, ...]:
