@@ -139,10 +139,11 @@ def clock() -> Clock:
 
 
 class RunningServer:
-    def __init__(self, url: str, store: Store, settings: Settings) -> None:
+    def __init__(self, url: str, store: Store, settings: Settings, app: Any = None) -> None:
         self.url = url
         self.store = store
         self.settings = settings
+        self.app = app
 
 
 @contextmanager
@@ -160,7 +161,7 @@ def run_server(store: Store, settings: Settings, **app_kwargs: Any) -> Iterator[
         threading.Event().wait(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield RunningServer(f"http://127.0.0.1:{port}", store, settings)
+        yield RunningServer(f"http://127.0.0.1:{port}", store, settings, app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

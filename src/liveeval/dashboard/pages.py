@@ -40,6 +40,7 @@ from liveeval.judge.rubrics import rubrics_from_config
 from liveeval.model.review import ReviewState
 from liveeval.monitor.detectability_text import group_by_rule
 from liveeval.monitor.evaluation import evaluate_project
+from liveeval.server.params import MAX_ID, ItemId
 from liveeval.store import cases as stored_cases
 from liveeval.store import review as queue
 from liveeval.store.ab_runs import list_ab_runs
@@ -220,7 +221,7 @@ async def interactions(
 
 
 @router.get("/interactions/{interaction_id}")
-async def interaction(request: Request, interaction_id: int) -> Response:
+async def interaction(request: Request, interaction_id: ItemId) -> Response:
     viewer, _, projects = await _frame(request, None)
 
     def work(conn: Any) -> dict[str, Any] | None:
@@ -371,7 +372,7 @@ async def review(
 
 
 @router.get("/review/{item_id}")
-async def review_item(request: Request, item_id: int, error: Str = None) -> Response:
+async def review_item(request: Request, item_id: ItemId, error: Str = None) -> Response:
     viewer, _, projects = await _frame(request, None)
 
     def work(conn: Any) -> dict[str, Any] | None:
@@ -398,7 +399,7 @@ async def review_item(request: Request, item_id: int, error: Str = None) -> Resp
 
 
 async def _review_action(
-    request: Request, item_id: int, csrf: str | None, act: Callable[[Any, Viewer], Any]
+    request: Request, item_id: ItemId, csrf: str | None, act: Callable[[Any, Viewer], Any]
 ) -> Response:
     viewer = viewer_of(request)
     check_csrf(request, csrf)
@@ -427,7 +428,7 @@ async def _review_action(
 @router.post("/review/{item_id}/triage")
 async def triage_form(
     request: Request,
-    item_id: int,
+    item_id: ItemId,
     state: Annotated[str, Form(max_length=20)],
     csrf: Annotated[str | None, Form()] = None,
     reviewer: Annotated[str | None, Form(max_length=200)] = None,
@@ -436,6 +437,8 @@ async def triage_form(
 ) -> Response:
     at = _now(request)
     duplicate = int(duplicate_of) if duplicate_of and duplicate_of.isdigit() else None
+    if duplicate is not None and not 1 <= duplicate <= MAX_ID:
+        duplicate = None
 
     def act(conn: Any, viewer: Viewer) -> Any:
         return triage(
@@ -455,7 +458,7 @@ async def triage_form(
 @router.post("/review/{item_id}/score")
 async def score_form(
     request: Request,
-    item_id: int,
+    item_id: ItemId,
     value: Annotated[float, Form()],
     csrf: Annotated[str | None, Form()] = None,
     reviewer: Annotated[str | None, Form(max_length=200)] = None,
@@ -482,7 +485,7 @@ async def score_form(
 @router.post("/review/{item_id}/expected")
 async def expected_form(
     request: Request,
-    item_id: int,
+    item_id: ItemId,
     grader_type: Annotated[str, Form(max_length=20)],
     grader_value: Annotated[str, Form(max_length=10_000)] = "",
     behaviour: Annotated[str, Form(max_length=20_000)] = "",
@@ -531,7 +534,7 @@ def grader_from_form(kind: str, value: str, threshold: str) -> dict[str, Any]:
 @router.post("/review/{item_id}/promote")
 async def promote_form(
     request: Request,
-    item_id: int,
+    item_id: ItemId,
     csrf: Annotated[str | None, Form()] = None,
     reviewer: Annotated[str | None, Form(max_length=200)] = None,
     case_id: Annotated[str | None, Form(max_length=200)] = None,

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
 from liveeval.dashboard.security import Viewer, csrf_token, remember_csrf
+from liveeval.model import Message
 from liveeval.monitor.detectability_text import (
     detects_text,
     duration_text,
@@ -58,6 +59,13 @@ def _percent(value: float | None) -> str:
     return f"{100 * value:.1f}%"
 
 
+def _said(message: Message) -> str:
+    """A message as one line of text: its content, else the tools it called."""
+    if message.content:
+        return message.content
+    return " ".join(f"→ {call.name}({call.arguments or ''})" for call in message.tool_calls)
+
+
 ENVIRONMENT = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=True,  # every template, whatever its name
@@ -72,6 +80,7 @@ ENVIRONMENT.filters.update(
     volume=volume_text,
     sli_status=status_of,
     detects=detects_text,
+    said=_said,
 )
 
 

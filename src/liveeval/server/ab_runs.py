@@ -12,10 +12,13 @@ from starlette.concurrency import run_in_threadpool
 
 from liveeval.model.case import Grader
 from liveeval.server.auth import IngestCaller, ReadCaller
+from liveeval.server.responses import ANY_ROUTE, WITH_BODY, errors
 from liveeval.server.runs import CaseResultBody
 from liveeval.store.ab_runs import list_ab_runs, save_ab_run
 
-router = APIRouter(prefix="/api/v1/experiments/ab", tags=["experiments"])
+router = APIRouter(
+    prefix="/api/v1/experiments/ab", tags=["experiments"], responses=errors(*ANY_ROUTE)
+)
 Text = Annotated[str, Field(max_length=2_000)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 
@@ -111,7 +114,7 @@ class AbRunBody(_Strict):
         return self
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=errors(*WITH_BODY))
 async def post_ab_run(
     request: Request,
     caller: IngestCaller,

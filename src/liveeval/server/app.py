@@ -32,6 +32,9 @@ from liveeval.server import (
     signals,
 )
 from liveeval.server.auth import KeyCache
+from liveeval.server.errors import UnexpectedErrors
+from liveeval.server.json_bodies import JsonBodies, printable
+from liveeval.server.responses import errors
 from liveeval.store.database import Store
 
 
@@ -74,11 +77,13 @@ def create_app(
     app.include_router(runs.router)
     app.include_router(experiments.router)
     app.include_router(ab_runs.router)
+    app.add_middleware(JsonBodies)
+    app.add_middleware(UnexpectedErrors)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     mount_dashboard(app)
 
-    @app.get("/api/v1/health", tags=["health"])
+    @app.get("/api/v1/health", tags=["health"], responses=errors(400))
     def health() -> dict[str, str]:
         return {"status": "ok", "version": liveeval.__version__}
 
@@ -86,8 +91,8 @@ def create_app(
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
-    """FastAPI's 422, except that a rejected NaN or Infinity is echoed as text: JSON has
-    neither, and rendering one would turn the client's error into a 500."""
+    """FastAPI's 422, except that a rejected NaN or Infinity is echoed as text and a lone
+    surrogate as U+FFFD: JSON has neither, and rendering one would be a 500."""
     assert isinstance(exc, RequestValidationError)
     return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
 
@@ -95,8 +100,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, str):
+        return printable(value)
     if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
+        return {_finite(key): _finite(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_finite(item) for item in value]
     return value

@@ -27,9 +27,10 @@ from liveeval.flywheel.golden import (
 from liveeval.model.case import CASE_ID_PATTERN, FrozenCaseError, snapshot_hash
 from liveeval.server.auth import AdminCaller, ReadCaller
 from liveeval.server.body import BadEncoding, BodyTooLarge, UnsupportedEncoding, read_body
+from liveeval.server.responses import ANY_ROUTE, WITH_BODY, errors, ndjson
 from liveeval.store import cases as stored
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=errors(*ANY_ROUTE))
 Str = Annotated[str | None, Query(max_length=200)]
 CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN)]
 SNAPSHOT_HEADER = "X-Liveeval-Snapshot"
@@ -67,7 +68,7 @@ async def list_cases(
     return await run_in_threadpool(work)
 
 
-@router.get("/export")
+@router.get("/export", response_class=Response, responses=ndjson("One case a line."))
 async def export(
     request: Request,
     caller: ReadCaller,
@@ -91,7 +92,7 @@ async def export(
     return Response(body, media_type="application/x-ndjson", headers={SNAPSHOT_HEADER: snapshot})
 
 
-@router.post("/import")
+@router.post("/import", responses=errors(*WITH_BODY, 409))
 async def import_cases(
     request: Request, caller: AdminCaller, project: Str = None, dry_run: bool = False
 ) -> dict[str, Any]:
@@ -122,7 +123,7 @@ async def import_cases(
         raise HTTPException(409, str(exc)) from None
 
 
-@router.get("/{case_id}")
+@router.get("/{case_id}", responses=errors(404))
 async def show(
     request: Request, caller: ReadCaller, case_id: CaseId, project: Str = None
 ) -> dict[str, Any]:
@@ -139,7 +140,7 @@ async def show(
     return {"id": case_id, "versions": versions}
 
 
-@router.post("/{case_id}/retire")
+@router.post("/{case_id}/retire", responses=errors(*WITH_BODY, 404, 409))
 async def retire(
     request: Request, caller: AdminCaller, case_id: CaseId, body: RetireBody, project: Str = None
 ) -> dict[str, Any]:

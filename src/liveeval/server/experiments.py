@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -12,8 +12,10 @@ from liveeval.config.sampling import parse_window
 from liveeval.gate.divergence import divergence_now, divergence_to_dict
 from liveeval.gate.online_ab import COMPARABLE, check_request, compare_online
 from liveeval.server.auth import ReadCaller
+from liveeval.server.params import TimeBound
+from liveeval.server.responses import ANY_ROUTE, errors
 
-router = APIRouter(tags=["experiments"])
+router = APIRouter(tags=["experiments"], responses=errors(*ANY_ROUTE))
 MAX_WINDOW = timedelta(days=90)
 Str = Annotated[str | None, Query(max_length=200)]
 Variant = Annotated[str, Query(min_length=1, max_length=200)]
@@ -28,8 +30,8 @@ async def online(
     project: Str = None,
     dimension: Annotated[str, Query(max_length=50)] = "prompt_version",
     window: Annotated[str, Query(max_length=10)] = "7d",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: TimeBound | None = None,
+    until: TimeBound | None = None,
     rubric: Str = None,
 ) -> dict[str, Any]:
     """Variant B against A on live traffic: judged scores (Welch, Mann–Whitney), signal
@@ -43,9 +45,6 @@ async def online(
         raise HTTPException(
             422, f"dimension must be one of {', '.join(COMPARABLE)}, not {dimension!r}"
         )
-    for label, at in (("since", since), ("until", until)):
-        if at is not None and at.tzinfo is None:
-            raise HTTPException(422, f"{label} needs a timezone (e.g. 2026-11-01T12:00Z)")
     try:
         span = parse_window(window, maximum=MAX_WINDOW)
     except ValueError as exc:

@@ -7,7 +7,7 @@ import binascii
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.model import SignalKind
@@ -22,8 +22,9 @@ from liveeval.server.interaction_views import (
     SliceCount,
     SpanView,
 )
+from liveeval.server.params import MAX_ID, ItemId, TimeBound
+from liveeval.server.responses import ANY_ROUTE, errors
 from liveeval.server.score_bodies import ScoreView
-from liveeval.server.signal_bodies import MAX_ID
 from liveeval.store.interactions import (
     SLICE_COLUMNS,
     InteractionFilter,
@@ -37,7 +38,7 @@ from liveeval.store.scores import scores_of
 from liveeval.store.signals import list_signals
 from liveeval.store.telemetry import load_spans
 
-router = APIRouter(prefix="/api/v1", tags=["interactions"])
+router = APIRouter(prefix="/api/v1", tags=["interactions"], responses=errors(*ANY_ROUTE))
 
 
 def encode_cursor(start_at: datetime, interaction_id: int) -> str:
@@ -62,8 +63,8 @@ def interaction_filter(
     caller: ReadCaller,
     request: Request,
     project: Str = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: TimeBound | None = None,
+    until: TimeBound | None = None,
     model: Annotated[str | None, Query(max_length=200, description="Requested or served.")] = None,
     prompt_version: Str = None,
     route: Str = None,
@@ -81,9 +82,6 @@ def interaction_filter(
     ] = None,
 ) -> InteractionFilter:
     """The query parameters every interaction query takes, as one filter."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(422, f"{name} must carry a timezone, e.g. 2026-01-31T00:00:00Z")
     return InteractionFilter(
         project=caller.project_for(project, request.app.state.settings.default_project),
         since=since,
@@ -160,10 +158,10 @@ async def counts(
     return await run_in_threadpool(query)
 
 
-@router.get("/interactions/{interaction_id}", response_model=InteractionDetail)
-async def show(
-    request: Request, caller: ReadCaller, interaction_id: Annotated[int, Path(ge=1, le=MAX_ID)]
-) -> InteractionDetail:
+@router.get(
+    "/interactions/{interaction_id}", response_model=InteractionDetail, responses=errors(404)
+)
+async def show(request: Request, caller: ReadCaller, interaction_id: ItemId) -> InteractionDetail:
     """One interaction with every span of its trace, its signals and scores, and why it
     was or was not judged."""
 

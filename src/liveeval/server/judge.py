@@ -11,11 +11,12 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.server.auth import ReadCaller
+from liveeval.server.responses import ANY_ROUTE, errors
 from liveeval.store import evaluation_queue, jobs
 from liveeval.store.calibration import runs
 from liveeval.store.schema import scores
 
-router = APIRouter(prefix="/api/v1", tags=["judge"])
+router = APIRouter(prefix="/api/v1", tags=["judge"], responses=errors(*ANY_ROUTE))
 
 
 class JudgeStatus(BaseModel):

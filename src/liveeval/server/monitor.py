@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +27,8 @@ from liveeval.monitor.prometheus import CONTENT_TYPE, render
 from liveeval.monitor.rollup import sum_by
 from liveeval.monitor.rules import Evaluation
 from liveeval.server.auth import Caller, ReadCaller
+from liveeval.server.params import ItemId
+from liveeval.server.responses import ANY_ROUTE, errors
 from liveeval.store import evaluation_queue, jobs
 from liveeval.store.alerts import (
     AlertFilter,
@@ -37,7 +39,7 @@ from liveeval.store.alerts import (
 )
 from liveeval.store.rollups import read_range, rollup_projects
 
-router = APIRouter(tags=["monitor"])
+router = APIRouter(tags=["monitor"], responses=errors(*ANY_ROUTE))
 METRICS_CACHE_S = 15.0
 Str = Annotated[str | None, Query(max_length=200)]
 
@@ -83,10 +85,8 @@ async def alerts(
     return await run_in_threadpool(query)
 
 
-@router.get("/api/v1/alerts/{alert_id}")
-async def alert(
-    request: Request, caller: ReadCaller, alert_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
-) -> dict[str, Any]:
+@router.get("/api/v1/alerts/{alert_id}", responses=errors(404))
+async def alert(request: Request, caller: ReadCaller, alert_id: ItemId) -> dict[str, Any]:
     """One alert with the notifications sent (or still retried) for it."""
 
     def query() -> dict[str, Any]:

@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from pydantic import BaseModel
 
 from liveeval.config.privacy import PrivacyConfig
 from liveeval.ingest.otlp import (
@@ -37,11 +38,41 @@ from liveeval.ingest.pipeline import write_log_events, write_spans
 from liveeval.ingest.scrub import scrub_records
 from liveeval.server.auth import IngestCaller
 from liveeval.server.body import BadEncoding, BodyTooLarge, UnsupportedEncoding, read_body
+from liveeval.server.responses import WHY
 from liveeval.server.signals import scrub_text
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["otlp"])
 MAX_REJECTION_REASONS = 5
+
+
+class OtlpStatus(BaseModel):
+    """OTLP/HTTP's error body: a google.rpc.Status, in the request's encoding."""
+
+    code: int
+    message: str
+    details: list[Any] = []
+
+
+_BOTH: dict[str, Any] = {"application/json": {}, "application/x-protobuf": {}}
+OTLP_ROUTE: dict[str, Any] = {
+    "openapi_extra": {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+    "responses": {
+        200: {"description": "Accepted; `partialSuccess` counts what was not.", "content": _BOTH},
+        **{
+            status: {"model": OtlpStatus, "description": WHY[status], "content": _BOTH}
+            for status in (400, 401, 403, 413, 415, 503)
+        },
+    },
+}
 
 
 class Overloaded(Exception):
@@ -166,7 +197,7 @@ def _rejection_message(rejected: list[str]) -> str:
     return shown + (f"; and {more} more" if more > 0 else "")
 
 
-@router.post("/v1/traces")
+@router.post("/v1/traces", **OTLP_ROUTE)
 async def export_traces(request: Request, caller: IngestCaller) -> Response:
     kind, rejected = await _receive(
         request, caller, parse_trace_request, spans_from_request, write_spans
@@ -178,7 +209,7 @@ async def export_traces(request: Request, caller: IngestCaller) -> Response:
     return _encode(response, kind)
 
 
-@router.post("/v1/logs")
+@router.post("/v1/logs", **OTLP_ROUTE)
 async def export_logs(request: Request, caller: IngestCaller) -> Response:
     kind, rejected = await _receive(
         request, caller, parse_logs_request, log_events_from_request, write_log_events

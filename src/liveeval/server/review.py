@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -33,12 +33,13 @@ from liveeval.flywheel.views import event_json, group_json, item_json
 from liveeval.judge.rubrics import rubrics_from_config
 from liveeval.model.review import ReviewState
 from liveeval.server.auth import AdminCaller, Caller, ReadCaller
+from liveeval.server.params import MAX_ID, ItemId, Offset, OptionalId
+from liveeval.server.responses import ANY_ROUTE, WITH_BODY, errors, ndjson
 from liveeval.store import review as queue
 from liveeval.store.database import Store
 
-router = APIRouter(prefix="/api/v1/review", tags=["review"])
+router = APIRouter(prefix="/api/v1/review", tags=["review"], responses=errors(*ANY_ROUTE))
 Str = Annotated[str | None, Query(max_length=200)]
-ItemId = Annotated[int, Path(ge=1)]
 T = TypeVar("T")
 
 
@@ -50,7 +51,7 @@ class _Body(BaseModel):
 
 class TriageBody(_Body):
     state: Literal["open", "real_failure", "not_failure", "duplicate", "needs_info"]
-    duplicate_of: int | None = Field(default=None, ge=1)
+    duplicate_of: int | None = Field(default=None, ge=1, le=MAX_ID)
     note: str | None = Field(default=None, max_length=10_000)
 
 
@@ -111,10 +112,10 @@ async def items(
     caller: ReadCaller,
     project: Str = None,
     state: Annotated[list[ReviewState] | None, Query()] = None,
-    group_id: Annotated[int | None, Query(ge=1)] = None,
+    group_id: OptionalId = None,
     failure: Str = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Items, highest priority first."""
     where = queue.ItemFilter(
@@ -128,7 +129,7 @@ async def items(
     return await _in_store(request, work)
 
 
-@router.get("/items/{item_id}")
+@router.get("/items/{item_id}", responses=errors(404))
 async def item(request: Request, caller: ReadCaller, item_id: ItemId) -> dict[str, Any]:
     """One item with its history: who did what, when."""
 
@@ -143,7 +144,7 @@ async def item(request: Request, caller: ReadCaller, item_id: ItemId) -> dict[st
     return await _in_store(request, work)
 
 
-@router.post("/items/{item_id}/triage")
+@router.post("/items/{item_id}/triage", responses=errors(*WITH_BODY, 404, 409))
 async def triage_item(
     request: Request, caller: AdminCaller, item_id: ItemId, body: TriageBody
 ) -> dict[str, Any]:
@@ -168,7 +169,7 @@ async def triage_item(
     return await _in_store(request, work)
 
 
-@router.post("/items/{item_id}/score")
+@router.post("/items/{item_id}/score", responses=errors(*WITH_BODY, 404, 409))
 async def score_item(
     request: Request, caller: AdminCaller, item_id: ItemId, body: ScoreBody
 ) -> dict[str, Any]:
@@ -195,7 +196,7 @@ async def score_item(
     return await _in_store(request, work)
 
 
-@router.post("/items/{item_id}/expected")
+@router.post("/items/{item_id}/expected", responses=errors(*WITH_BODY, 404, 409))
 async def expected_item(
     request: Request, caller: AdminCaller, item_id: ItemId, body: ExpectedBody
 ) -> dict[str, Any]:
@@ -220,7 +221,7 @@ async def expected_item(
     return await _in_store(request, work)
 
 
-@router.post("/items/{item_id}/promote", status_code=201)
+@router.post("/items/{item_id}/promote", status_code=201, responses=errors(*WITH_BODY, 404, 409))
 async def promote_item(
     request: Request, caller: AdminCaller, item_id: ItemId, body: PromoteBody
 ) -> dict[str, Any]:
@@ -238,7 +239,11 @@ async def promote_item(
     return await _in_store(request, work)
 
 
-@router.get("/candidates")
+@router.get(
+    "/candidates",
+    response_class=Response,
+    responses=ndjson("One JSON case a line."),
+)
 async def candidates(
     request: Request,
     caller: ReadCaller,

@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.server.auth import IngestCaller, ReadCaller
+from liveeval.server.responses import ANY_ROUTE, WITH_BODY, errors
 from liveeval.store.regression_runs import list_regression_runs, save_regression_run
 
-router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"], responses=errors(*ANY_ROUTE))
 Text = Annotated[str, Field(max_length=2_000)]
 
 
@@ -64,7 +65,7 @@ class RunBody(_Strict):
         return self
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=errors(*WITH_BODY))
 async def post_run(
     request: Request,
     caller: IngestCaller,

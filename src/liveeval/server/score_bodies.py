@@ -6,10 +6,11 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from liveeval.model import Score
-from liveeval.server.signal_bodies import MAX_ID, MAX_TEXT, HexTraceId
+from liveeval.server.params import MAX_ID, EventTime
+from liveeval.server.signal_bodies import MAX_TEXT, HexTraceId
 
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
 
@@ -42,7 +43,7 @@ class ScoreBody(BaseModel):
     idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="A retried post with the same key is stored once."
     )
-    at: AwareDatetime | None = Field(default=None, description="When (default: when received).")
+    at: EventTime | None = Field(default=None, description="When (default: when received).")
     metadata: dict[str, Any] | None = None
 
     @model_validator(mode="after")

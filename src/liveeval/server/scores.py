@@ -10,14 +10,15 @@ from starlette.concurrency import run_in_threadpool
 
 from liveeval.model import Score, ScoreKind, ScoreStatus
 from liveeval.server.auth import Caller, IngestCaller, ReadCaller
+from liveeval.server.params import MAX_ID, TimeBound
+from liveeval.server.responses import ANY_ROUTE, WITH_BODY, errors
 from liveeval.server.score_bodies import ScoreBatch, ScoreBody, ScorePage, ScoreResult, ScoreView
-from liveeval.server.signal_bodies import MAX_ID
 from liveeval.server.signals import ProjectHeader
 from liveeval.server.targets import resolve_target
 from liveeval.store.database import Store
 from liveeval.store.scores import ScoreFilter, insert_score, list_scores
 
-router = APIRouter(prefix="/api/v1", tags=["scores"])
+router = APIRouter(prefix="/api/v1", tags=["scores"], responses=errors(*ANY_ROUTE))
 
 
 def record_scores(
@@ -84,7 +85,7 @@ def record_scores(
     status_code=201,
     responses={
         200: {"description": "Seen before (same idempotency key)"},
-        404: {"description": "The interaction is not stored (yet)"},
+        **errors(*WITH_BODY, 404),
     },
 )
 async def post_score(
@@ -100,7 +101,12 @@ async def post_score(
     return results[0]
 
 
-@router.post("/scores/batch", response_model=list[ScoreResult], status_code=201)
+@router.post(
+    "/scores/batch",
+    response_model=list[ScoreResult],
+    status_code=201,
+    responses=errors(*WITH_BODY, 404),
+)
 async def post_scores(
     batch: ScoreBatch,
     request: Request,
@@ -141,15 +147,12 @@ async def list_(
     kind: ScoreKind | None = None,
     status: ScoreStatus | None = None,
     interaction_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: TimeBound | None = None,
+    until: TimeBound | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> ScorePage:
     """Scores, newest first; pass `next_cursor` back as `cursor` for the next page."""
-    for label, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(422, f"{label} must carry a timezone, e.g. 2026-01-31T00:00:00Z")
     f = ScoreFilter(
         project=caller.project_for(project, request.app.state.settings.default_project),
         name=name,

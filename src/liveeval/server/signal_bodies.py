@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from liveeval.ingest.edits import edit_ratio
 from liveeval.model import SignalKind
+from liveeval.server.params import MAX_ID, EventTime
 
 MAX_TEXT = 100_000
-MAX_ID = 2**63 - 1  # interaction ids are 64-bit integers in the store
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 HexTraceId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")]
 
@@ -28,7 +28,7 @@ class SignalBase(BaseModel):
     idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="A retried post with the same key is stored once."
     )
-    at: AwareDatetime | None = Field(
+    at: EventTime | None = Field(
         default=None, description="When it happened (default: when received)."
     )
     user_id: Annotated[str, Field(max_length=200)] | None = None

@@ -15,13 +15,14 @@ from liveeval.ingest.assemble import hash_user_id
 from liveeval.ingest.scoring import OnlineEvaluation, on_signal
 from liveeval.model import Signal, SignalKind
 from liveeval.server.auth import Caller, IngestCaller
+from liveeval.server.responses import ANY_ROUTE, WITH_BODY, errors
 from liveeval.server.signal_bodies import SignalBase, SignalBatch, SignalBody, SignalResult
 from liveeval.server.targets import resolve_target
 from liveeval.store.database import Store
 from liveeval.store.interactions import get_interaction
 from liveeval.store.signals import record_signal
 
-router = APIRouter(prefix="/api/v1", tags=["signals"])
+router = APIRouter(prefix="/api/v1", tags=["signals"], responses=errors(*ANY_ROUTE))
 ProjectHeader = Annotated[str | None, Header(alias="x-liveeval-project", max_length=200)]
 
 
@@ -119,6 +120,7 @@ def _status(results: list[SignalResult]) -> int:
     response_model=SignalResult,
     responses={
         200: {"description": "Seen before (same idempotency key)"},
+        **errors(*WITH_BODY, 404),
         202: {"description": "Stored; attached when the interaction's span arrives"},
     },
     status_code=201,
@@ -148,7 +150,12 @@ async def post_signal(
     return results[0]
 
 
-@router.post("/signals/batch", response_model=list[SignalResult], status_code=201)
+@router.post(
+    "/signals/batch",
+    response_model=list[SignalResult],
+    status_code=201,
+    responses=errors(*WITH_BODY, 404),
+)
 async def post_signals(
     batch: SignalBatch,
     request: Request,
