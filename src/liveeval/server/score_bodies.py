@@ -24,7 +24,7 @@ class ScoreBody(BaseModel):
         default=None, description="liveeval's interaction id."
     )
     trace_id: HexTraceId | None = Field(default=None, description="The trace id, 32 hex digits.")
-    response_id: Annotated[str, Field(max_length=200)] | None = Field(
+    response_id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="The provider's response id (gen_ai.response.id)."
     )
     name: Name = Field(description="The evaluator or rubric, e.g. `quality` or `helpfulness`.")

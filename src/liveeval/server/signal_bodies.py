@@ -22,7 +22,7 @@ class SignalBase(BaseModel):
         default=None, description="liveeval's interaction id."
     )
     trace_id: HexTraceId | None = Field(default=None, description="The trace id, 32 hex digits.")
-    response_id: Annotated[str, Field(max_length=200)] | None = Field(
+    response_id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="The provider's response id (gen_ai.response.id)."
     )
     idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(

@@ -154,7 +154,10 @@ async def post_signal(
     "/signals/batch",
     response_model=list[SignalResult],
     status_code=201,
-    responses=errors(*WITH_BODY, 404),
+    responses={
+        202: {"description": "Stored; some wait for their interaction's span to arrive"},
+        **errors(*WITH_BODY, 404),
+    },
 )
 async def post_signals(
     batch: SignalBatch,
