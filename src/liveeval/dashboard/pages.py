@@ -340,7 +340,7 @@ async def alerts(request: Request, project: Str = None) -> Response:
 async def review(
     request: Request,
     project: Str = None,
-    group: Annotated[int | None, Query(ge=1)] = None,
+    group: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     state: Annotated[str, Query(max_length=20)] = "open",
 ) -> Response:
     viewer, name, projects = await _frame(request, project)
