@@ -11,10 +11,18 @@ def test_text_passes() -> None:
 
 
 def test_empty_and_whitespace_fail() -> None:
-    for answer, words in ((None, "empty"), ("", "empty"), (" \n\t", "only whitespace")):
+    for answer, words in (("", "empty"), (" \n\t", "only whitespace")):
         result = not_empty(interaction("q", answer), NotEmptyParams())
+        assert result is not None
         assert (result.passed, result.value, result.label) == (False, 0.0, "empty")
         assert result.explanation == f"The output is {words}."
+
+
+def test_a_message_without_text_is_an_empty_answer() -> None:
+    """What openai-v2 records when the model answered null: a message with no parts."""
+    item = interaction("q", None, output_messages=(Message("assistant", None),))
+    result = not_empty(item, NotEmptyParams())
+    assert result is not None and (result.passed, result.label) == (False, "empty")
 
 
 def test_output_messages_count_when_output_text_is_missing() -> None:
@@ -30,9 +38,6 @@ def test_tool_calls_are_an_answer_unless_told_otherwise() -> None:
     assert not not_empty(item, NotEmptyParams(allow_tool_calls=False)).passed
 
 
-def test_a_failed_call_says_so() -> None:
-    item = interaction("q", None, status="error", error="upstream timeout")
-    result = not_empty(item, NotEmptyParams())
-    assert not result.passed
-    assert result.details["error"] == "upstream timeout"
-    assert result.explanation == "The call failed and returned no output."
+def test_a_failed_call_is_an_error_not_an_empty_answer() -> None:
+    item = interaction("q", "", status="error", error="upstream timeout")
+    assert not_empty(item, NotEmptyParams()) is None

@@ -9,6 +9,7 @@ import pytest
 from liveeval.config.checks import ChecksConfig
 from liveeval.config.settings import ConfigError
 from liveeval.evaluators import REGISTRY, CheckParams, CheckRegistry, CheckResult, CheckSuite
+from liveeval.evaluators.empty import NotEmptyParams, not_empty
 from liveeval.model import Interaction
 from tests.evaluators.interactions import interaction, sentences
 
@@ -112,6 +113,27 @@ def test_a_plugin_check_is_registered_by_importing_its_module() -> None:
     assert [(r.name, r.passed) for r in results] == [("not_empty", True), ("order_id", True)]
     missing = routed.run(interaction("Where is my order?", "It ships today.", route="orders"))
     assert missing[1].explanation == "No ORD- id in the answer."
+
+
+def test_content_checks_do_not_run_where_the_span_carried_no_content() -> None:
+    """Not evaluated is not failed: without content, not_empty used to fail every call."""
+    registry = CheckRegistry()
+
+    def tokens(item: Interaction, params: CheckParams) -> CheckResult:
+        return CheckResult.pass_("tokens", f"{item.usage.output} tokens.")
+
+    registry.register("not_empty", not_empty, NotEmptyParams)
+    registry.register("tokens", tokens, reads_content=False)
+    checks = suite('[checks]\ndefault = ["not_empty", "tokens"]', registry)
+    bare = interaction(None, None, input_messages=())
+    assert not bare.content_captured
+    assert names(checks.run(bare)) == ["tokens"]  # a metadata check still runs
+    assert names(CheckSuite.from_config().run(bare)) == []
+    empty = interaction(QUESTION, "")
+    assert [(r.name, r.passed) for r in checks.run(empty)] == [
+        ("not_empty", False),
+        ("tokens", True),
+    ]
 
 
 def test_a_check_that_raises_becomes_an_error_result(caplog: pytest.LogCaptureFixture) -> None:

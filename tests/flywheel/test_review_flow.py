@@ -19,6 +19,8 @@ from liveeval.flywheel.review import (
     triage,
     write_expected,
 )
+from liveeval.ingest.assemble import AssemblyRules
+from liveeval.ingest.pipeline import write_spans
 from liveeval.model import Interaction, Score, ScoreKind, Signal, SignalKind
 from liveeval.model.case import FrozenCaseError
 from liveeval.model.review import ReasonKind, ReviewState
@@ -28,7 +30,7 @@ from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
 from liveeval.store.scores import interaction_ids_by_span, write_scores
 from liveeval.store.signals import record_signal
-from tests.telemetry import span_id, trace_id
+from tests.telemetry import genai_attributes, model_span, span_id, trace_id
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SCALES = {"helpfulness": (1, 2, 3, 4, 5)}  # the rubric these tests score on
@@ -216,6 +218,21 @@ def test_a_signal_before_its_interaction_is_picked_up_once_attached(store: Store
     run_intake(store)
     with store.reading() as conn:
         assert len(queue.list_items(conn, queue.ItemFilter("shop"))) == 1
+
+
+def test_a_call_whose_content_was_not_captured_is_not_filed(store: Store) -> None:
+    """A reviewer could read nothing: openai-v2's default span has no message at all."""
+    bare = model_span(genai_attributes(), trace=trace_id(), project="shop")
+    write_spans(store, [bare], AssemblyRules(), T0)
+    [answered] = store_interactions(store, [("q", "a")])
+    with store.reading() as conn:
+        [found] = interaction_ids_by_span(conn, "shop", [bare.trace_id]).values()
+    thumbs_down(store, found)
+    thumbs_down(store, answered)
+    run_intake(store)
+    with store.reading() as conn:
+        items = queue.list_items(conn, queue.ItemFilter("shop"))
+    assert [item.interaction_id for item in items] == [answered]
 
 
 def test_triage_rules(store: Store) -> None:

@@ -8,6 +8,7 @@ from liveeval.ingest.assemble import AssemblyRules, assemble, hash_user_id, span
 from liveeval.model import RetrievedDocument
 from tests.telemetry import (
     T0,
+    chat_attributes,
     genai_attributes,
     model_log_event,
     model_span,
@@ -186,3 +187,19 @@ def test_latency_is_the_span_duration() -> None:
 )
 def test_span_type_names_what_a_span_is(attributes: dict, expected: str | None) -> None:
     assert span_type(model_span(attributes, trace=trace_id())) == expected
+
+
+def test_error_type_alone_marks_the_call_failed() -> None:
+    """The GenAI conventions set `error.type` when a call failed, status or not."""
+    span = model_span(genai_attributes(**{"error.type": "RateLimitError"}), trace=trace_id())
+    [interaction] = assemble([span], [], RULES)
+    assert (interaction.status, interaction.error) == ("error", "RateLimitError")
+
+
+def test_content_is_captured_when_the_span_has_messages_even_an_empty_answer() -> None:
+    trace = trace_id()
+    bare = model_span(genai_attributes(), trace=trace)
+    answered = model_span(chat_attributes("Hi?", ""), trace=trace)
+    [without, empty] = assemble([bare, answered], [], RULES)
+    assert not without.content_captured  # the instrumentations' default: metadata only
+    assert empty.content_captured and empty.output_text == ""

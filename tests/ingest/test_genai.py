@@ -122,8 +122,12 @@ def telemetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     instrumentor = OpenAIInstrumentor()
 
-    def run(capture_mode: str) -> tuple[Span, list[LogEvent]]:
-        monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", capture_mode)
+    def run(capture_mode: str | None) -> tuple[Span, list[LogEvent]]:
+        """`capture_mode` None: the variable unset, the instrumentation's default."""
+        if capture_mode is None:
+            monkeypatch.delenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", raising=False)
+        else:
+            monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", capture_mode)
         spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
         tracer_provider, logger_provider = TracerProvider(), LoggerProvider()
         tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
@@ -209,6 +213,16 @@ def test_reads_what_openai_v2_writes_on_the_details_log_event(telemetry: Any) ->
     assert without_logs is not None
     assert without_logs.input_messages == ()  # metadata only
     assert without_logs.usage.input == 31
+
+
+def test_openai_v2_records_no_content_by_default_and_none_is_read(telemetry: Any) -> None:
+    span, logs = telemetry(None)
+    assert logs == [] and not any("messages" in key for key in span.attributes)
+    call = extract_genai(span, logs)
+    assert call is not None
+    assert (call.input_messages, call.input_text) == ((), None)
+    assert (call.output_messages, call.output_text, call.tool_calls) == ((), None, ())
+    assert call.usage.input == 31 and call.finish_reasons == ("tool_calls",)
 
 
 # -- the current attribute form ------------------------------------------------------------
@@ -511,6 +525,29 @@ def test_reads_the_legacy_per_message_log_events() -> None:
     assert call.output_text is None
     assert call.tool_calls == (WEATHER,)
     assert call.finish_reasons == ("tool_calls",)
+
+
+def test_legacy_events_sent_without_content_give_no_messages() -> None:
+    """openai-v2's legacy path with capture off (its default) still sends every event: no
+    body for the prompt's messages, the role, index and finish reason for the choice."""
+    system = {"gen_ai.system": "openai"}
+    logs = [
+        log_event("gen_ai.system.message", None, system),
+        log_event("gen_ai.user.message", None, system),
+        log_event(
+            "gen_ai.choice",
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant"}},
+            system,
+        ),
+    ]
+    call = extract_genai(make_span(V1_30_ATTRIBUTES), logs)
+    assert call is not None
+    assert (call.input_messages, call.output_messages, call.output_text) == ((), (), None)
+    # with content captured, a choice without content is an answer with no text
+    logs[1] = log_event("gen_ai.user.message", {"content": "Hi?"}, system)
+    captured = extract_genai(make_span(V1_30_ATTRIBUTES), logs)
+    assert captured is not None
+    assert captured.output_messages == (Message("assistant", None, finish_reason="stop"),)
 
 
 def test_reads_log_events_named_by_the_event_name_attribute() -> None:

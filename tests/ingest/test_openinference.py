@@ -180,6 +180,58 @@ def test_ignores_what_the_openinference_instrumentation_writes_for_embeddings(
 # -- attributes ----------------------------------------------------------------------------
 
 
+def test_content_the_instrumentation_was_told_to_hide_is_not_read_as_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OPENINFERENCE_HIDE_INPUTS/OUTPUTS write "__REDACTED__" where the content was: that is
+    no question and no answer, and the call reads as one without content."""
+    monkeypatch.setenv("OPENINFERENCE_HIDE_INPUTS", "true")
+    monkeypatch.setenv("OPENINFERENCE_HIDE_OUTPUTS", "true")
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = OpenAIInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        with httpx.Client(transport=httpx.MockTransport(answer)) as http:
+            client = openai.OpenAI(
+                api_key="sk-test", base_url="https://x.test/v1", http_client=http
+            )
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "Weather in Paris?"}]
+            )
+    finally:
+        instrumentor.uninstrument()
+    (readable,) = exporter.get_finished_spans()
+    attributes = {key: plain(value) for key, value in (readable.attributes or {}).items()}
+    assert attributes["output.value"] == "__REDACTED__"
+    call = extract_openinference(make_span(attributes))
+    assert call is not None
+    assert (call.input_text, call.input_messages) == (None, ())
+    assert (call.output_text, call.output_messages) == (None, ())
+    assert call.usage.input == 31
+
+
+def test_messages_whose_text_was_hidden_are_left_out_unless_they_call_a_tool() -> None:
+    call = extract_openinference(
+        make_span(
+            llm(
+                **{
+                    "llm.input_messages.0.message.role": "user",
+                    "llm.input_messages.0.message.content": "__REDACTED__",
+                    "llm.output_messages.0.message.role": "assistant",
+                    "llm.output_messages.0.message.contents.0.message_content.type": "text",
+                    "llm.output_messages.0.message.contents.0.message_content.text": "__REDACTED__",
+                    "llm.output_messages.0.message.tool_calls.0.tool_call.function.name": "f",
+                }
+            )
+        )
+    )
+    assert call is not None
+    assert call.input_messages == () and call.input_text is None
+    assert call.output_messages == (Message("assistant", None, (ToolCall("f"),)),)
+
+
 def test_reads_every_llm_attribute() -> None:
     span = make_span(
         llm(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -13,17 +14,26 @@ from liveeval.ingest.pipeline import write_log_events, write_spans
 from liveeval.ingest.scoring import OnlineEvaluation, on_signal
 from liveeval.model import LogEvent, ScoreKind, ScoreStatus, Signal, SignalKind, Span
 from liveeval.store.database import Store
-from liveeval.store.interactions import InteractionFilter, list_interactions
+from liveeval.store.interactions import InteractionFilter, get_interaction, list_interactions
 from liveeval.store.jobs import counts, jobs_of
 from liveeval.store.sampling import decisions_of
 from liveeval.store.schema import signals
 from liveeval.store.scores import scores_of
 from liveeval.store.signals import list_signals, record_signal
-from tests.telemetry import T0, chat_attributes, model_span, span_id, trace_id
+from tests.telemetry import (
+    T0,
+    chat_attributes,
+    genai_attributes,
+    model_log_event,
+    model_span,
+    span_id,
+    trace_id,
+)
 
 RULES = AssemblyRules()
 NOW = T0 + timedelta(minutes=1)
 JUDGED = {"provider": "openai", "model": "gpt-4o-mini-2024-07-18"}
+CONTENT_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages")
 
 
 def evaluation(**settings: Any) -> OnlineEvaluation:
@@ -256,6 +266,55 @@ def test_a_failed_check_triggers_judging(store: Store) -> None:
         [decision] = decisions_of(conn, iid)
     assert decision.sampled and decision.policy == "signal"
     assert "not_empty" in decision.reason
+
+
+def test_a_call_sent_without_content_is_not_evaluated_until_its_content_arrives(
+    store: Store,
+) -> None:
+    """openai-v2's default span: the model and the tokens, no message. No check fails on
+    it, the sampler and a thumbs-down pass it by; when its content comes in the details log
+    event (EVENT_ONLY mode, whose logs may come after the span), it is checked and judged."""
+    judged = evaluation(judge=JUDGED, sampling={"policies": ["uniform"], "uniform": {"rate": 1.0}})
+    trace, llm = trace_id(), span_id()
+    bare = model_span(genai_attributes(), trace=trace, span=llm)
+    write_spans(store, [bare], RULES, NOW, evaluation=judged)
+    iid = only_interaction(store)
+    with store.writing() as conn:
+        interaction = get_interaction(conn, iid)
+        assert interaction is not None and not interaction.content_captured
+        assert scores_of(conn, [iid]) == []
+        assert decisions_of(conn, iid) == [] and jobs_of(conn, iid) == []
+        assert on_signal(conn, judged, interaction, SignalKind.THUMBS_DOWN, NOW) is None
+    content = chat_attributes(GERMAN_Q, GERMAN_A)
+    details = model_log_event(
+        "gen_ai.client.inference.operation.details",
+        trace=trace,
+        span=llm,
+        body={key: json.loads(content[key]) for key in CONTENT_KEYS},
+    )
+    write_log_events(store, [details], RULES, NOW, evaluation=judged)
+    with store.reading() as conn:
+        checked = {s.name: s.value for s in scores_of(conn, [iid])}
+        decisions = [(d.trigger, d.sampled) for d in decisions_of(conn, iid)]
+    assert checked["not_empty"] == 1.0 and checked["language"] == 1.0
+    assert decisions == [("ingest", True)]
+
+
+def test_a_failed_call_fails_no_check_and_is_not_judged(store: Store) -> None:
+    """A provider error is an error (the error rate counts it), not an empty answer."""
+    judged = evaluation(judge=JUDGED, sampling={"uniform": {"rate": 0}, "stratified": {"floor": 0}})
+    question = chat_attributes(GERMAN_Q, "")
+    del question["gen_ai.output.messages"]
+    failed = model_span(
+        {**question, "error.type": "openai.RateLimitError"}, trace=trace_id(), status="error"
+    )
+    write_spans(store, [failed], RULES, NOW, evaluation=judged)
+    iid = only_interaction(store)
+    with store.reading() as conn:
+        interaction = get_interaction(conn, iid)
+        assert interaction is not None and interaction.status == "error"
+        assert [s.name for s in scores_of(conn, [iid]) if s.value == 0.0] == []
+        assert decisions_of(conn, iid) == [] and jobs_of(conn, iid) == []
 
 
 def test_strata_floors_count_the_batch_itself(store: Store) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import openai
@@ -28,11 +29,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from liveeval.config import Settings
 from liveeval.model import Interaction
+from liveeval.store.database import Store
 from liveeval.store.interactions import InteractionFilter, list_interactions
+from liveeval.store.sampling import decisions_of
 from liveeval.store.schema import log_events
+from liveeval.store.scores import scores_of
 from liveeval.store.telemetry import load_spans
-from tests.conftest import RunningServer, wait_for
+from tests.conftest import Clock, RunningServer, run_server, wait_for
 
 RESPONSE_ID = "chatcmpl-fake-0001"
 SERVED_MODEL = "gpt-4o-mini-2024-07-18"
@@ -164,6 +169,44 @@ def test_openai_v2_instrumentation_spans_and_log_events_make_one_interaction(
         ("user", QUESTION),
     ]
     assert interaction.output_text == ANSWER
+
+
+def test_openai_v2_by_default_sends_no_content_which_is_not_evaluated_and_said_once(
+    store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The instrumentation's default records the model and the tokens, not the messages:
+    not_empty used to fail every call, the judge was sent all of them."""
+    from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+
+    monkeypatch.delenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", raising=False)
+    settings = Settings(db=str(store.engine.url), evaluation="inline")
+    instrumentor = OpenAIInstrumentor()
+    with (
+        run_server(store, settings, clock=clock) as server,
+        fake_openai() as (base_url, _),
+        providers(server) as (tracing, logging),
+        caplog.at_level("WARNING", logger="liveeval.ingest.capture"),
+    ):
+        instrumentor.instrument(tracer_provider=tracing, logger_provider=logging)
+        try:
+            ask(base_url)
+            clock.now += timedelta(minutes=2)
+            ask(base_url)
+        finally:
+            instrumentor.uninstrument()
+    with store.reading() as conn:
+        found = list_interactions(conn, InteractionFilter(project="travel-bot"), limit=10)
+        ids = [i.interaction_id for i in found if i.interaction_id is not None]
+        decided = [d for iid in ids for d in decisions_of(conn, iid)]
+        scored = scores_of(conn, ids)
+    assert len(found) == 2 and not any(i.content_captured for i in found)
+    assert all(i.model_served == SERVED_MODEL and i.usage.input == 23 for i in found)
+    assert scored == [] and decided == []
+    [warning] = [r for r in caplog.records if r.name == "liveeval.ingest.capture"]
+    assert "project 'travel-bot': genai spans have arrived without message content" in (
+        warning.message
+    )
+    assert "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true" in warning.message
 
 
 def test_openinference_instrumentation_spans_make_one_interaction(

@@ -36,6 +36,7 @@ from liveeval.flywheel.review import (
 )
 from liveeval.gate.divergence import divergence_now
 from liveeval.gate.online_ab import COMPARABLE, compare_online
+from liveeval.ingest.capture import capture_notice
 from liveeval.judge.rubrics import rubrics_from_config
 from liveeval.model.review import ReviewState
 from liveeval.monitor.detectability_text import group_by_rule
@@ -59,6 +60,7 @@ T = TypeVar("T")
 Str = Annotated[str | None, Query(max_length=200)]
 PAGE_SIZE = 50
 SCORE_CHOICES = ("0", "1", "2", "3", "4")  # "judge score at most": 0 for binary rubrics
+CAPTURE_SAMPLE = 200  # the newest interactions the overview looks at for missing content
 
 
 def _now(request: Request) -> datetime:
@@ -144,6 +146,8 @@ async def overview(request: Request, project: Str = None) -> Response:
     settings = request.app.state.settings
     now = _now(request)
 
+    recent = InteractionFilter(project=name, since=now - timedelta(hours=24))
+
     def work(conn: Any) -> dict[str, Any]:
         evaluations = evaluate_project(
             conn,
@@ -165,6 +169,7 @@ async def overview(request: Request, project: Str = None) -> Response:
             "day": last_day,
             "judge_cost": judge_cost_since(conn, name, now - timedelta(hours=24)),
             "budget": settings.sampling.budget,
+            "capture": capture_notice(list_interactions(conn, recent, limit=CAPTURE_SAMPLE)),
         }
 
     values = await _recent(request, ("overview", name), work)
@@ -236,6 +241,7 @@ async def interaction(request: Request, interaction_id: ItemId) -> Response:
             "scores": scores_of(conn, [interaction_id]),
             "decisions": decisions_of(conn, interaction_id),
             "review": queue.item_of_interaction(conn, interaction_id),
+            "uncaptured": capture_notice([found]),
         }
 
     values = await _read(request, work)

@@ -1,4 +1,8 @@
-"""not_empty: the model answered something (text, or a tool call)."""
+"""not_empty: the model answered something (text, or a tool call).
+
+A call that failed (a provider error) is an error, not an empty answer: the check does
+not apply. Nor does it run where the span carried no content (see `run_check`).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ class NotEmptyParams(CheckParams):
 
 
 @register_check(NAME, params=NotEmptyParams)
-def not_empty(interaction: Interaction, params: NotEmptyParams) -> CheckResult:
+def not_empty(interaction: Interaction, params: NotEmptyParams) -> CheckResult | None:
     """The output has visible text, or (by default) the model called a tool."""
     text = model_output(interaction)
     if text and not text.isspace():
@@ -27,11 +31,8 @@ def not_empty(interaction: Interaction, params: NotEmptyParams) -> CheckResult:
         return CheckResult.pass_(
             NAME, f"The output is {calls} tool call(s).", {"tool_calls": calls}, label="tool_calls"
         )
-    details: dict[str, object] = {"output_chars": len(text)}
     if interaction.status == "error":
-        details["error"] = interaction.error
-        return CheckResult.fail(
-            NAME, "The call failed and returned no output.", details, label="empty"
-        )
+        return None  # the error rate counts it; the model did not answer with nothing
     what = "only whitespace" if text else "empty"
+    details = {"output_chars": len(text)}
     return CheckResult.fail(NAME, f"The output is {what}.", details, label="empty")

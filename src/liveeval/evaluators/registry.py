@@ -12,6 +12,10 @@ Built-in checks register here exactly as a user's own do::
         ...  # return a CheckResult, or None where the check does not apply
 
 and `[checks] plugins = ["mycompany.checks"]` imports that module at start-up.
+
+A check reads the call's content unless registered with `reads_content=False` (one that
+looks only at metadata: tokens, cost, the model): on an interaction whose span carried
+no content (`Interaction.content_captured`), a content check is not run at all.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class CheckSpec:
     function: CheckFunction
     params: type[BaseModel]
     description: str
+    reads_content: bool = True
 
 
 def _origin(function: Callable[..., Any]) -> str:
@@ -60,6 +65,7 @@ class CheckRegistry:
         params: type[BaseModel] = CheckParams,
         *,
         replace: bool = False,
+        reads_content: bool = True,
     ) -> CheckSpec:
         if params.model_config.get("extra") != "forbid":
             raise TypeError(
@@ -72,7 +78,8 @@ class CheckRegistry:
                 f"a check named {name!r} is already registered by {_origin(known.function)}"
             )
         doc = (function.__doc__ or "").strip()
-        spec = CheckSpec(name, function, params, doc.splitlines()[0] if doc else "")
+        description = doc.splitlines()[0] if doc else ""
+        spec = CheckSpec(name, function, params, description, reads_content)
         self._checks[name] = spec
         return spec
 
@@ -98,11 +105,18 @@ def register_check(
     params: type[BaseModel] = CheckParams,
     registry: CheckRegistry = REGISTRY,
     replace: bool = False,
+    reads_content: bool = True,
 ) -> Callable[[F], F]:
     """Register the decorated function as a check called `name` (default: its own name)."""
 
     def decorator(function: F) -> F:
-        registry.register(name or function.__name__, function, params, replace=replace)
+        registry.register(
+            name or function.__name__,
+            function,
+            params,
+            replace=replace,
+            reads_content=reads_content,
+        )
         return function
 
     return decorator

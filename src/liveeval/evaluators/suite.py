@@ -27,6 +27,7 @@ class ConfiguredCheck:
     check: str  # the registered check it runs
     function: CheckFunction
     params: BaseModel
+    reads_content: bool = True
 
 
 class CheckSuite:
@@ -95,7 +96,11 @@ class CheckSuite:
 
 
 def run_check(configured: ConfiguredCheck, interaction: Interaction) -> CheckResult | None:
-    """One check's result under its configured name; an exception becomes an error result."""
+    """One check's result under its configured name; an exception becomes an error result.
+    None where it does not apply, and for a content check where the span carried no
+    content: not evaluated, rather than an empty answer failed."""
+    if configured.reads_content and not interaction.content_captured:
+        return None
     try:
         result = configured.function(interaction, configured.params)
     except Exception as exc:  # a check's bug must not stop ingest: it is recorded instead
@@ -154,7 +159,9 @@ class _Builder:
             for error in exc.errors():
                 self.errors.append(self._describe(error, entry, table, place))
             return None
-        return ConfiguredCheck(entry.result_name, entry.check, spec.function, params)
+        return ConfiguredCheck(
+            entry.result_name, entry.check, spec.function, params, spec.reads_content
+        )
 
     def _describe(self, error: Any, entry: CheckEntry, table: Mapping[str, Any], place: str) -> str:
         loc = [str(part) for part in error["loc"]]

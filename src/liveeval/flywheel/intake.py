@@ -3,7 +3,8 @@
 Each monitor tick reads the signals, scores and sampling decisions written since
 its watermarks, turns them into reasons (flywheel.reasons), scrubs each new item's
 interaction (flywheel.snapshot) and files it under a group of near-identical
-failures. Reading and scrubbing happen outside the write lock; the write is one
+failures. An interaction whose span carried no content is not filed: a reviewer could
+read nothing. Reading and scrubbing happen outside the write lock; the write is one
 short transaction. A signal that arrived before its interaction is looked at again
 on later runs until it is attached (or for GAP_TTL_S).
 """
@@ -74,7 +75,11 @@ def collect(
         fresh = [i for i in ids if known[i] is None]
         interactions = get_interactions(conn, fresh)
         judged = _judge_scores(conn, fresh)
-    snapshots = {i: snapshot(interactions[i], scrub) for i in fresh if i in interactions}
+    snapshots = {
+        i: snapshot(interactions[i], scrub)
+        for i in fresh
+        if i in interactions and interactions[i].content_captured
+    }
     embeddings = _embed(encoder, snapshots)
     new = updated = groups = 0
     indexes: dict[tuple[str, str], GroupIndex] = {}
@@ -87,7 +92,7 @@ def collect(
                 continue
             shot = snapshots.get(interaction_id)
             if shot is None:
-                continue  # the interaction is gone (deleted with its project)
+                continue  # gone (deleted with its project), or its content was never captured
             interaction = interactions[interaction_id]
             made_group = _file_new(
                 conn,

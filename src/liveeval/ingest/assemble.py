@@ -152,7 +152,7 @@ def _interaction(
         start_at=span.start_at,
         end_at=span.end_at,
         latency_ms=span.duration_ms,
-        status="error" if span.status_code == "error" else span.status_code,
+        status="error" if _failed(span) else span.status_code,
         error=_error(span),
         provider=call.provider,
         model_requested=call.model_requested,
@@ -193,8 +193,14 @@ def _cost(span: Span, call: LLMCall, rules: AssemblyRules) -> tuple[float | None
     return (computed, "price_table") if computed is not None else (None, None)
 
 
+def _failed(span: Span) -> bool:
+    """The span's status says error, or its `error.type` does (the GenAI conventions set
+    it when the call failed, whether or not the instrumentation set the status too)."""
+    return span.status_code == "error" or bool(span.attributes.get("error.type"))
+
+
 def _error(span: Span) -> str | None:
-    if span.status_code != "error":
+    if not _failed(span):
         return None
     for event in span.events:
         if event.name == "exception":

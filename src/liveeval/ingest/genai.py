@@ -9,7 +9,7 @@ forms still emitted in the wild: one event per message (``gen_ai.user.message``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from liveeval.ingest.content import (
@@ -315,7 +315,12 @@ def _attributes_payload(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def _from_message_events(payloads: Iterable[tuple[str, dict[str, Any]]]) -> Content:
+def _from_message_events(payloads: Sequence[tuple[str, dict[str, Any]]]) -> Content:
+    """The messages of per-message events; none when no event carries content: an
+    instrumentation that captures none (openai-v2's default) still sends each event, with
+    only the role, the index, the finish reason and tool call names."""
+    if not any(_carries_content(payload) for _, payload in payloads):
+        return (), ()
     inputs: list[Message] = []
     choices: list[dict[str, Any]] = []
     for name, payload in payloads:
@@ -325,6 +330,14 @@ def _from_message_events(payloads: Iterable[tuple[str, dict[str, Any]]]) -> Cont
             inputs.append(message)
     choices.sort(key=lambda choice: coerce_count(choice.get("index")) or 0)
     return tuple(inputs), decode_choices(choices)
+
+
+def _carries_content(payload: Mapping[str, Any]) -> bool:
+    message = payload.get("message")
+    if isinstance(message, str | bytes):
+        message = decode_json(message)
+    body = message if isinstance(message, dict) else payload
+    return "content" in body or "text" in body
 
 
 def _from_prompt_attributes(attributes: Mapping[str, Any]) -> Content:

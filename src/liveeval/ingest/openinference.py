@@ -5,7 +5,8 @@ attributes: ``llm.input_messages.N.message.role``,
 ``llm.output_messages.N.message.tool_calls.M.tool_call.function.name``,
 ``retrieval.documents.N.document.content``. It also keeps the raw request and
 response as ``input.value`` / ``output.value``; those are read only where the
-flattened attributes are missing.
+flattened attributes are missing. What its hide settings (``OPENINFERENCE_HIDE_INPUTS``,
+``…_OUTPUTS``, ``…_TEXT``) replaced with ``__REDACTED__`` is read as not captured.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from liveeval.model import Message, RetrievedDocument, Span, ToolCall
 Messages = tuple[Message, ...]
 
 _JSON_MIME_TYPE = "application/json"
+# What OpenInference writes in place of content its config hides.
+REDACTED = "__REDACTED__"
 _CACHE_READ_TOKENS = (
     "llm.token_count.prompt_details.cache_read",
     "llm.token_count.prompt_details.cache_input",  # some instrumentations put cached input here
@@ -69,7 +72,7 @@ def extract_openinference(span: Span) -> LLMCall | None:
             joined_text(inputs) if operation == "text_completion" else last_user_text(inputs)
         )
     else:
-        input_text = _str(attributes, "input.value")
+        input_text = _shown(attributes, "input.value")
     invocation = _json_object(attributes.get("llm.invocation_parameters"))
     model_name = _str(attributes, "llm.model_name")
     finish_reasons = coerce_strs(attributes.get("llm.finish_reason"))
@@ -87,7 +90,7 @@ def extract_openinference(span: Span) -> LLMCall | None:
         finish_reasons=finish_reasons or collect_finish_reasons(outputs),
         input_text=input_text,
         input_messages=inputs,
-        output_text=first_text(outputs) if outputs else _str(attributes, "output.value"),
+        output_text=first_text(outputs) if outputs else _shown(attributes, "output.value"),
         output_messages=outputs,
         tool_calls=collect_tool_calls(outputs),
         usage=build_usage(
@@ -137,6 +140,12 @@ def _id(attributes: Mapping[str, Any], key: str) -> str | None:
     return coerce_id(attributes.get(key))
 
 
+def _shown(attributes: Mapping[str, Any], key: str) -> str | None:
+    """The text at `key`; None where the instrumentation hid it."""
+    text = _str(attributes, key)
+    return None if text == REDACTED else text
+
+
 def _operation(attributes: Mapping[str, Any], request: Mapping[str, Any] | None) -> str | None:
     """OpenInference has no operation name: tell chat from completion by what was recorded."""
     keys = [key for key in attributes if isinstance(key, str)]
@@ -165,20 +174,27 @@ def _json_body(attributes: Mapping[str, Any], side: str) -> dict[str, Any] | Non
 
 
 def _indexed_messages(attributes: Mapping[str, Any], prefix: str, default_role: str) -> Messages:
-    return tuple(
+    """The messages, less those whose text was hidden and that called no tool."""
+    messages = (
         _indexed_message(group, default_role) for group in group_indexed(attributes, prefix)
     )
+    return tuple(message for message in messages if message is not None)
 
 
-def _indexed_message(group: Mapping[str, Any], default_role: str) -> Message:
+def _indexed_message(group: Mapping[str, Any], default_role: str) -> Message | None:
     fields = {key[8:]: value for key, value in group.items() if key.startswith("message.")}
     content = extract_text(fields.get("content"))
     if content is None:
         content = _contents_text(group_indexed(fields, "contents"))
+    calls = _tool_calls(fields)
+    if content == REDACTED:
+        if not calls:
+            return None
+        content = None
     return Message(
         role=_str(fields, "role") or default_role,
         content=content,
-        tool_calls=_tool_calls(fields),
+        tool_calls=calls,
         tool_call_id=_id(fields, "tool_call_id"),
         name=_str(fields, "name"),
     )
@@ -192,7 +208,10 @@ def _contents_text(contents: list[dict[str, Any]]) -> str | None:
         if _str(item, "message_content.type") in (None, "text")
         and (text := _str(item, "message_content.text")) is not None
     ]
-    return "\n".join(texts) if texts else None
+    shown = [text for text in texts if text != REDACTED]
+    if texts and not shown:
+        return REDACTED
+    return "\n".join(shown) if shown else None
 
 
 def _tool_calls(fields: Mapping[str, Any]) -> tuple[ToolCall, ...]:

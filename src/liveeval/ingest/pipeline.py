@@ -153,6 +153,7 @@ def _store_interactions(
     written = Written(interactions=len(interactions), signals_attached=len(attached))
     if evaluation is None:
         return written
+    evaluation.capture.observe(project, interactions, now)
     if evaluation.background:
         evaluated = record_deferred(conn, project, interactions, events, now)
         return _sum(written, Written(scores=evaluated.scores))

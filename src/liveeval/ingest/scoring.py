@@ -7,7 +7,9 @@
 3. The sampler decides, once, whether a judge grades it, and the decision is
    recorded with its reason; a sampled interaction gets one judge job per rubric.
    A check that fails on a re-assembled interaction, and a late signal that
-   forces judging, decide again (recorded under their own trigger).
+   forces judging, decide again (recorded under their own trigger). An interaction
+   whose span carried no content is not decided on: the judge could grade nothing,
+   and content that arrives later (GenAI log events) gets its decision then.
 
 The app's request never waits for a judge: jobs are rows in the store's queue.
 """
@@ -27,6 +29,7 @@ from liveeval.config import Settings
 from liveeval.config.checks import ChecksConfig
 from liveeval.config.sampling import SamplingConfig
 from liveeval.evaluators import CheckResult, CheckSuite, ConfiguredCheck
+from liveeval.ingest.capture import CaptureWatch
 from liveeval.ingest.evaluations import EvaluationEvent, dedup_key, score_of, target_of
 from liveeval.ingest.features import IntentOf, features_of, intent_rules
 from liveeval.judge.grading import judge_version
@@ -131,6 +134,7 @@ class OnlineEvaluation:
     judge_enabled: bool
     background: bool = False  # ingest queues the checks and sampling for the evaluator
     states: SamplerStates = field(default_factory=SamplerStates, compare=False)
+    capture: CaptureWatch = field(default_factory=CaptureWatch, compare=False)
     intent_of: IntentOf | None = field(default=None, compare=False)  # [monitor.drift] intents
 
     @classmethod
@@ -287,6 +291,8 @@ def on_signal(
     and it was not sampled before. The decision is recorded under `signal:<kind>`."""
     if not trigger(kind.value, evaluation.sampling) or interaction.interaction_id is None:
         return None
+    if not interaction.content_captured:
+        return None  # nothing to judge
     iid = interaction.interaction_id
     triggers = triggers_of(conn, [iid]).get(iid, {})
     if any(triggers.values()) or f"signal:{kind.value}" in triggers:
@@ -402,6 +408,8 @@ def _decide(
     triggers = triggers_of(conn, [iid for _, iid, _ in stored])
     decided = []
     for interaction, iid, results in stored:
+        if not interaction.content_captured:
+            continue  # nothing to judge, yet
         seen = triggers.get(iid, {})
         failed = tuple(r.name for _, r in results if not r.passed)
         kinds = frozenset(signals.get(iid, ()))

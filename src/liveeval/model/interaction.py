@@ -80,3 +80,19 @@ class Interaction:
     tags: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
     interaction_id: int | None = None
+
+    @property
+    def content_captured(self) -> bool:
+        """Whether the span carried the call's content: some input (a text or a message)
+        and some output (a text, a message even without text, or a tool call).
+
+        OpenTelemetry GenAI instrumentations record no message content unless told to,
+        and OpenInference's hide settings drop it: such an interaction is not evaluated
+        (no checks, no judge, no review), where a captured empty answer (a message with
+        no text) is one the model gave.
+        """
+        has_input = self.input_text is not None or bool(self.input_messages)
+        has_output = (
+            self.output_text is not None or bool(self.output_messages) or bool(self.tool_calls)
+        )
+        return has_input and has_output
