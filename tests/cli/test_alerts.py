@@ -149,7 +149,8 @@ def test_alerts_list_json_prints_the_apis_alerts_one_a_line(ticked: Ticked) -> N
     settings = load_settings(ticked.config, overrides={"db": ticked.db})
     store = open_store(ticked.db)
     try:
-        with TestClient(create_app(settings, store, clock=Clock(NOW))) as http:
+        app = create_app(settings, store, clock=Clock(NOW))
+        with TestClient(app, base_url="http://localhost") as http:
             api = http.get("/api/v1/alerts").json()
     finally:
         store.close()
@@ -305,7 +306,8 @@ def test_monitor_slis_json_prints_the_apis_slis_one_a_line(watched: tuple[str, s
     settings = load_settings(config, overrides={"db": db})
     store = open_store(db)
     try:
-        with TestClient(create_app(settings, store, clock=Clock(NOW))) as http:
+        app = create_app(settings, store, clock=Clock(NOW))
+        with TestClient(app, base_url="http://localhost") as http:
             api = http.get("/api/v1/slis").json()
     finally:
         store.close()

@@ -38,6 +38,17 @@ def test_precedence_is_defaults_then_file_then_environment_then_flags(tmp_path: 
     assert settings.max_body_bytes == 16 * 1024 * 1024
 
 
+def test_allowed_hosts_are_a_toml_list_or_comma_separated_in_the_environment(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "liveeval.toml"
+    config.write_text('allowed_hosts = ["evals.lan", "*.corp.example"]\n')
+    assert load_settings(config, environ={}).allowed_hosts == ["evals.lan", "*.corp.example"]
+    from_env = load_settings(config, environ={"LIVEEVAL_ALLOWED_HOSTS": " a.lan, b.lan ,"})
+    assert from_env.allowed_hosts == ["a.lan", "b.lan"]
+    assert Settings().allowed_hosts == []
+
+
 def test_prices_are_read_from_toml_tables(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text('[prices."gpt-4o-mini"]\ninput_per_mtok = 0.15\noutput_per_mtok = 0.6\n')

@@ -164,12 +164,16 @@ async def test_with_keys_required_a_read_key_looks_but_cannot_promote(store: Sto
     async with client(store, require_keys=True) as http:
         first = await http.get("/ui/overview")
         assert first.status_code == 303 and first.headers["location"].startswith("/ui/login")
-        wrong = await http.post("/ui/login", data={"key": "nope"})
+        login = await http.get(first.headers["location"])
+        token = re.search(r'name="csrf" value="([^"]+)"', login.text)
+        assert token is not None
+        form = {"csrf": token.group(1), "next": "/ui/review/1"}
+        wrong = await http.post("/ui/login", data={**form, "key": "nope"})
         assert wrong.status_code == 401
-        signed = await http.post("/ui/login", data={"key": read_key, "next": "/ui/review/1"})
+        signed = await http.post("/ui/login", data={**form, "key": read_key})
         assert signed.status_code == 303
         cookie = signed.headers["set-cookie"]
-        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie
         page = await http.get("/ui/review/1")
         assert page.status_code == 200 and "cannot triage" in page.text
         csrf = http.cookies.get("liveeval_csrf")

@@ -20,7 +20,7 @@ from liveeval.store.database import Store
 from liveeval.store.rollups import refresh_rollups
 from tests.conftest import Clock
 from tests.monitor.traffic import Traffic, store_traffic
-from tests.server.asgi import serve
+from tests.server.asgi import HOST, serve
 from tests.telemetry import T0
 
 pytestmark = pytest.mark.anyio
@@ -28,7 +28,8 @@ URL = "/api/v1/experiments/online"
 
 
 def app_with_experiments(store: Store) -> FastAPI:
-    app = create_app(Settings(db=str(store.engine.url)), store, clock=Clock(T0))
+    settings = Settings(db=str(store.engine.url), allowed_hosts=[HOST])
+    app = create_app(settings, store, clock=Clock(T0))
     if not any(getattr(r, "path", None) == URL for r in app.routes):  # until app.py has it
         app.include_router(experiments_api.router)
     return app

@@ -41,7 +41,7 @@ from liveeval.store.schema import interactions, signals
 from tests.conftest import DATASETS, Clock, postgres_schema_url, run_server
 from tests.monitor.receiver import Recorded, Reply, run_receiver
 from tests.monitor.traffic import Traffic, store_traffic
-from tests.server.asgi import serve
+from tests.server.asgi import HOST, serve
 from tests.server.watched import BROKEN, BUSY, GONE, RULES, THIN, store_watched
 from tests.server.watched import COST as WATCHED_COST
 from tests.server.watched import REGEN as WATCHED_REGEN
@@ -151,7 +151,9 @@ def scene(
 
 
 def app_of(store: Store, settings: Settings) -> FastAPI:
-    return create_app(settings, store, clock=Clock(NOW))
+    """The app as the clients here reach it: by the name HOST, which it is told."""
+    named = settings.model_copy(update={"allowed_hosts": [HOST]})
+    return create_app(named, store, clock=Clock(NOW))
 
 
 @asynccontextmanager
@@ -167,7 +169,7 @@ async def client(
 async def client_seeing_500s(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client that gets a server error as the 500 a real client would see."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://liveeval") as http:
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as http:
         yield http
 
 
@@ -613,7 +615,7 @@ def watched(
                 db=url, default_project="shop", monitor={"default_rules": False, "rules": RULES}
             )
             assert Monitor(store, settings).tick(NOW) is not None
-            with TestClient(app_of(store, settings)) as http:
+            with TestClient(app_of(store, settings), base_url=f"http://{HOST}") as http:
                 response = http.get("/api/v1/slis")
         finally:
             store.close()

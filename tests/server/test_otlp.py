@@ -25,7 +25,7 @@ from liveeval.server import create_app
 from liveeval.store.database import Store
 from liveeval.store.schema import interactions, log_events, spans
 from tests.conftest import Clock
-from tests.server.asgi import client
+from tests.server.asgi import HOST, client
 from tests.telemetry import (
     T0,
     genai_attributes,
@@ -395,10 +395,12 @@ async def test_a_request_with_one_bad_id_stores_none_of_its_valid_spans(
 @pytest.mark.anyio
 async def test_an_overloaded_store_answers_503_with_retry_after(sqlite_store: Store) -> None:
     _, document = one_llm_span_json()
-    app = create_app(Settings(max_pending_writes=1), sqlite_store, clock=Clock())
+    app = create_app(
+        Settings(max_pending_writes=1, allowed_hosts=[HOST]), sqlite_store, clock=Clock()
+    )
     app.state.write_gate.in_flight = 1  # one write already waiting
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://liveeval") as http:
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as http:
         response = await http.post("/v1/traces", content=orjson.dumps(document), headers=JS)
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"

@@ -22,7 +22,7 @@ from liveeval.ingest.evaluator import SETTINGS_VARIABLE as EVALUATOR_SETTINGS
 from liveeval.judge.worker import BackgroundWorker, build_worker
 from liveeval.monitor.delivery import NotifierConfigError
 from liveeval.monitor.scheduler import Monitor, MonitorThread
-from liveeval.server import create_app
+from liveeval.server import create_app, hosts
 from liveeval.server.worker import SETTINGS_VARIABLE, tune_gc
 from liveeval.store.database import Store
 
@@ -69,18 +69,32 @@ def bind(host: str, port: int) -> socket.socket:
 @click.option("--port", type=int, help="Port to listen on (default 7318; 0 picks a free one).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Server processes (default 1).")
 @click.option("--require-keys/--no-require-keys", default=None, help="Require API keys.")
+@click.option(
+    "--allowed-host",
+    "extra_hosts",
+    multiple=True,
+    help="Another host name this server answers without keys (repeatable; '*' for any). "
+    "Default: localhost, 127.0.0.1, [::1] and --host.",
+)
 @store_options
 def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
     require_keys: bool | None,
+    extra_hosts: tuple[str, ...],
     config_file: str | None,
     db: str | None,
 ) -> None:
     """Run the server: OTLP at /v1/traces, the REST API under /api/v1/, the dashboard at /ui/."""
     settings = settings_from(
-        config_file, host=host, port=port, workers=workers, require_keys=require_keys, db=db
+        config_file,
+        host=host,
+        port=port,
+        workers=workers,
+        require_keys=require_keys,
+        allowed_hosts=list(extra_hosts) or None,
+        db=db,
     )
     check_exposure(settings)
     store = store_from(settings)
@@ -96,6 +110,10 @@ def serve(
     click.echo(
         f"  keys        {'required' if settings.require_keys else 'not required (loopback)'}"
     )
+    answered = hosts.allowed_hosts(settings)
+    if answered is not None:
+        shown = ", ".join(f"[{name}]" if ":" in name else name for name in answered)
+        click.echo(f"  hosts       {shown} (any other Host: 400; see --allowed-host)")
     click.echo(f"  workers     {settings.workers}")
     judge = settings.judge
     if judge.provider == "none":

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from liveeval.config.checks import ChecksConfig
 from liveeval.config.judge import JudgeConfig
@@ -65,6 +65,13 @@ class Settings(BaseModel):
         default=False,
         description="Require an API key on every request. Off by default on loopback; the "
         "server refuses to bind any other address unless this is on.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names an open server (require_keys off) answers besides localhost, "
+        "127.0.0.1, [::1] and its own address; any other Host header is answered 400, so a "
+        'web page cannot read it through DNS rebinding. "*" answers any, "*.example.com" '
+        "its subdomains. Comma-separated in the environment.",
     )
     default_project: str = Field(
         default="default",
@@ -149,6 +156,14 @@ class Settings(BaseModel):
         default_factory=RetentionConfig,
         description="[retention]: how long raw interaction content is kept. See docs/retention.md.",
     )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        """The environment gives one string: names separated by commas."""
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
 
 def env_var(field_name: str) -> str:

@@ -8,7 +8,7 @@ token, and answer with a redirect to the page they came from.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
@@ -17,10 +17,15 @@ from starlette.concurrency import run_in_threadpool
 
 from liveeval.config.monitor import DIMENSIONS
 from liveeval.dashboard import series
-from liveeval.dashboard.render import CSP, ENVIRONMENT, page
+from liveeval.dashboard.render import ENVIRONMENT, page
 from liveeval.dashboard.security import (
+    SESSION_COOKIE,
     Viewer,
     check_csrf,
+    clear_session,
+    csrf_token,
+    now_of,
+    remember_csrf,
     set_session,
     viewer_of,
 )
@@ -38,6 +43,7 @@ from liveeval.gate.divergence import divergence_now
 from liveeval.gate.online_ab import COMPARABLE, compare_online
 from liveeval.ingest.capture import capture_notice
 from liveeval.judge.rubrics import rubrics_from_config
+from liveeval.model import Role
 from liveeval.model.review import ReviewState
 from liveeval.monitor.detectability_text import group_by_rule
 from liveeval.monitor.evaluation import evaluate_project
@@ -48,10 +54,12 @@ from liveeval.store.ab_runs import list_ab_runs
 from liveeval.store.alerts import AlertFilter, firing_alerts, list_alerts
 from liveeval.store.calibration import runs as calibration_runs
 from liveeval.store.interactions import InteractionFilter, get_interaction, list_interactions
+from liveeval.store.keys import find_key
 from liveeval.store.regression_runs import list_regression_runs
 from liveeval.store.rollups import rollup_projects
 from liveeval.store.sampling import decisions_of, judge_cost_since
 from liveeval.store.scores import scores_of
+from liveeval.store.sessions import close_session, open_session
 from liveeval.store.signals import list_signals
 from liveeval.store.telemetry import load_spans
 
@@ -61,11 +69,6 @@ Str = Annotated[str | None, Query(max_length=200)]
 PAGE_SIZE = 50
 SCORE_CHOICES = ("0", "1", "2", "3", "4")  # "judge score at most": 0 for binary rubrics
 CAPTURE_SAMPLE = 200  # the newest interactions the overview looks at for missing content
-
-
-def _now(request: Request) -> datetime:
-    now = request.app.state.clock()
-    return now if isinstance(now, datetime) else datetime.now(UTC)
 
 
 async def _read(request: Request, work: Callable[[Any], T]) -> T:
@@ -90,9 +93,9 @@ async def _recent(request: Request, key: tuple[Any, ...], work: Callable[[Any], 
 
 
 async def _frame(request: Request, project: str | None) -> tuple[Viewer, str, list[str]]:
-    viewer = viewer_of(request)
+    viewer = await viewer_of(request)
     name = viewer.project_for(project, request.app.state.settings.default_project)
-    since = _now(request) - timedelta(days=90)
+    since = now_of(request) - timedelta(days=90)
     known = await _read(request, lambda conn: rollup_projects(conn, since))
     if viewer.project is not None:
         known = [viewer.project]
@@ -102,11 +105,7 @@ async def _frame(request: Request, project: str | None) -> tuple[Viewer, str, li
 
 @router.get("/login")
 async def login_form(request: Request, next: Str = None) -> Response:
-
-    html = ENVIRONMENT.get_template("login.html").render(next=_safe_next(next), error=None)
-    response = Response(html, media_type="text/html")
-    response.headers["Content-Security-Policy"] = CSP
-    return response
+    return _login_page(request, next, None)
 
 
 @router.post("/login")
@@ -114,17 +113,55 @@ async def login(
     request: Request,
     key: Annotated[str, Form(max_length=500)],
     next: Annotated[str | None, Form(max_length=500)] = None,
+    csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
+    """Sign in with an API key: the browser gets a session id, never the key."""
+    check_csrf(request, csrf)
+    now = now_of(request)
 
-    found = request.app.state.keys.lookup(key.strip())
-    if found is None or found.role.value == "ingest":
-        why = "unknown or revoked key" if found is None else "an ingest key cannot read"
-        html = ENVIRONMENT.get_template("login.html").render(next=_safe_next(next), error=why)
-        response = Response(html, media_type="text/html", status_code=401)
-        response.headers["Content-Security-Policy"] = CSP
-        return response
+    def start() -> tuple[str | None, str | None]:
+        """The new session's id, or why there is none."""
+        with request.app.state.store.writing() as conn:
+            found = find_key(conn, key.strip())
+            if found is None:
+                return None, "unknown or revoked key"
+            if found.role is Role.INGEST:
+                return None, "an ingest key cannot read"
+            return open_session(conn, found.key_id, now), None
+
+    session_id, refused = await run_in_threadpool(start)
+    if session_id is None:
+        return _login_page(request, next, refused, status_code=401)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    set_session(request, response, key.strip())
+    set_session(request, response, session_id)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
+    """End this browser's session, here and in every server process."""
+    check_csrf(request, csrf)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+
+        def end() -> None:
+            with request.app.state.store.writing() as conn:
+                close_session(conn, session_id)
+
+        await run_in_threadpool(end)
+    response = RedirectResponse("/ui/login", status_code=303)
+    clear_session(request, response)
+    return response
+
+
+def _login_page(
+    request: Request, next: str | None, error: str | None, status_code: int = 200
+) -> Response:
+    html = ENVIRONMENT.get_template("login.html").render(
+        next=_safe_next(next), error=error, csrf=csrf_token(request)
+    )
+    response = Response(html, media_type="text/html", status_code=status_code)
+    remember_csrf(request, response)
     return response
 
 
@@ -144,7 +181,7 @@ async def home() -> Response:
 async def overview(request: Request, project: Str = None) -> Response:
     viewer, name, projects = await _frame(request, project)
     settings = request.app.state.settings
-    now = _now(request)
+    now = now_of(request)
 
     recent = InteractionFilter(project=name, since=now - timedelta(hours=24))
 
@@ -190,7 +227,7 @@ async def interactions(
     score: Annotated[str | None, Query(max_length=4)] = None,
 ) -> Response:
     viewer, name, projects = await _frame(request, project)
-    now = _now(request)
+    now = now_of(request)
     max_score = float(score) if score in SCORE_CHOICES else None
     where = InteractionFilter(
         project=name,
@@ -261,7 +298,7 @@ async def quality(
 ) -> Response:
     viewer, name, projects = await _frame(request, project)
     dimension = by if by in DIMENSIONS else None
-    now = _now(request)
+    now = now_of(request)
 
     def work(conn: Any) -> dict[str, Any]:
         hours, sums = series.hourly(conn, name, now - timedelta(days=days), now, dimension)
@@ -306,7 +343,7 @@ async def drift(
 
     viewer, name, projects = await _frame(request, project)
     settings = request.app.state.settings
-    now = _now(request)
+    now = now_of(request)
 
     def work() -> Any:
         return run_drift(
@@ -407,7 +444,7 @@ async def review_item(request: Request, item_id: ItemId, error: Str = None) -> R
 async def _review_action(
     request: Request, item_id: ItemId, csrf: str | None, act: Callable[[Any, Viewer], Any]
 ) -> Response:
-    viewer = viewer_of(request)
+    viewer = await viewer_of(request)
     check_csrf(request, csrf)
     if not viewer.can_change:
         raise HTTPException(403, f"a {viewer.role.value} key cannot triage or promote")
@@ -441,7 +478,7 @@ async def triage_form(
     note: Annotated[str | None, Form(max_length=10_000)] = None,
     duplicate_of: Annotated[str | None, Form(max_length=20)] = None,
 ) -> Response:
-    at = _now(request)
+    at = now_of(request)
     duplicate = int(duplicate_of) if duplicate_of and duplicate_of.isdigit() else None
     if duplicate is not None and not 1 <= duplicate <= MAX_ID:
         duplicate = None
@@ -470,7 +507,7 @@ async def score_form(
     reviewer: Annotated[str | None, Form(max_length=200)] = None,
     rubric: Annotated[str | None, Form(max_length=100)] = None,
 ) -> Response:
-    at = _now(request)
+    at = now_of(request)
     scales = rubric_scales(rubrics_from_config(request.app.state.settings.judge))
 
     def act(conn: Any, viewer: Viewer) -> Any:
@@ -501,7 +538,7 @@ async def expected_form(
     csrf: Annotated[str | None, Form()] = None,
     reviewer: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    at = _now(request)
+    at = now_of(request)
     expected = {k: v for k, v in {"behaviour": behaviour, "output": output}.items() if v.strip()}
     grader = grader_from_form(grader_type, grader_value, threshold)
     tag_list = [t.strip() for t in tags.split(",") if t.strip()]
@@ -545,7 +582,7 @@ async def promote_form(
     reviewer: Annotated[str | None, Form(max_length=200)] = None,
     case_id: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    at = _now(request)
+    at = now_of(request)
 
     def act(conn: Any, viewer: Viewer) -> Any:
         return promote(
@@ -596,12 +633,12 @@ async def retire_form(
     reviewer: Annotated[str | None, Form(max_length=200)] = None,
     project: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    viewer = viewer_of(request)
+    viewer = await viewer_of(request)
     check_csrf(request, csrf)
     if not viewer.can_change:
         raise HTTPException(403, f"a {viewer.role.value} key cannot retire cases")
     name = viewer.project_for(project, request.app.state.settings.default_project)
-    at = _now(request)
+    at = now_of(request)
 
     def run() -> None:
         with request.app.state.store.writing() as conn:
@@ -624,7 +661,7 @@ async def experiments(
     days: Annotated[int, Query(ge=1, le=90)] = 7,
 ) -> Response:
     viewer, name, projects = await _frame(request, project)
-    now = _now(request)
+    now = now_of(request)
     chosen = dimension if dimension in COMPARABLE else "prompt_version"
 
     def work(conn: Any) -> dict[str, Any]:
@@ -657,7 +694,7 @@ async def experiments(
 @router.get("/judge")
 async def judge(request: Request, project: Str = None) -> Response:
     viewer, name, projects = await _frame(request, project)
-    now = _now(request)
+    now = now_of(request)
 
     def work(conn: Any) -> dict[str, Any]:
         _, sums = series.hourly(conn, name, now - timedelta(days=14), now, "model_served")

@@ -1,6 +1,7 @@
 """Templates and the page frame: Jinja2 with autoescaping on for everything, so every
-prompt, output and comment is shown as text; a Content-Security-Policy that allows no
-inline script, so even a missed escape could not run one."""
+prompt, output and comment is shown as text. The Content-Security-Policy that allows no
+inline script, so even a missed escape could not run one, is on every response
+(server/headers.py)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,6 @@ from liveeval.monitor.detectability_text import (
 )
 
 HERE = Path(__file__).parent
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 PAGES = (
     ("overview", "Overview"),
     ("interactions", "Interactions"),
@@ -106,8 +103,5 @@ def page(
         **values,
     )
     response = HTMLResponse(html, status_code=status_code)
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
     remember_csrf(request, response)
     return response

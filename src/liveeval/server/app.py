@@ -33,6 +33,8 @@ from liveeval.server import (
 )
 from liveeval.server.auth import KeyCache
 from liveeval.server.errors import UnexpectedErrors
+from liveeval.server.headers import SecurityHeaders
+from liveeval.server.hosts import HostCheck, allowed_hosts
 from liveeval.server.json_bodies import JsonBodies, printable
 from liveeval.server.responses import errors
 from liveeval.store.database import Store
@@ -82,6 +84,10 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     mount_dashboard(app)
+    hosts = allowed_hosts(settings)
+    if hosts is not None:
+        app.add_middleware(HostCheck, allowed=hosts)
+    app.add_middleware(SecurityHeaders)  # outermost: a refused Host gets the headers too
 
     @app.get("/api/v1/health", tags=["health"], responses=errors(400))
     def health() -> dict[str, str]:

@@ -43,14 +43,14 @@ def find_key(conn: sa.Connection, secret: str) -> ApiKey | None:
         api_keys.c.key_hash == hash_key(secret), api_keys.c.revoked_at.is_(None)
     )
     row = conn.execute(query).mappings().first()
-    return _key(row) if row else None
+    return key_from_row(row) if row else None
 
 
 def list_keys(conn: sa.Connection, project: str | None = None) -> list[ApiKey]:
     query = sa.select(api_keys).order_by(api_keys.c.created_at)
     if project is not None:
         query = query.where(api_keys.c.project == project)
-    return [_key(row) for row in conn.execute(query).mappings()]
+    return [key_from_row(row) for row in conn.execute(query).mappings()]
 
 
 def revoke_key(conn: sa.Connection, key_id: str, now: datetime) -> bool:
@@ -62,7 +62,7 @@ def revoke_key(conn: sa.Connection, key_id: str, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def _key(row: sa.RowMapping) -> ApiKey:
+def key_from_row(row: sa.RowMapping) -> ApiKey:
     return ApiKey(
         key_id=row["key_id"],
         project=row["project"],

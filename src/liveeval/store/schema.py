@@ -197,6 +197,23 @@ api_keys = sa.Table(
     sa.Column("revoked_at", Timestamp),
 )
 
+# A dashboard sign-in: the SHA-256 of the random id in the browser's cookie, never the
+# id or the key itself; it ends at logout, at expires_at, or when its key is revoked.
+dashboard_sessions = sa.Table(
+    "dashboard_sessions",
+    metadata,
+    sa.Column("session_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "key_id",
+        sa.String(32),
+        sa.ForeignKey("api_keys.key_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Index(None, "expires_at"),
+)
+
 
 def _interaction_fk() -> sa.ForeignKey:
     return sa.ForeignKey("interactions.interaction_id", ondelete="CASCADE")
