@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
@@ -16,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from liveeval.cli.main import cli
-from liveeval.cli.serve import check_exposure, is_loopback
+from liveeval.cli.serve import WORKER_APP, check_exposure, is_loopback, worker_config
 from liveeval.config import Settings
 from liveeval.store.database import open_store
 from liveeval.store.interactions import InteractionFilter, list_interactions
@@ -158,3 +160,110 @@ def test_serve_refuses_a_broken_checks_config_before_serving(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "no_such_check" in result.stderr
     assert "the background evaluator did not start" in result.stderr
+
+
+def imports_after(code: str) -> set[str]:
+    """The liveeval modules and click, as loaded in a fresh interpreter after `code`."""
+    report = "import json, sys; print(json.dumps(list(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{report}"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return {m for m in json.loads(done.stdout) if m.startswith(("liveeval", "click"))}
+
+
+def test_the_liveeval_command_loads_no_cli_before_it_runs() -> None:
+    """`serve --workers N` spawns its workers, and spawn re-imports the parent's main
+    module, the `liveeval` script, in each: that import must not load every command
+    (12.7 s at load 20, past uvicorn's health check)."""
+    [command] = entry_points(group="console_scripts", name="liveeval")
+    loaded = imports_after(f"import {command.module}")
+    assert not {m for m in loaded if m.startswith("liveeval.cli")}, sorted(loaded)
+    assert "click" not in loaded
+
+
+def test_the_worker_app_loads_the_server_but_not_the_cli() -> None:
+    module, factory = WORKER_APP.split(":")
+    loaded = imports_after(f"import {module}; assert callable({module}.{factory})")
+    assert "liveeval.server.app" in loaded
+    assert not {m for m in loaded if m.startswith("liveeval.cli")} and "click" not in loaded
+
+
+def test_workers_have_a_minute_to_answer_the_supervisors_health_check() -> None:
+    config = worker_config(Settings(workers=2), {})
+    assert (config.app, config.factory, config.workers) == (WORKER_APP, True, 2)
+    assert config.timeout_worker_healthcheck >= 60  # uvicorn's default is 5 s
+
+
+# Loaded by every Python that serve starts; in the workers spawned by `--workers`
+# (multiprocessing gives them --multiprocessing-fork) the first liveeval import waits
+# 15 s, as a worker's start took 12.7 s on a machine at load 20: far past uvicorn's 5 s
+# health check, which replaced such workers forever.
+SLOW_WORKER_START = """
+import sys, time
+if "--multiprocessing-fork" in sys.argv:
+    class SlowStart:
+        waited = False
+        def find_spec(self, name, path=None, target=None):
+            if name.startswith("liveeval") and not SlowStart.waited:
+                SlowStart.waited = True
+                time.sleep(15)
+            return None
+    sys.meta_path.insert(0, SlowStart())
+"""
+
+
+def test_serve_with_two_workers_starts_when_its_workers_are_slow_to_start(
+    tmp_path: Path,
+) -> None:
+    """The `liveeval` command itself, as installed, with --workers 2 on a busy machine."""
+    command = Path(sys.executable).with_name("liveeval")
+    (tmp_path / "slow").mkdir()
+    (tmp_path / "slow" / "sitecustomize.py").write_text(SLOW_WORKER_START)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEEVAL_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "slow"), env.get("PYTHONPATH", "")])
+    args = ["serve", "--port", "0", "--workers", "2", "--db", f"sqlite:///{tmp_path / 'w.db'}"]
+    process = subprocess.Popen(
+        [str(command), *args, "--allowed-host", "evals.lan"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout],  # type: ignore[union-attr]
+        daemon=True,
+    )
+    reader.start()
+    printed: list[str] = []
+
+    def answered() -> bool:
+        while not lines.empty():
+            printed.append(lines.get())
+        urls = re.findall(r"liveeval listening on (http://\S+)", "".join(printed))
+        if not urls or process.poll() is not None:
+            return process.poll() is not None
+        try:
+            return httpx.get(f"{urls[0]}/api/v1/health", timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(answered, timeout=90)
+        assert process.poll() is None, "".join(printed)
+        [url] = re.findall(r"liveeval listening on (http://\S+)", "".join(printed))
+        assert "evals.lan" in "".join(printed)  # the hosts it answers, named at start
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert all(http.get("/api/v1/health").status_code == 200 for _ in range(10))
+            named = http.get("/api/v1/health", headers={"host": "evals.lan:7318"})
+            assert named.status_code == 200
+            assert http.get("/api/v1/health", headers={"host": "x.example"}).status_code == 400
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            reader.join(timeout=5)
+            process.stdout.close()  # type: ignore[union-attr]
+    assert process.returncode == 0, "".join(printed)

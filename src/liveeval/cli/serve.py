@@ -26,6 +26,9 @@ from liveeval.server import create_app, hosts
 from liveeval.server.worker import SETTINGS_VARIABLE, tune_gc
 from liveeval.store.database import Store
 
+WORKER_APP = "liveeval.server.worker:app_from_environment"
+WORKER_HEALTHCHECK_S = 60
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -170,19 +173,27 @@ def serve(
         return
     store.close()
     os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()
-    config = uvicorn.Config(
-        "liveeval.server.worker:app_from_environment",
-        factory=True,
-        workers=settings.workers,
-        **options,
-    )
     try:
-        Multiprocess(config, sockets=[sock]).run()
+        Multiprocess(worker_config(settings, options), sockets=[sock]).run()
     finally:
         stop_evaluator(evaluator)
         stop_judge(background)
         stop_monitor(ticking)
         stop_retention(purging)
+
+
+def worker_config(settings: Settings, options: dict[str, Any]) -> uvicorn.Config:
+    """uvicorn's configuration for `--workers N`: each worker builds the app from
+    WORKER_APP, a module that imports the server but not the CLI, and has
+    WORKER_HEALTHCHECK_S to answer the supervisor's pings. uvicorn's 5 s default was
+    too short on a busy machine: a worker still starting was replaced, over and over."""
+    return uvicorn.Config(
+        WORKER_APP,
+        factory=True,
+        workers=settings.workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        **options,
+    )
 
 
 def start_retention(settings: Settings) -> tuple[RetentionThread, Store] | None:
