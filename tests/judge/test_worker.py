@@ -6,13 +6,17 @@ for a paid provider; the local-model path has its own test in providers/test_loc
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from liveeval.config import Settings
+from liveeval.config.judge import JudgeConfig
 from liveeval.ingest.assemble import AssemblyRules
 from liveeval.ingest.pipeline import write_spans
 from liveeval.ingest.scoring import OnlineEvaluation
@@ -22,6 +26,7 @@ from liveeval.judge.worker import BackgroundWorker, build_worker
 from liveeval.model import ScoreKind, ScoreStatus
 from liveeval.store import jobs
 from liveeval.store.database import Store
+from liveeval.store.schema import judge_jobs
 from liveeval.store.scores import ScoreFilter, list_scores, scores_of
 from tests.conftest import Clock, wait_for
 from tests.judge.api import ScriptedAPI, chat_reply, error_reply, run_api
@@ -31,6 +36,7 @@ from tests.telemetry import T0, chat_attributes, model_span, trace_id
 pytestmark = pytest.mark.anyio
 PINNED = "gpt-4o-mini-2024-07-18"
 NOW = T0 + timedelta(minutes=1)
+EVALUATION_DOCS = Path(__file__).resolve().parents[2] / "docs" / "evaluation.md"
 
 
 def settings(api: ScriptedAPI, **judge: Any) -> Settings:
@@ -149,6 +155,71 @@ async def test_an_unreachable_judge_retries_later_then_dead_letters(
     assert job["state"] == "dead"
     [score] = found
     assert score.status == ScoreStatus.ERROR and "500" in (score.error or "")
+
+
+async def test_a_judge_that_times_out_is_retried_requeued_then_an_error_score(
+    store: Store, api: ScriptedAPI, clock: Clock
+) -> None:
+    """What docs/evaluation.md says of a timeout: each request is tried max_attempts
+    times; then the job goes back to the queue, not to an error score, and only after
+    max_job_attempts rounds is it dead-lettered with the reason."""
+    config = settings(api, timeout_s=0.2, max_attempts=2)
+    [iid] = stored_interactions(store, 1)
+    queue(store, config, [iid], clock)
+    worker = build_worker(config, store, clock=clock)
+    for attempt in range(1, 4):
+        late = [chat_reply(score=4) for _ in range(2)]
+        for reply in late:
+            reply.delay_s = 2.0
+        api.script(*late)
+        await worker.run_until_idle()
+        with store.reading() as conn:
+            [job] = jobs.jobs_of(conn, iid)
+            found = scores_of(conn, [iid])
+        assert len(api.requests) == 2 * attempt  # both tries of each round
+        if attempt < 3:
+            assert (job["state"], found) == ("queued", [])
+            clock.now += timedelta(seconds=5 * 2 ** (attempt - 1))
+    await worker.grader.aclose()
+    [score] = found
+    assert job["state"] == "dead" and score.status == ScoreStatus.ERROR
+    assert score.error == "timed out after 0.2s (gave up after 2 tries)"
+    defaults = JudgeConfig()
+    documented = f"timed out after {defaults.timeout_s:g}s (gave up after {defaults.max_attempts}"
+    assert documented in EVALUATION_DOCS.read_text()
+
+
+async def test_a_long_judge_call_keeps_its_job_leased_by_renewing(
+    store: Store, api: ScriptedAPI, clock: Clock
+) -> None:
+    """The worker renews its leases every lease_s / 3 while the judge takes its time, so
+    no other worker takes the job however long the call."""
+    config = settings(api)
+    config = config.model_copy(update={"worker": config.worker.model_copy(update={"lease_s": 0.3})})
+    [iid] = stored_interactions(store, 1)
+    queue(store, config, [iid], clock)
+    slow = chat_reply(score=4)
+    slow.delay_s = 3.0
+    api.script(slow)
+    worker = build_worker(config, store, clock=clock)
+    grading = asyncio.create_task(worker.run_until_idle())
+    await asyncio.to_thread(wait_for, lambda: api.requests)  # the judge is at work
+    clock.now += timedelta(minutes=10)  # long past the lease the job was claimed with
+
+    def lease_ends() -> datetime | None:
+        with store.reading() as conn:
+            found = conn.execute(sa.select(judge_jobs.c.lease_expires_at)).scalar_one()
+        return found if found is not None and found > clock.now else None
+
+    await asyncio.to_thread(wait_for, lease_ends)  # renewed from the moved clock
+    with store.writing() as conn:
+        taken = jobs.claim(conn, "another", 1, clock.now, timedelta(seconds=0.3))
+    stats = await grading
+    await worker.grader.aclose()
+    assert taken == []
+    assert stats.scored == 1 and len(api.requests) == 1
+    with store.reading() as conn:
+        assert jobs.jobs_of(conn, iid)[0]["attempts"] == 1
 
 
 async def test_the_same_question_is_paid_for_once(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from liveeval.config.worker import WorkerConfig
 from liveeval.model import Score, ScoreKind, ScoreStatus
 from liveeval.store import jobs
 from liveeval.store.database import Store
@@ -73,6 +74,34 @@ def test_an_expired_lease_is_claimed_again_with_its_attempt_counted(store: Store
         before_expiry = jobs.claim(conn, "w2", 1, T0 + LEASE - timedelta(seconds=1), LEASE)
         [again] = jobs.claim(conn, "w2", 1, T0 + LEASE + timedelta(seconds=1), LEASE)
     assert before_expiry == []
+    assert again.job_id == held.job_id and again.attempts == 2
+
+
+def test_renewing_extends_only_the_leases_the_worker_still_holds(store: Store) -> None:
+    ids = stored_interactions(store, 2)
+    second = timedelta(seconds=1)
+    with store.writing() as conn:
+        jobs.enqueue(conn, new_jobs(ids), T0)
+        held = [job.job_id for job in jobs.claim(conn, "w1", 2, T0, LEASE)]
+        renewed = jobs.renew(conn, "w1", held, T0 + LEASE - second, LEASE)
+        by_another = jobs.renew(conn, "w2", held, T0 + LEASE - second, LEASE)
+        after_first_lease = jobs.claim(conn, "w2", 2, T0 + LEASE + second, LEASE)
+        [taken, _] = jobs.claim(conn, "w2", 2, T0 + 2 * LEASE, LEASE)
+        once_taken = jobs.renew(conn, "w1", held, T0 + 2 * LEASE, LEASE)
+    assert (renewed, by_another, after_first_lease) == (2, 0, [])
+    assert taken.attempts == 2 and once_taken == 0
+
+
+def test_a_dead_workers_jobs_are_claimed_again_within_a_minute_by_default(
+    store: Store,
+) -> None:
+    """A worker that dies stops renewing: its jobs wait one lease (60 s), not ten minutes."""
+    lease = timedelta(seconds=WorkerConfig().lease_s)
+    [iid] = stored_interactions(store, 1)
+    with store.writing() as conn:
+        jobs.enqueue(conn, new_jobs([iid]), T0)
+        [held] = jobs.claim(conn, "dies", 1, T0, lease)
+        [again] = jobs.claim(conn, "w2", 1, T0 + timedelta(seconds=61), lease)
     assert again.job_id == held.job_id and again.attempts == 2
 
 

@@ -21,10 +21,11 @@ class WorkerConfig(BaseModel):
         "died holding it, is dead-lettered with an error score.",
     )
     lease_s: float = Field(
-        default=600.0,
+        default=60.0,
         gt=0,
-        description="How long a claimed job stays with its worker; a job whose lease "
-        "expires (its worker died) is claimed again.",
+        description="How long a claimed job stays with its worker without a sign of life. "
+        "A working worker renews its leases every lease_s / 3, however long the judge "
+        "takes; a job whose lease expires (its worker died or hung) is claimed again.",
     )
     poll_interval_s: float = Field(
         default=1.0, gt=0, description="How often an idle worker looks for new jobs."

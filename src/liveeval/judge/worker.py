@@ -5,12 +5,17 @@ store in batches from a thread, so the event loop only waits on the judge. What
 happens to a job:
 - the same question was answered before (the cache): its score is written at no cost;
 - the judge answered, or failed in a way asking again will not fix (refusal,
-  unparseable answer, timeout, 4xx): the score is written, `ok` or `error`;
-- the judge could not be reached (connection refused, 429 or 5xx after the
-  grader's own retries): the job goes back to the queue with backoff, and after
-  `max_job_attempts` it is dead-lettered with an error score;
+  unparseable answer, 4xx other than 408, 409 and 429): the score is written,
+  `ok` or `error`;
+- the judge could not be reached (timeout, connection refused, 408, 409, 429 or
+  5xx after the grader's own retries): the job goes back to the queue with
+  backoff, and after `max_job_attempts` it is dead-lettered with an error score;
 - the job's rubric or judge version is no longer configured: dead-lettered, with
   an error score that says so.
+
+While the worker holds jobs (claimed, grading, or waiting to be written) it renews
+their leases every `lease_s / 3`, so a judge call of any length keeps its job, and a
+worker that dies gives its jobs up within `lease_s`.
 """
 
 from __future__ import annotations
@@ -112,6 +117,8 @@ class JudgeWorker:
         self.name = name or worker_name()
         self.stats = WorkerStats()
         self.versions = {name: judge_version(grader.config, r) for name, r in rubrics.items()}
+        self._holding: set[int] = set()  # ids of the jobs leased and not yet written back
+        self._holding_lock = threading.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; then finish what is in flight.
@@ -126,6 +133,7 @@ class JudgeWorker:
         next_claim = 0.0
         outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
         writer = asyncio.create_task(self._write_outcomes(outcomes, stop))
+        heartbeat = asyncio.create_task(self._heartbeat())
         loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
@@ -169,12 +177,14 @@ class JudgeWorker:
         finally:
             stop.set()
             await writer
+            await _cancel(heartbeat)
 
     async def run_until_idle(self) -> WorkerStats:
         """Work until no job is due (for tests, benchmarks and `liveeval worker --drain`)."""
         stop = asyncio.Event()
         outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
         writer = asyncio.create_task(self._write_outcomes(outcomes, stop))
+        heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while True:
                 claimed = await asyncio.to_thread(self._claim, self.concurrency)
@@ -187,6 +197,7 @@ class JudgeWorker:
         finally:
             stop.set()
             await writer
+            await _cancel(heartbeat)
         return self.stats
 
     # -- the store side, in threads --------------------------------------------------
@@ -199,6 +210,7 @@ class JudgeWorker:
             claimed = jobs.claim(conn, self.name, limit, now, lease)
         if not claimed:
             return []
+        self._hold({job.job_id for job in claimed})
         with self.store.reading() as conn:
             found = get_interactions(conn, [job.interaction_id for job in claimed])
             keys = {
@@ -221,6 +233,34 @@ class JudgeWorker:
     def _release(self, claimed: list[jobs.Job]) -> None:
         with self.store.writing() as conn:
             jobs.release(conn, claimed)
+        self._let_go({job.job_id for job in claimed})
+
+    def _hold(self, job_ids: set[int]) -> None:
+        with self._holding_lock:
+            self._holding |= job_ids
+
+    def _let_go(self, job_ids: set[int]) -> None:
+        with self._holding_lock:
+            self._holding -= job_ids
+
+    def _renew(self) -> int:
+        """Extend the leases of the jobs this worker holds; how many it still held."""
+        with self._holding_lock:
+            held = sorted(self._holding)
+        if not held:
+            return 0
+        lease = timedelta(seconds=self.config.lease_s)
+        with self.store.writing() as conn:
+            return jobs.renew(conn, self.name, held, self.clock(), lease)
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases every lease_s / 3 until cancelled (when all is written)."""
+        while True:
+            await asyncio.sleep(self.config.lease_s / 3)
+            try:
+                await asyncio.to_thread(self._renew)
+            except Exception:  # the store failed: the next beat tries again
+                log.exception("could not renew the judge jobs' leases")
 
     async def _write_outcomes(self, outcomes: asyncio.Queue[Outcome], stop: asyncio.Event) -> None:
         while not (stop.is_set() and outcomes.empty()):
@@ -235,6 +275,7 @@ class JudgeWorker:
                 await asyncio.to_thread(self._write, batch)
             except Exception:  # the store failed: leases expire, the jobs run again
                 log.exception("could not write %d judge outcomes", len(batch))
+            self._let_go({outcome.job.job_id for outcome in batch})
             for _ in batch:
                 outcomes.task_done()
 
@@ -396,6 +437,12 @@ def _evaluator_version(judge_version: str, model_reported: str | None) -> str:
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def build_worker(

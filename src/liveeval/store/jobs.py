@@ -1,9 +1,10 @@
 """The judge job queue: durable, in the store, shared by any number of workers.
 
-A job is claimed with a lease; the worker acks it with the score it wrote, or
-fails it, which schedules a retry with backoff until the attempts run out and
-the job is dead-lettered. A worker that dies leaves its lease to expire, and the
-job is claimed again. On PostgreSQL workers claim with `FOR UPDATE SKIP LOCKED`;
+A job is claimed with a short lease that its worker renews while it works on it
+(`renew`, a heartbeat); the worker acks it with the score it wrote, or fails it,
+which schedules a retry with backoff until the attempts run out and the job is
+dead-lettered. A worker that dies stops renewing; its lease expires soon after and
+the job is claimed again. On PostgreSQL workers claim with `FOR UPDATE SKIP LOCKED`;
 on SQLite the store's single writer lock makes the claim exclusive.
 
 One job per (interaction, rubric, judge version), and the job's score is keyed by
@@ -133,6 +134,22 @@ def claim(
         )
         for row in rows
     ]
+
+
+def renew(
+    conn: sa.Connection, worker: str, job_ids: Sequence[int], now: datetime, lease: timedelta
+) -> int:
+    """Extend the leases `worker` still holds on these jobs to now + lease (its heartbeat);
+    how many it still held. A job whose lease ran out and was claimed again is not its."""
+    if not job_ids:
+        return 0
+    c = judge_jobs.c
+    renewed = conn.execute(
+        judge_jobs.update()
+        .where(c.job_id.in_(job_ids), c.state == LEASED, c.leased_by == worker)
+        .values(lease_expires_at=now + lease)
+    )
+    return renewed.rowcount
 
 
 def complete(conn: sa.Connection, job: Job, score: Score, now: datetime) -> int:
