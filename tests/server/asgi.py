@@ -14,7 +14,6 @@ from liveeval.server import create_app
 from liveeval.store.database import Store
 from tests.conftest import Clock
 
-
 # The name these clients reach the app by. An open server answers only names it was
 # told about (server/hosts.py), so the apps built here declare it in allowed_hosts.
 HOST = "liveeval"

@@ -30,9 +30,8 @@ async def test_every_kind_of_response_carries_the_security_headers(sqlite_store:
 
 
 def test_the_policy_forbids_framing_inline_script_and_inline_style() -> None:
-    policy = dict(
-        part.strip().split(" ", 1) for part in SECURITY_HEADERS["Content-Security-Policy"].split(";")
-    )
+    parts = SECURITY_HEADERS["Content-Security-Policy"].split(";")
+    policy = dict(part.strip().split(" ", 1) for part in parts)
     assert policy["frame-ancestors"] == "'none'"
     assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
     assert SECURITY_HEADERS["X-Frame-Options"] == "DENY"

@@ -18,7 +18,8 @@ JS = {"content-type": "application/json"}
 
 
 def traces() -> bytes:
-    return orjson.dumps(json_traces(json_span(genai_attributes(), trace=trace_id(), span=span_id())))
+    span = json_span(genai_attributes(), trace=trace_id(), span=span_id())
+    return orjson.dumps(json_traces(span))
 
 
 @pytest.mark.parametrize(
