@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,17 +42,21 @@ class UnexpectedErrors:
             log.exception("unexpected error %s on %s %s", error_id, scope["method"], scope["path"])
             if started:
                 raise  # half a response is out: only closing the connection can say so
-            body = orjson.dumps(
-                {"detail": f"internal error {error_id}; the server log has its traceback"}
-            )
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            detail = f"internal error {error_id}; the server log has its traceback"
+            await send_error(send, 500, detail)
+
+
+async def send_error(send: Send, status: int, detail: Any) -> None:
+    """Answer `{"detail": detail}` with `status` from ASGI middleware, below any route."""
+    body = orjson.dumps({"detail": detail})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

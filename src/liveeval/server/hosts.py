@@ -11,10 +11,10 @@ required the key is the protection and any Host is answered.
 
 from __future__ import annotations
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from liveeval.config import Settings
+from liveeval.server.errors import send_error
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
@@ -62,18 +62,7 @@ class HostCheck:
         if is_allowed(host_name(header), self.allowed):
             await self.app(scope, receive, send)
             return
-        body = orjson.dumps({"detail": refusal(header)})
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 400, refusal(header))
 
 
 def refusal(header: str) -> str:

@@ -12,11 +12,11 @@ import json
 import re
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liveeval.server.body import BadEncoding, BodyTooLarge, UnsupportedEncoding, read_body
+from liveeval.server.errors import send_error
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
@@ -34,17 +34,17 @@ class JsonBodies:
         try:
             body = await read_body(request, scope["app"].state.settings.max_body_bytes)
         except BodyTooLarge as exc:
-            await _answer(send, 413, str(exc))
+            await send_error(send, 413, str(exc))
             return
         except UnsupportedEncoding as exc:
-            await _answer(send, 415, str(exc))
+            await send_error(send, 415, str(exc))
             return
         except BadEncoding as exc:
-            await _answer(send, 400, str(exc))
+            await send_error(send, 400, str(exc))
             return
         problem = body_problem(body)
         if problem is not None:
-            await _answer(send, 422, [problem])
+            await send_error(send, 422, [problem])
             return
         headers = [(k, v) for k, v in scope["headers"] if k != b"content-encoding"]
         await self.app({**scope, "headers": headers}, _replay(body, receive), send)
@@ -130,18 +130,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
     return receive
-
-
-async def _answer(send: Send, status: int, detail: Any) -> None:
-    body = orjson.dumps({"detail": detail})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
