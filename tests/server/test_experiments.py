@@ -99,7 +99,10 @@ async def test_since_and_until_pick_the_period(scene: Store) -> None:
         ({"dimension": "language"}, "dimension must be one of prompt_version, model_served"),
         ({"b": "v1"}, "nothing to compare"),
         ({"window": "5s"}, "window: "),
-        ({"since": "2026-11-01T10:00:00"}, "since needs a timezone"),
+        (
+            {"since": "2026-11-01T10:00:00"},
+            "'loc': ['query', 'since'], 'msg': 'Input should have timezone info'",
+        ),
         ({"since": T0.isoformat(), "until": T0.isoformat()}, "must be a minute or more after"),
     ],
 )
@@ -109,7 +112,7 @@ async def test_bad_requests_are_422_with_the_reason(
     async with client(sqlite_store) as http:
         answer = await http.get(URL, params={"a": "v1", "b": "v2", **params})
     assert answer.status_code == 422
-    assert message in answer.json()["detail"]
+    assert message in str(answer.json()["detail"])
 
 
 async def test_a_and_b_are_required(sqlite_store: Store) -> None:

@@ -168,7 +168,9 @@ async def test_a_naive_datetime_is_422(sqlite_store: Store, path: str, name: str
     async with client(sqlite_store) as http:
         response = await http.get(path, params=params)
     assert response.status_code == 422
-    assert response.json()["detail"].startswith(f"{name} must carry a timezone")
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["query", name]
+    assert problem["type"] == "timezone_aware"
 
 
 @pytest.mark.anyio
