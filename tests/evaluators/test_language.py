@@ -4,7 +4,11 @@ import pytest
 
 from liveeval.evaluators.language import LanguageParams, detect, language, letter_count
 from liveeval.model import Message
+from tests.conftest import DATASETS
 from tests.evaluators.interactions import DATASET_LANGUAGES, interaction, sentences
+from tests.features import clinc
+
+CLINC_SPLITS = ("train", "val", "test", "oos_train", "oos_val", "oos_test")
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +50,8 @@ def test_answering_in_the_language_asked_passes(params: LanguageParams, code: st
         assert params.same_language(result.details["output_language"], code)
 
 
-def test_too_short_text_is_not_guessed(params: LanguageParams) -> None:
-    result = language(interaction("Hi!", " ".join(sentences("fr", 2))), params)
+def test_too_short_text_without_function_words_is_not_guessed(params: LanguageParams) -> None:
+    result = language(interaction("Buen viaje!", " ".join(sentences("fr", 2))), params)
     assert result is not None
     assert (result.passed, result.value, result.label) == (True, None, "?->fr")
     assert result.details["input_language"] is None
@@ -55,17 +59,61 @@ def test_too_short_text_is_not_guessed(params: LanguageParams) -> None:
     assert "input too short" in result.explanation
 
 
-def test_json_and_code_have_too_few_letters(params: LanguageParams) -> None:
-    assert detect('{"id": 123, "ok": true}', params)[0] is None
-    fenced = "```python\nprint('hello world, this is code')\n```\nOK."
-    assert detect(fenced, params)[2] is not None
+def test_a_short_question_gets_a_guess_the_check_does_not_fail_on(params: LanguageParams) -> None:
+    """The language mix counts the guess; a mismatch with a guess is not a failure."""
+    assert detect("Can I reactivate a card?", LanguageParams(min_letters=1))[0] == "en"
+    german = " ".join(sentences("de", 2))
+    result = language(interaction("Can I reactivate a card?", german), params)
+    assert result is not None
+    assert (result.passed, result.value, result.label) == (True, None, "en->de")
+    assert result.details["input_language"] == "en"
+    assert "guessed from its function words" in result.details["guessed"]["input"]
+    assert result.explanation.startswith("Not compared: input guessed from its function words")
+    assert detect("Wo ist meine Karte?", params)[0] == "de"
+    assert detect("Où est ma carte ?", params)[0] == "fr"
+
+
+def test_short_english_queries_of_clinc150_get_a_language(params: LanguageParams) -> None:
+    """CLINC150's 23,700 English queries (median 38 characters; "can i reactivate a
+    card"): the n-gram model left 12.2% without a language, too short or unsure; with the
+    short-text guess 0.40% (single words: "perhaps", "confirmed"). 0.05% get another
+    language, some rightly ("gracias", "merci beaucoup")."""
+    texts = [text for name in CLINC_SPLITS for text, _ in clinc.split(name)]
+    found = [detect(text, params)[0] for text in texts]
+    undecided = sum(code is None for code in found)
+    other = sum(code is not None and not params.same_language(code, "en") for code in found)
+    assert len(texts) == 23_700
+    assert undecided < 0.005 * len(texts), f"{undecided} undecided"
+    assert other < 0.001 * len(texts), f"{other} in another language"
+
+
+def test_guesses_add_right_answers_on_the_sixteen_languages(params: LanguageParams) -> None:
+    """All 15,147 sentences: the model decides 14,000 (3 wrong), as before; the guesses
+    add 417 more where the model was unsure, 405 of them right (names and figures such
+    as "Culture size: 250 ml." in the French file make most of the 12 wrong)."""
+    model = [0, 0]  # right, wrong
+    guessed = [0, 0]
+    for code in DATASET_LANGUAGES:
+        for text in (DATASETS / "languages" / f"{code}.txt").read_text().splitlines():
+            found, _, why = detect(text, params) if text.strip() else (None, None, None)
+            if found is not None:
+                counts = model if why is None else guessed
+                counts[not params.same_language(found, code)] += 1
+    assert model[1] <= 3 and model[0] >= 13_990
+    assert guessed[0] >= 400 and guessed[1] <= 0.04 * sum(guessed)
 
 
 def test_unsure_classification_is_reported_with_its_confidence() -> None:
     strict = LanguageParams(min_confidence=1.0)
-    code, confidence, why = detect(sentences("es", 1)[0], strict)
+    code, confidence, why = detect(sentences("ru", 1)[0], strict)  # no guess outside Latin
     assert code is None and confidence is not None and why is not None
     assert why.startswith("unsure")
+
+
+def test_json_and_code_have_too_few_letters(params: LanguageParams) -> None:
+    assert detect('{"id": 123, "ok": true}', params)[0] is None
+    fenced = "```python\nprint('hello world, this is code')\n```\nOK."
+    assert detect(fenced, params)[2] is not None
 
 
 def test_expected_output_replaces_the_comparison_with_the_input() -> None:

@@ -1,8 +1,10 @@
 """language: the output is in the language of the input (offline, py3langid's shipped model).
 
 A bounded prefix of each text (`max_bytes`) is classified, so the cost does not
-grow with the text. Text too short to tell, or classified below `min_confidence`, is not
-guessed: the check says so and does not fail on it.
+grow with the text. Text too short for the model, or classified below `min_confidence`,
+gets a guess from its function words where it is in the Latin script (short_text.py):
+the language mix counts the guess, and the check never fails on one (nor on a text it
+cannot tell at all); it says so.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pydantic import Field, PrivateAttr, field_validator
 from liveeval.evaluators.language_scorer import known_languages, language_scorer
 from liveeval.evaluators.registry import CheckParams, register_check
 from liveeval.evaluators.result import CheckResult
+from liveeval.evaluators.short_text import guess_language
 from liveeval.evaluators.texts import model_output, user_input
 from liveeval.model import Interaction
 
@@ -102,7 +105,8 @@ class LanguageParams(CheckParams):
 def detect(
     text: str, params: LanguageParams, expect: tuple[str, ...] = ()
 ) -> tuple[str | None, float | None, str | None]:
-    """(language, confidence, None), or (None, confidence, why not) when it cannot tell.
+    """(language, confidence, None); (language, confidence, why) for a guess from a short
+    text's function words; (None, confidence, why not) when it cannot tell.
 
     With `expect`, the first half of `max_bytes` is read first, and when it is
     already confidently one of the expected languages, that is the answer: most
@@ -113,7 +117,8 @@ def detect(
     head = text[: params.max_bytes]
     letters = letter_count(head)
     if letters < params.min_letters:
-        return None, None, f"too short to tell ({letters} letters < {params.min_letters})"
+        why = f"too short to tell ({letters} letters < {params.min_letters})"
+        return _guess(head, letters, params, None, why)
     scorer = language_scorer(params.languages, params.equivalent)
     if expect:
         probe = scorer.classify(head, params.max_bytes // 2)
@@ -125,11 +130,22 @@ def detect(
             return probe[0], probe[1], None
     found = scorer.classify(head, params.max_bytes)
     if found is None:
-        return None, None, "no features the model knows"
+        return _guess(head, letters, params, None, "no features the model knows")
     code, confidence = found
     if confidence < params.min_confidence:
-        return None, confidence, f"unsure ({code} at {confidence:.2f} < {params.min_confidence})"
+        why = f"unsure ({code} at {confidence:.2f} < {params.min_confidence})"
+        return _guess(head, letters, params, confidence, why)
     return code, confidence, None
+
+
+def _guess(
+    text: str, letters: int, params: LanguageParams, confidence: float | None, why: str
+) -> tuple[str | None, float | None, str]:
+    """The short-text guess, if any, with why the model gave none."""
+    found = guess_language(text, params.max_bytes, params.languages) if letters >= 2 else None
+    if found is None:
+        return None, confidence, why
+    return found, confidence, f"guessed from its function words, the model being {why}"
 
 
 def _side(
@@ -139,7 +155,7 @@ def _side(
     details[f"{side}_language"] = language
     details[f"{side}_confidence"] = None if confidence is None else round(confidence, 4)
     if reason is not None:
-        details.setdefault("undetermined", {})[side] = reason
+        details.setdefault("undetermined" if language is None else "guessed", {})[side] = reason
 
 
 @register_check(NAME, params=LanguageParams)
@@ -159,7 +175,7 @@ def language(interaction: Interaction, params: LanguageParams) -> CheckResult | 
     label = f"{in_code or '?'}->{out_code or '?'}"
     if params.expected_output is not None:
         label = out_code or "?"
-        if out_code is None:
+        if out_code is None or answered[2] is not None:  # undetermined, or a guess
             return CheckResult(NAME, True, None, label, f"Output language: {answered[2]}.", details)
         if any(params.same_language(out_code, want) for want in params.expected_output):
             return CheckResult.pass_(
@@ -169,8 +185,9 @@ def language(interaction: Interaction, params: LanguageParams) -> CheckResult | 
         return CheckResult.fail(
             NAME, f"Answered in {language_name(out_code)}; expected {wanted}.", details, label
         )
-    if in_code is None or out_code is None:
-        unknown = "; ".join(f"{side} {why}" for side, why in details["undetermined"].items())
+    if in_code is None or out_code is None or asked[2] is not None or answered[2] is not None:
+        unsure = {**details.get("undetermined", {}), **details.get("guessed", {})}
+        unknown = "; ".join(f"{side} {why}" for side, why in sorted(unsure.items()))
         return CheckResult(NAME, True, None, label, f"Not compared: {unknown}.", details)
     if params.same_language(in_code, out_code):
         return CheckResult.pass_(

@@ -63,6 +63,24 @@ class LanguageScorer:
 
         The probability is that of the language and of those equivalent to it.
         """
+        weights = self._weights(text, max_bytes)
+        if weights is None:
+            return None
+        best = int(weights.argmax())
+        mass = float(weights[best]) + sum(float(weights[j]) for j in self._kin.get(best, ()))
+        return self.columns[best], mass / float(weights.sum())
+
+    def probabilities(self, text: str, max_bytes: int) -> dict[str, float]:
+        """Each label's own probability for the first `max_bytes` of `text`; {} without
+        features."""
+        weights = self._weights(text, max_bytes)
+        if weights is None:
+            return {}
+        weights /= weights.sum()
+        return dict(zip(self.columns, weights.tolist(), strict=True))
+
+    def _weights(self, text: str, max_bytes: int) -> np.ndarray | None:
+        """Unnormalized probabilities, the best at 1; None without features."""
         data = _encode(text, max_bytes)
         visits = self._model.features(data)
         if not visits:
@@ -72,10 +90,7 @@ class LanguageScorer:
         scores = np.log1p(counts) @ self.table.take(features, axis=0)
         scores += self.prior
         scores *= 1.0 / math.sqrt(len(data))  # py3langid's temperature for norm_probs
-        best = int(scores.argmax())
-        weights = np.exp(scores - scores[best])
-        mass = float(weights[best]) + sum(float(weights[j]) for j in self._kin.get(best, ()))
-        return self.columns[best], mass / float(weights.sum())
+        return np.exp(scores - scores.max())
 
 
 def _encode(text: str, max_bytes: int) -> bytes:

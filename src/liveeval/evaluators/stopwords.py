@@ -1,7 +1,12 @@
-"""Function words of at least four letters, per language, that say nothing about support.
+"""Function words per language: what grounding skips, and what tells a short text's language.
 
-The grounding check skips them (and every word under four letters) when it
-measures how much of an output sentence the retrieved context covers.
+`STOPWORDS`: the words of at least four letters that say nothing about support. The
+grounding check skips them (and every word under four letters) when it measures how
+much of an output sentence the retrieved context covers.
+
+`FUNCTION_WORDS`: per language, those and its short ones (articles, pronouns,
+prepositions, greetings: "the", "is", "der", "het", "och"), which the language check
+reads in texts too short for its n-gram model (evaluators/short_text.py).
 """
 
 from __future__ import annotations
@@ -60,6 +65,37 @@ _WORDS = {
         werd wie wij wil worden wordt zal zei zelf zich zij zijn zonder zou zouden""",
 }
 
+# Short function words and greetings, and the function words of three more languages.
+_SHORT = {
+    "en": """i a an the is am are be do did can how who why my me you we us he she it its his
+        her our to of in on at by for and or but not no yes if so as up out all any get got has
+        had was let may now one too what your this that with from have will just please hi hey
+        hello thanks thank bye goodbye yeah yep nope okay ok sorry""",
+    "de": """der die das und ist ein zu im in den mit von wie was ich du er es wir ihr sie mir
+        mich dir auf aus bei für nur um so am an als noch ja nein kann ob wo wer dem des bin
+        hallo danke tschüss bitte""",
+    "fr": """le la les un une des et est de du en au aux je tu il on ne pas que qui ce se sa son
+        ses mon ma mes ton ta tes sur par où oui non moi toi lui y a bonjour salut merci""",
+    "es": """el la los las un una y es de del en al que qué se su sus mi mis tu te me lo le les
+        por con sin no sí yo ya muy hay hola gracias adiós""",
+    "pt": """o a os as um uma e é de do da dos das em no na nos nas ao que se seu sua meu eu tu
+        não sim por com mas há olá obrigado obrigada tchau""",
+    "it": """il lo la le gli un una e è di del in nel che non si mi ti ci per con su da io tu
+        lui lei ma sì no ho ha ciao grazie buongiorno""",
+    "nl": """de het een en is van in op te dat die niet ik je jij hij zij wij we ze ons met aan
+        of om er ook hoe wat wie hallo hoi dank bedankt doei""",
+    "sv": """och att det som en ett är på för med av till jag du han hon vi ni de inte har var
+        den om kan så men hej tack mer under från också eller när där här vad hur""",
+    "pl": """i w z na do nie to że się jak co jest od po za ale czy tak ja ty on ona my wy mi
+        cześć dzięki dziękuję być może przez dla gdzie kiedy""",
+    "tr": """bir ve bu da de ne ile için mi mı ben sen o biz siz çok var yok değil gibi ama
+        merhaba teşekkürler evet hayır nasıl neden""",
+}
+
 STOPWORDS: frozenset[str] = frozenset(
     word for words in _WORDS.values() for word in words.split() if len(word) >= 4
 )
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    language: frozenset((_WORDS.get(language, "") + " " + _SHORT[language]).split())
+    for language in sorted(_SHORT)
+}
