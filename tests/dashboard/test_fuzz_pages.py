@@ -48,6 +48,7 @@ def http(store: Store) -> Iterator[TestClient]:
             headers={"content-type": "application/json"},
         )
         yield client
+    app.state.drift_reports.close()  # its connection ends before the store is disposed
 
 
 @pytest.mark.parametrize(("path", "names"), PAGES, ids=[path for path, _ in PAGES])

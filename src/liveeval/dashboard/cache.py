@@ -80,6 +80,10 @@ class Recent:
             return
         self._keep(key, future.result())
 
+    def close(self) -> None:
+        """Wait for the running computation, if any, and start no more."""
+        self._pool.shutdown(wait=True)
+
     def wait(self, key: Hashable, timeout: float) -> None:
         """For tests: block until the running recomputation of `key` ends."""
         with self._lock:
@@ -127,6 +131,10 @@ class Background:
                 self._errors.pop(key, None)
             else:
                 self._errors[key] = str(exc)
+
+    def close(self) -> None:
+        """Wait for the running computation, if any, and start no more."""
+        self._pool.shutdown(wait=True)
 
     def wait(self, key: Hashable, timeout: float) -> None:
         """For tests: block until the running computation of `key` ends."""
