@@ -23,7 +23,7 @@ from liveeval.config import Settings
 from liveeval.store.database import open_store
 from liveeval.store.interactions import InteractionFilter, list_interactions
 from tests.conftest import wait_for
-from tests.telemetry import genai_attributes, json_span, json_traces, span_id, trace_id
+from tests.telemetry import chat_attributes, json_span, json_traces, span_id, trace_id
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
@@ -104,7 +104,8 @@ def test_serve_runs_as_a_process_that_prints_its_url_and_data_and_ingests(tmp_pa
         assert data == f"SQLite file {db.resolve()}"
 
         trace = trace_id()
-        document = json_traces(json_span(genai_attributes(), trace=trace, span=span_id()))
+        answered = chat_attributes("Hi?", "Hello.")  # content to check: not_empty runs
+        document = json_traces(json_span(answered, trace=trace, span=span_id()))
         with httpx.Client(base_url=url, timeout=10) as http:
             sent = http.post(
                 "/v1/traces",
