@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -24,6 +25,25 @@ from liveeval.store.database import open_store
 from liveeval.store.interactions import InteractionFilter, list_interactions
 from tests.conftest import wait_for
 from tests.telemetry import chat_attributes, json_span, json_traces, span_id, trace_id
+
+
+def follow(
+    process: subprocess.Popen[str], printed: list[str]
+) -> tuple[Callable[[], None], threading.Thread]:
+    """Read `process`'s output in a thread; the function returned with that thread appends
+    to `printed` what has come."""
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout],  # type: ignore[union-attr]
+        daemon=True,
+    )
+    reader.start()
+
+    def collect() -> None:
+        while not lines.empty():
+            printed.append(lines.get())
+
+    return collect, reader
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
@@ -81,17 +101,11 @@ def test_serve_runs_as_a_process_that_prints_its_url_and_data_and_ingests(tmp_pa
         env=env,
         cwd=tmp_path,
     )
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stdout],  # type: ignore[union-attr]
-        daemon=True,
-    )
-    reader.start()
     printed: list[str] = []
+    collect, reader = follow(process, printed)
 
     def banner_done() -> bool:
-        while not lines.empty():
-            printed.append(lines.get())
+        collect()
         return (
             any(line.strip().startswith("data") for line in printed) or process.poll() is not None
         )
@@ -228,17 +242,11 @@ def test_serve_with_two_workers_starts_when_its_workers_are_slow_to_start(
         [str(command), *args, "--allowed-host", "evals.lan"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stdout],  # type: ignore[union-attr]
-        daemon=True,
-    )
-    reader.start()
     printed: list[str] = []
+    collect, reader = follow(process, printed)
 
     def answered() -> bool:
-        while not lines.empty():
-            printed.append(lines.get())
+        collect()
         urls = re.findall(r"liveeval listening on (http://\S+)", "".join(printed))
         if not urls or process.poll() is not None:
             return process.poll() is not None

@@ -4,7 +4,6 @@ listed here from the routes themselves."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import hypothesis
@@ -19,9 +18,9 @@ from liveeval.dashboard.pages import router
 from liveeval.server import create_app
 from liveeval.store.database import Store
 from tests.conftest import Clock
+from tests.fuzzing import fuzz_settings
 from tests.telemetry import chat_attributes, json_span, json_traces, span_id, trace_id
 
-EXAMPLES = int(os.environ.get("LIVEEVAL_FUZZ_EXAMPLES", "12"))
 PAGES = sorted(
     (route.path, tuple(param.alias for param in route.dependant.query_params))
     for route in router.routes
@@ -55,13 +54,7 @@ def http(store: Store) -> Iterator[TestClient]:
 def test_no_page_answers_5xx_to_any_query(
     http: TestClient, path: str, names: tuple[str, ...]
 ) -> None:
-    @hypothesis.settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(hypothesis.HealthCheck),
-    )
+    @fuzz_settings()
     @hypothesis.given(query=st.fixed_dictionaries({}, optional={name: VALUES for name in names}))
     def page_answers(query: dict[str, str]) -> None:
         response = http.get(path, params=query, follow_redirects=False)

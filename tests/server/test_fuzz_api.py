@@ -8,8 +8,6 @@ look further locally.
 
 from __future__ import annotations
 
-import os
-
 import hypothesis
 import hypothesis.strategies as st
 import orjson
@@ -28,9 +26,9 @@ from liveeval.config import Settings
 from liveeval.server import create_app
 from liveeval.store.database import Store
 from tests.conftest import Clock
+from tests.fuzzing import fuzz_settings
 from tests.telemetry import chat_attributes, json_span, json_traces, span_id, trace_id
 
-EXAMPLES = int(os.environ.get("LIVEEVAL_FUZZ_EXAMPLES", "12"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -82,13 +80,7 @@ def test_no_request_gets_a_5xx_or_an_undeclared_answer(
     )
 
     @hypothesis.given(case=valid_and_not)
-    @hypothesis.settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(hypothesis.HealthCheck),
-    )
+    @fuzz_settings()
     def requests_are_answered(case: schemathesis.Case) -> None:
         case.call_and_validate(checks=CHECKS)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +32,7 @@ from liveeval.server import create_app
 from liveeval.store.database import Store
 from liveeval.store.schema import interactions
 from tests.conftest import Clock
+from tests.fuzzing import EXAMPLES, fuzz_settings
 from tests.telemetry import (
     chat_attributes,
     genai_attributes,
@@ -44,17 +44,10 @@ from tests.telemetry import (
     trace_id,
 )
 
-EXAMPLES = int(os.environ.get("LIVEEVAL_FUZZ_EXAMPLES", "12"))
 PB = "application/x-protobuf"
 JS = "application/json"
 DECLARED = {200, 400, 413, 415}
-FUZZ = hypothesis.settings(
-    max_examples=EXAMPLES * 4,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(hypothesis.HealthCheck),
-)
+FUZZ = fuzz_settings(EXAMPLES * 4)
 
 
 @pytest.fixture
