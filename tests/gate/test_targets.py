@@ -99,9 +99,22 @@ async def test_openai_sends_the_text_as_one_user_message_without_the_context(
     assert target.name == f"openai:{api.url}/v1"
 
 
-async def test_openai_sends_the_case_messages_in_order(api: ScriptedAPI) -> None:
+async def test_openai_sends_the_case_messages_without_the_frozen_system_prompt(
+    api: ScriptedAPI,
+) -> None:
     api.script(chat_reply("Five days."))
     target = openai_target(api)
+    try:
+        await target(CHAT)
+    finally:
+        await target.aclose()
+    assert api.requests[0].body["messages"] == [{"role": "user", "content": "Refund time?"}]
+    assert "authorization" not in api.requests[0].headers
+
+
+async def test_openai_keeps_the_system_prompt_when_asked(api: ScriptedAPI) -> None:
+    api.script(chat_reply("Five days."))
+    target = openai_target(api, keep_system_prompt=True)
     try:
         await target(CHAT)
     finally:
@@ -110,7 +123,6 @@ async def test_openai_sends_the_case_messages_in_order(api: ScriptedAPI) -> None
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Refund time?"},
     ]
-    assert "authorization" not in api.requests[0].headers
 
 
 async def test_openai_503_then_200_is_retried(api: ScriptedAPI) -> None:
@@ -298,6 +310,18 @@ def no_output(request):
 
 def app_timeout(request):
     raise TimeoutError("the app's own database timed out")
+
+def ask(question: str) -> str:
+    calls.append(question)
+    return "answer to " + question.lower()
+
+def ask_future(question: "str") -> str:
+    calls.append(question)
+    return question.lower()
+
+def converse(messages: list[dict[str, str]]) -> str:
+    calls.append(messages)
+    return str(len(messages))
 """
 
 
@@ -342,6 +366,27 @@ async def test_python_function_gets_the_messages_as_dicts(app: str) -> None:
     assert sys.modules[app].calls == [
         [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Refund time?"}]
     ]
+
+
+async def test_python_str_parameter_gets_the_last_user_message_of_a_chat_case(app: str) -> None:
+    chat = CaseInput(
+        messages=(
+            ChatMessage(role="system", content="Be brief."),
+            ChatMessage(role="user", content="Hi"),
+            ChatMessage(role="assistant", content="Hello!"),
+            ChatMessage(role="user", content="Refund TIME?"),
+        )
+    )
+    for function in ("ask", "ask_future"):
+        reply = await parse_target(f"python:{app}:{function}")(chat)
+        assert "refund time?" in reply.output
+    assert sys.modules[app].calls == ["Refund TIME?", "Refund TIME?"]
+
+
+async def test_python_list_parameter_gets_a_text_case_as_one_user_message(app: str) -> None:
+    reply = await parse_target(f"python:{app}:converse")(CaseInput(text="Refund time?"))
+    assert reply.output == "1"
+    assert sys.modules[app].calls == [[{"role": "user", "content": "Refund time?"}]]
 
 
 async def test_python_async_function_returning_a_dict(app: str) -> None:

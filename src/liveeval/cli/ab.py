@@ -59,7 +59,18 @@ class AbError(click.ClickException):
     help="Smallest difference that matters (default: 5% of the scale; semantic graders: "
     "0.2 × the standard deviation of A's scores).",
 )
-@click.option("--tag", "tags", multiple=True, help="Only cases with this tag (repeatable).")
+@click.option(
+    "--keep-system-prompt",
+    is_flag=True,
+    help="Send openai: variants the cases' own system messages (default: left out).",
+)
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    help="Only cases with this tag; repeat it for cases with every tag given "
+    "(--tag refunds --tag de).",
+)
 @click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True)
 @click.option(
     "--timeout",
@@ -92,6 +103,7 @@ def ab(  # type: ignore[no-untyped-def]
     pairwise_rubric,
     alpha,
     min_effect,
+    keep_system_prompt,
     tags,
     concurrency,
     timeout_s,
@@ -115,8 +127,18 @@ def ab(  # type: ignore[no-untyped-def]
         raise AbError(f"{cases_file}: a comparison needs at least 2 active cases")
     try:
         targets = (
-            parse_target(target_a, model=model_a, timeout_s=timeout_s),
-            parse_target(target_b, model=model_b, timeout_s=timeout_s),
+            parse_target(
+                target_a,
+                model=model_a,
+                timeout_s=timeout_s,
+                keep_system_prompt=keep_system_prompt,
+            ),
+            parse_target(
+                target_b,
+                model=model_b,
+                timeout_s=timeout_s,
+                keep_system_prompt=keep_system_prompt,
+            ),
         )
         context = _context(settings, cases, pairwise_rubric)
         scale_of(cases, context)

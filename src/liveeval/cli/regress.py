@@ -80,6 +80,12 @@ def git_commit() -> str | None:
     help="Header for an openai: target, NAME: VALUE (repeatable).",
 )
 @click.option("--api-key-env", help="Environment variable holding the openai: target's key.")
+@click.option(
+    "--keep-system-prompt",
+    is_flag=True,
+    help="Send an openai: target the cases' own system messages (default: left out, the "
+    "app puts its current prompt first).",
+)
 @click.option("--tag", "tags", multiple=True, help="Only cases with this tag (repeatable).")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True)
 @click.option(
@@ -145,6 +151,7 @@ def regress(  # type: ignore[no-untyped-def]
     model,
     headers,
     api_key_env,
+    keep_system_prompt,
     tags,
     concurrency,
     timeout_s,
@@ -179,6 +186,7 @@ def regress(  # type: ignore[no-untyped-def]
             headers=dict(_header(h) for h in headers),
             api_key_env=api_key_env,
             timeout_s=timeout_s,
+            keep_system_prompt=keep_system_prompt,
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--target") from None

@@ -5,12 +5,16 @@ Three kinds, named by a spec string as given on the command line:
 - ``openai:http://localhost:8000/v1`` — an OpenAI-compatible chat endpoint
   (``POST {base}/chat/completions``), with a model, extra headers and an API key
   read from an environment variable. The case's messages are sent, or its text as one
-  user message. A case's retrieved context is *not* sent: the app under test does its
-  own retrieval, and the context is there for the graders.
-- ``python:package.module:function`` — a callable in this process. It gets the case's
-  text (a str) when the case has text, else the messages as a list of dicts, and
-  returns a str or a dict with "output" (and optionally "model"). The current directory
-  is searched for the module too.
+  user message. The case's system messages (the prompt frozen when the case was
+  captured) are left out unless `keep_system_prompt` is set: the app under test puts
+  its own, current, system prompt first. A case's retrieved context is *not* sent: the
+  app under test does its own retrieval, and the context is there for the graders.
+- ``python:package.module:function`` — a callable in this process. It gets what its
+  first parameter declares: a ``str`` parameter the case's text, or the last user
+  message of a chat case; a ``list`` (or ``Sequence``) parameter the messages as a list
+  of dicts (a text case as one user message). Without an annotation it gets the text
+  when the case has text, else the messages. It returns a str or a dict with "output"
+  (and optionally "model"). The current directory is searched for the module too.
 - ``cmd:<shell command>`` — a process per case: ``{"text"|"messages", "context"}`` as
   JSON on stdin, the output on stdout.
 
@@ -22,6 +26,7 @@ help, so that a run can report infrastructure errors apart from quality failures
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import contextlib
 import importlib
 import inspect
@@ -33,6 +38,7 @@ import signal
 import sys
 import threading
 import time
+import typing
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -116,6 +122,58 @@ def chat_messages(case_input: CaseInput) -> list[dict[str, str]]:
     return [{"role": "user", "content": case_input.text or ""}]
 
 
+def question_text(case_input: CaseInput) -> str:
+    """The case's text, or the last user message of a chat case (else the last message)."""
+    if case_input.text is not None:
+        return case_input.text
+    messages = case_input.messages or ()
+    for message in reversed(messages):
+        if message.role == "user":
+            return message.content
+    return messages[-1].content if messages else ""
+
+
+ArgumentShape = Literal["text", "messages", "either"]
+
+
+def argument_shape(function: Callable[..., Any]) -> ArgumentShape:
+    """What a python target's first parameter declares: a str, a list of messages, or nothing."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):  # a builtin or C callable without a signature
+        return "either"
+    if not parameters:
+        return "either"
+    first = parameters[0]
+    annotation: Any = first.annotation
+    if isinstance(annotation, str) or annotation is inspect.Parameter.empty:
+        # An unresolvable forward reference: read the string itself.
+        with contextlib.suppress(Exception):
+            annotation = typing.get_type_hints(function).get(first.name, annotation)
+    if isinstance(annotation, str):
+        head = annotation.replace(" ", "").split("[", 1)[0].rsplit(".", 1)[-1]
+        if head == "str":
+            return "text"
+        if head in ("list", "List", "Sequence", "Iterable"):
+            return "messages"
+        return "either"
+    if annotation is str:
+        return "text"
+    origin = typing.get_origin(annotation) or annotation
+    sequences = (collections.abc.Sequence, collections.abc.Iterable)
+    if isinstance(origin, type) and (issubclass(origin, list) or origin in sequences):
+        return "messages"
+    return "either"
+
+
+def python_argument(shape: ArgumentShape, case_input: CaseInput) -> Any:
+    if shape == "text":
+        return question_text(case_input)
+    if shape == "messages":
+        return chat_messages(case_input)
+    return case_input.text if case_input.text is not None else chat_messages(case_input)
+
+
 class OpenAITarget:
     """An OpenAI-compatible chat endpoint; one httpx client per target, closed by `aclose`.
 
@@ -132,18 +190,23 @@ class OpenAITarget:
         headers: Mapping[str, str] | None = None,
         api_key: str | None = None,
         timeout_s: float = 60.0,
+        keep_system_prompt: bool = False,
     ) -> None:
         self.name = name
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.timeout_s = timeout_s
+        self.keep_system_prompt = keep_system_prompt
         sent = dict(headers or {})
         if api_key is not None:
             sent.setdefault("Authorization", f"Bearer {api_key}")
         self._client = httpx.AsyncClient(headers=sent, timeout=httpx.Timeout(timeout_s))
 
     async def __call__(self, case_input: CaseInput) -> Reply:
-        body = {"model": self.model, "messages": chat_messages(case_input)}
+        messages = chat_messages(case_input)
+        if not self.keep_system_prompt:
+            messages = [m for m in messages if m["role"] != "system"]
+        body = {"model": self.model, "messages": messages}
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_s):
@@ -230,9 +293,10 @@ class PythonTarget:
         self.name = name
         self.function = function
         self.timeout_s = timeout_s
+        self.shape = argument_shape(function)
 
     async def __call__(self, case_input: CaseInput) -> Reply:
-        argument = case_input.text if case_input.text is not None else chat_messages(case_input)
+        argument = python_argument(self.shape, case_input)
         started = time.perf_counter()
         deadline = asyncio.timeout(self.timeout_s)
         try:
@@ -387,11 +451,14 @@ def parse_target(
     api_key_env: str | None = None,
     timeout_s: float = 60.0,
     environ: Mapping[str, str] | None = None,
+    keep_system_prompt: bool = False,
 ) -> Target:
     """The target a spec names; a spec that cannot work is a ValueError saying why.
 
-    `model`, `headers` and `api_key_env` belong to openai targets (`model` is required
-    there); `environ` (default: the process's) is where the API key is read.
+    `model`, `headers`, `api_key_env` and `keep_system_prompt` belong to openai targets
+    (`model` is required there); `environ` (default: the process's) is where the API key
+    is read. `keep_system_prompt` is ignored by the other kinds, so that one flag can
+    apply to both sides of an A/B run.
     """
     if timeout_s <= 0:
         raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
@@ -407,7 +474,9 @@ def parse_target(
             if value:
                 raise ValueError(f"target {spec!r}: {option} applies to openai targets only")
     if kind == "openai":
-        return _openai_target(spec, rest, model, headers or {}, api_key_env, timeout_s, environ)
+        target = _openai_target(spec, rest, model, headers or {}, api_key_env, timeout_s, environ)
+        target.keep_system_prompt = keep_system_prompt
+        return target
     if kind == "python":
         return PythonTarget(spec, _load_callable(spec, rest), timeout_s=timeout_s)
     if not rest.strip():
