@@ -121,6 +121,12 @@ def test_the_demo_prints_the_tour_serves_while_playing_and_stops_on_ctrl_c(
         demo.wait_for(r"played \d+ requests", 60)
         alerts = httpx.get(f"{url}/ui/alerts", timeout=30)
         assert alerts.status_code == 200 and "simulated" in alerts.text
+        # every printed link opens the demo's project, and so does the bare address
+        links = [line for line in demo.lines if "/ui/" in line]
+        assert len(links) >= 10
+        assert all("project=acme-support" in line for line in links), links
+        home = httpx.get(f"{url}/", timeout=30, follow_redirects=True)
+        assert "<small>acme-support</small>" in home.text
         assert demo.stop() == 0
         assert demo.lines[-1] == "liveeval demo stopped"
     with sqlite3.connect(demo_args.db) as db:

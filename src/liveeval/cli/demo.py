@@ -110,7 +110,7 @@ def demo(
         assert played is not None
         click.echo(
             f"played {played.interactions} requests, {played.signals} signals in "
-            f"{played.seconds:.0f} s. Still serving {url}/ui/ - Ctrl-C to stop."
+            f"{played.seconds:.0f} s. Still serving {tour_link(url, 'overview')} - Ctrl-C to stop."
         )
         if finished.real_judge:
             click.echo(
@@ -122,7 +122,7 @@ def demo(
 
     session.play_in_thread(url, click.echo, done, SPEEDS[speed])
     if open_browser:
-        webbrowser.open(f"{url}/ui/")
+        webbrowser.open(tour_link(url, "overview"))
     app = create_app(settings, store)
     signal.signal(signal.SIGTERM, _exit_quietly)
     # uvicorn re-raises the Ctrl-C it caught once it has shut down; let that one pass
@@ -143,6 +143,11 @@ def demo(
     click.echo("liveeval demo stopped")
 
 
+def tour_link(url: str, page: str) -> str:
+    """A dashboard page of the demo's project (`page` may carry its own query)."""
+    return f"{url}/ui/{page}{'&' if '?' in page else '?'}project={PROJECT}"
+
+
 def _tour(
     url: str,
     path: Path,
@@ -158,7 +163,7 @@ def _tour(
         else "simulated (simulated-judge-1: no model is called)"
     )
     click.echo(f"liveeval demo: Acme Support, {days} days, {count} requests, project {PROJECT}")
-    click.echo(f"  dashboard  {url}/ui/")
+    click.echo(f"  dashboard  {tour_link(url, 'overview')}")
     click.echo(f"  data       {path}")
     click.echo(f"  judge      {judge}")
     click.echo("  what happens: prompt v2 ships; later the provider silently swaps the model")
@@ -173,5 +178,5 @@ def _tour(
         "days": days,
     }
     for page, what in PAGES:
-        click.echo(f"    {url}/ui/{page.format(**fields):<13} {what.format(**fields)}")
+        click.echo(f"    {tour_link(url, page.format(**fields))}  {what.format(**fields)}")
     click.echo("playing:")

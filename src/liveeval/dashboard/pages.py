@@ -53,7 +53,12 @@ from liveeval.store import review as queue
 from liveeval.store.ab_runs import list_ab_runs
 from liveeval.store.alerts import AlertFilter, firing_alerts, list_alerts
 from liveeval.store.calibration import runs as calibration_runs
-from liveeval.store.interactions import InteractionFilter, get_interaction, list_interactions
+from liveeval.store.interactions import (
+    InteractionFilter,
+    get_interaction,
+    list_interactions,
+    project_with_data,
+)
 from liveeval.store.keys import find_key
 from liveeval.store.regression_runs import list_regression_runs
 from liveeval.store.rollups import rollup_projects
@@ -93,10 +98,16 @@ async def _recent(request: Request, key: tuple[Any, ...], work: Callable[[Any], 
 
 
 async def _frame(request: Request, project: str | None) -> tuple[Viewer, str, list[str]]:
+    """Who looks, at which project, and the projects to choose from. Without `?project=`
+    the page opens the default project when it has data, else the one with the newest
+    interaction (`liveeval demo` writes to its own project, not to `default`)."""
     viewer = await viewer_of(request)
-    name = viewer.project_for(project, request.app.state.settings.default_project)
+    default = request.app.state.settings.default_project
     since = now_of(request) - timedelta(days=90)
     known = await _read(request, lambda conn: rollup_projects(conn, since))
+    if viewer.project is None and not project:
+        default = await _read(request, lambda conn: project_with_data(conn, default, known))
+    name = viewer.project_for(project, default)
     if viewer.project is not None:
         known = [viewer.project]
     projects = sorted({*known, name})

@@ -341,6 +341,25 @@ def _newest(
     return [interaction_from_row(row) for row in conn.execute(query).mappings()]
 
 
+def project_with_data(conn: sa.Connection, default: str, known: Sequence[str]) -> str:
+    """`default` when it has interactions, else the project with the newest one (`known`
+    lists the projects to look at; when empty, every project is), else `default`."""
+    c = interactions.c
+
+    def newest(project: str) -> datetime | None:
+        query = sa.select(sa.func.max(c.start_at)).where(c.project == project)
+        found: datetime | None = conn.execute(query).scalar()
+        return found
+
+    if newest(default) is not None:
+        return default
+    if not known:
+        query = sa.select(c.project).order_by(c.start_at.desc()).limit(1)
+        return conn.execute(query).scalar() or default
+    latest = [(at, project) for project in known if (at := newest(project)) is not None]
+    return max(latest)[1] if latest else default
+
+
 def get_interaction(conn: sa.Connection, interaction_id: int) -> Interaction | None:
     query = sa.select(interactions).where(interactions.c.interaction_id == interaction_id)
     row = conn.execute(query).mappings().first()
