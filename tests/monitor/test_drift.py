@@ -260,3 +260,46 @@ def test_shares_are_formatted_for_reading():
         "12.5",
         "0.0312",
     ]
+
+
+def test_an_empty_window_says_no_data_never_no_drift():
+    rng = np.random.default_rng(RNG_SEED)
+    empty = FeatureFrame(
+        numeric={"input_chars": np.array([], dtype=float)},
+        categorical={"language": np.array([], dtype=object)},
+    )
+    report = drift_report(_frame(rng, 500), empty)
+    assert report.summary == "No data in the window: nothing to compare, so no verdict on drift."
+    assert "No input drift" not in drift_report(_frame(rng, 500), _frame(rng, 10)).summary
+    assert drift_report(_frame(rng, 500), _frame(rng, 10)).summary == (
+        "Too few rows to test: 10 in the window and 500 in the baseline; each side needs 30."
+    )
+
+
+def test_features_without_rows_are_counted_apart_from_those_without_drift():
+    rng = np.random.default_rng(RNG_SEED)
+    reference, current = _frame(rng, 2000), _frame(rng, 2000)
+    reference.numeric["latency_ms"] = rng.normal(800, 100, 2000)
+    current.numeric["latency_ms"] = np.array([], dtype=float)
+    report = drift_report(reference, current)
+    assert report.summary == "No input drift in 2 features. 1 feature had too few rows to test."
+
+
+def test_a_trivial_numeric_shift_is_not_drift_however_significant():
+    """Output tokens with a median of 49 becoming 48 over 20,000 rows a side: the KS test
+    calls it significant; a shift of a few hundredths of a standard deviation is no news."""
+    rng = np.random.default_rng(RNG_SEED)
+    before = np.round(rng.lognormal(np.log(49), 0.35, 20_000))
+    after = np.round(rng.lognormal(np.log(48), 0.35, 20_000))
+    verdict = drift_report(
+        FeatureFrame(numeric={"output_tokens": before}),
+        FeatureFrame(numeric={"output_tokens": after}),
+    ).features[0]
+    assert verdict.statistics["ks_p_value"] < 0.05
+    assert verdict.statistics["wasserstein_norm"] < 0.1
+    assert verdict.status == "ok"
+    doubled = drift_report(
+        FeatureFrame(numeric={"output_tokens": before}),
+        FeatureFrame(numeric={"output_tokens": before * 1.3}),
+    ).features[0]
+    assert doubled.status == "drift"

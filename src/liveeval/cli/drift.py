@@ -112,7 +112,11 @@ def _show(report: DriftReport) -> None:
         [
             f.feature,
             f.kind,
-            f.status.upper() if f.status != "ok" else "ok",
+            "untested"
+            if f.method == "min_samples"
+            else f.status.upper()
+            if f.status != "ok"
+            else "ok",
             f.method,
             f"{f.value:.3g}",
             f"{f.threshold:g}",

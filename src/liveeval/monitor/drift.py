@@ -5,9 +5,13 @@ categories possibly pre-counted by SQL, an embedding sample) and gets a DriftRep
 
 How a feature's status is decided (every threshold lives in DriftThresholds):
 
-- fewer than `min_samples` rows on a side: "ok", method "min_samples" (not tested);
+- fewer than `min_samples` rows on a side: "ok", method "min_samples" (not tested; the
+  summary says so, and with no row in the window it says "no data", never "no drift");
 - numeric and categorical, small samples (either side under `large_sample` rows): the
-  test decides, "drift" when its p-value (KS, chi-squared) is under `p_value`. PSI is
+  test decides, "drift" when its p-value (KS, chi-squared) is under `p_value`; for a
+  numeric feature the shift must also be material, the normalized Wasserstein distance
+  that counts as drift at scale, `wasserstein` (a median of 49 output tokens becoming
+  48 is significant on a few thousand rows, and is not drift). PSI is
   reported but does not decide: on a sample this small its noise alone averages about
   (bins - 1) * (1/n_ref + 1/n_cur) (0.1 for 150 intents in 3,000 rows a side), so its
   fixed thresholds would alarm on identical distributions; where PSI is really large
@@ -202,7 +206,13 @@ def numeric_feature_drift(
         )
     else:
         significant = detail.ks_p_value < t.p_value
-        decision = ("ks", detail.ks_p_value, t.p_value, "drift" if significant else "ok")
+        material = detail.wasserstein_norm >= t.wasserstein
+        decision = (
+            "ks",
+            detail.ks_p_value,
+            t.p_value,
+            "drift" if significant and material else "ok",
+        )
     method, value, threshold, status = decision
     return FeatureDrift(
         feature=name,
@@ -357,9 +367,19 @@ def drift_report(
         embedding_feature_drift(name, values, current.embeddings[name], thresholds, seed)
         for name, values in reference.embeddings.items()
     ]
-    summary = drift_text.summarize(
-        [(f.feature, f.status, f.moved) for f in features], len(features)
-    )
+    tested = [f for f in features if f.method != "min_samples"]
+    if features and not tested:
+        summary = drift_text.untested(
+            max(f.n_reference for f in features),
+            max(f.n_current for f in features),
+            thresholds.min_samples,
+        )
+    else:
+        summary = drift_text.summarize(
+            [(f.feature, f.status, f.moved) for f in tested], len(tested)
+        )
+        if len(tested) < len(features):
+            summary += drift_text.some_untested(len(features) - len(tested))
     return DriftReport(
         features=features,
         drifted=[f.feature for f in features if f.status == "drift"],

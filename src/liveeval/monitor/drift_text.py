@@ -158,6 +158,22 @@ def summarize(parts: list[tuple[str, str, list[str]]], compared: int) -> str:
     return text
 
 
+def untested(n_reference: int, n_current: int, min_samples: int) -> str:
+    """The summary when no feature had the rows to be tested."""
+    if n_current == 0:
+        return "No data in the window: nothing to compare, so no verdict on drift."
+    if n_reference == 0:
+        return "No data in the baseline: nothing to compare the window with."
+    return (
+        f"Too few rows to test: {n_current:,} in the window and {n_reference:,} in the "
+        f"baseline; each side needs {min_samples:,}."
+    )
+
+
+def some_untested(count: int) -> str:
+    return f" {count} feature{'s' if count != 1 else ''} had too few rows to test."
+
+
 def _clause(feature: str, verb: str, moved: list[str]) -> str:
     """The largest move, and up to two new categories besides (a new topic is the news)."""
     if not moved:
