@@ -184,8 +184,8 @@ BAD_LINES = [
     ),
     (
         b'{"id": "x", "input": {"text": "q"}, "grader": {"type": "contains", "values": ["a"]}, '
-        b'"created_at": "2026-11-20T09:00:00Z"}',
-        r"golden\.jsonl:2: author: Field required",
+        b'"author": "", "created_at": "2026-11-20T09:00:00Z"}',
+        r"golden\.jsonl:2: author: String should have at least 1 character",
     ),
     (
         b'{"id": "x", "input": {}, "grader": {"type": "contains", "values": ["a"]}, '
@@ -259,6 +259,24 @@ def test_every_exported_line_validates_against_the_committed_schema() -> None:
     no_grader = {"id": "x", "input": {"text": "q"}, "author": "a", "created_at": T0.isoformat()}
     assert not validator.is_valid(no_grader)
     assert not validator.is_valid({**no_grader, "grader": {"type": "llm"}})
+
+
+def test_a_hand_written_case_needs_only_an_id_an_input_and_a_grader(
+    store: Store, tmp_path: Path
+) -> None:
+    line = {"id": "refund-days", "input": {"text": "Refund time?"}}
+    line["grader"] = {"type": "contains", "values": ["5 days"]}
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
+    assert validator.is_valid(line)
+    path = write_lines(tmp_path / "golden.jsonl", [line])
+    before = datetime.now(UTC)
+    [case] = read_cases(path)
+    assert case.author == "unknown"
+    assert before <= case.created_at <= datetime.now(UTC)
+    assert import_file(store, path)["added"] == 1
+    with store.reading() as conn:
+        [back] = stored.all_versions(conn, "shop")
+    assert (back.id, back.author) == ("refund-days", "unknown")
 
 
 # -- import rules ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -23,6 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$"
 MAX_TEXT_CHARS = 1_000_000
+UNKNOWN_AUTHOR = "unknown"
 
 
 class _Strict(BaseModel):
@@ -167,8 +168,17 @@ class Case(_Strict):
     )
     frozen: bool = Field(default=False, description="No new version may be made; only retired.")
     source: CaseSource | None = None
-    author: str = Field(min_length=1, max_length=200)
-    created_at: AwareDatetime
+    author: str = Field(
+        default=UNKNOWN_AUTHOR,
+        min_length=1,
+        max_length=200,
+        description="Who wrote this version; a hand-written line may leave it out.",
+    )
+    created_at: AwareDatetime = Field(
+        default_factory=lambda: datetime.now(UTC),
+        description="When this version was written; a hand-written line may leave it out "
+        "(then: when it was read).",
+    )
     retired: Retirement | None = None
     hash: str | None = Field(
         default=None, description="sha256 of the content; checked on import when present."
