@@ -229,3 +229,51 @@ def test_pairwise_judging_asks_both_orders_and_counts_flips(
     pairwise = found["pairwise"]
     assert pairwise["mean_b"] == pytest.approx((4 + 0.5 * 2) / 6)
     assert pairwise["mean_a"] == pytest.approx((0.5 * 2) / 6)
+
+
+def test_a_golden_set_mixing_contains_and_judge_graders_gets_a_verdict_per_grader(
+    tmp_path: Path, app_module: str, judge_api: ScriptedAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUDGE_KEY", "sk-test")
+    config = judge_config(tmp_path, judge_api)
+    contains = tmp_path / "contains.jsonl"
+    judged = tmp_path / "judged.jsonl"
+    cases_file(contains, 6)
+    cases_file(judged, 6, {"type": "judge", "rubric": "quality", "threshold": 3})
+    mixed = [json.loads(line) for line in contains.read_text().splitlines()]
+    for line in judged.read_text().splitlines():
+        document = json.loads(line)
+        mixed.append({**document, "id": document["id"] + "-judged"})
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in mixed), encoding="utf-8")
+    judge_api.reset()
+    judge_api.script(*[chat_reply(score=4)] * 12)
+    a, b = f"python:{app_module}:bad", f"python:{app_module}:good"
+    found = run_ab(str(path), "--a", a, "--b", b, "--config", config)
+    assert found["pairs"] == 12 and found["comparison"] is None
+    by_grader = {g["grader"]: g for g in found["by_grader"]}
+    assert set(by_grader) == {"pass/fail", "judge:quality"}
+    assert by_grader["pass/fail"]["comparison"]["verdict"] == "b_wins"
+    assert by_grader["pass/fail"]["scale"] == [0.0, 1.0]
+    assert by_grader["judge:quality"]["pairs"] == 6
+    assert by_grader["judge:quality"]["comparison"]["mean_a"] == 4.0
+    text = CliRunner().invoke(cli, ["ab", str(path), "--a", a, "--b", b, "--config", config])
+    assert text.exit_code == 0, text.output
+    assert "Graded by pass/fail (6 of 6 cases paired): B WINS" in text.output
+
+
+def test_an_openai_variant_is_shown_with_its_model(
+    tmp_path: Path, app_module: str, judge_api: ScriptedAPI
+) -> None:
+    path = cases_file(tmp_path / "cases.jsonl", 2)
+    judge_api.reset()
+    judge_api.script(*[chat_reply(GOOD)] * 2)
+    url = f"openai:{judge_api.url}/v1"
+    found = run_ab(path, "--a", url, "--model-a", "support-v1", "--b", f"python:{app_module}:good")
+    assert found["a"] == f"{url} (model support-v1)"
+    assert found["b"] == f"python:{app_module}:good"
+
+
+def test_ab_help_says_that_repeated_tags_must_all_match() -> None:
+    help_text = " ".join(CliRunner().invoke(cli, ["ab", "--help"]).output.split())
+    assert "repeat it for cases with every tag given" in help_text

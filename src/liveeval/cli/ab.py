@@ -19,7 +19,7 @@ from liveeval.cli.options import settings_from
 from liveeval.cli.regress import git_commit
 from liveeval.cli.report_post import PostError, post_report
 from liveeval.flywheel.case_file import CaseFileError, read_cases
-from liveeval.gate.ab import AbRun, run_ab, scale_of, with_grader
+from liveeval.gate.ab import AbRun, GraderComparison, run_ab, with_grader
 from liveeval.gate.context import grading_context
 from liveeval.gate.graders import GradingContext
 from liveeval.gate.targets import parse_target
@@ -141,7 +141,6 @@ def ab(  # type: ignore[no-untyped-def]
             ),
         )
         context = _context(settings, cases, pairwise_rubric)
-        scale_of(cases, context)
     except JudgeProviderError as exc:
         raise AbError(f"the judge: {exc}") from None
     except ValueError as exc:
@@ -233,6 +232,16 @@ def paired_json(result: PairedResult | None) -> dict[str, Any] | None:
     }
 
 
+def grader_json(found: GraderComparison) -> dict[str, Any]:
+    return {
+        "grader": found.grader,
+        "cases": found.cases,
+        "pairs": found.pairs,
+        "scale": list(found.scale),
+        "comparison": paired_json(found.comparison),
+    }
+
+
 def ab_json(
     found: AbRun,
     *,
@@ -254,6 +263,7 @@ def ab_json(
         "excluded": list(found.excluded),
         "scale": list(found.scale),
         "comparison": paired_json(found.comparison),
+        "by_grader": [grader_json(g) for g in found.by_grader],
         "pairwise": paired_json(found.pairwise),
         "pairwise_errors": list(found.pairwise_errors),
         "flip_rate": None
@@ -301,7 +311,15 @@ def render(found: AbRun) -> str:
             + ", ".join(found.excluded[:10])
         )
     lines.append("")
-    if found.comparison is None:
+    if len(found.by_grader) > 1:
+        lines.append("the cases use graders on different scales: one verdict per grader")
+        for family in found.by_grader:
+            title = f"Graded by {family.grader} ({family.pairs} of {family.cases} cases paired)"
+            if family.comparison is None:
+                lines.append(f"{title}: too few paired cases to compare")
+            else:
+                lines += _lines(title, family.comparison)
+    elif found.comparison is None:
         lines.append("too few paired cases to compare")
     else:
         lines += _lines("Graded", found.comparison)

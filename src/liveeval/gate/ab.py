@@ -4,6 +4,9 @@ is tested as a paired sample (stats.paired).
 Each case is graded on both sides with its own grader, or one given for the whole run
 (`grader`). Pass/fail graders give 0/1 scores (McNemar decides); the semantic grader
 its cosine, the judge its score on the rubric's scale (the paired t-test decides).
+Scores on different scales are never pooled: a golden set that mixes graders is
+compared per grader family (pass/fail, semantic, each judge rubric), each with its
+own verdict (`AbRun.by_grader`).
 With a pairwise rubric the judge also sees both answers, in both orders; each pair
 scores 1 for the answer both orders prefer, ½ each for a tie or a flip, and the flip
 rate is reported. A case that errors on either side is left out of the pairs and listed.
@@ -18,13 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from liveeval.gate.graders import GradingContext
-from liveeval.gate.results import Run
+from liveeval.gate.results import CaseResult, Run
 from liveeval.gate.runner import run_cases
-from liveeval.gate.targets import Target
+from liveeval.gate.targets import Target, target_label
 from liveeval.judge.calibration_set import CalibrationItem, item_interaction
 from liveeval.judge.pairwise import PairVerdict, PairwiseError, judge_pair
 from liveeval.model.case import (
@@ -56,6 +59,27 @@ class AbRun:
     pairwise_verdicts: tuple[tuple[str, PairVerdict], ...] = ()
     pairwise_errors: tuple[str, ...] = ()
     flips: FlipRate | None = None
+    # One comparison per grader family; `comparison` is the only one's, None when mixed.
+    by_grader: tuple[GraderComparison, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GraderComparison:
+    grader: str  # "pass/fail", "semantic" or "judge:<rubric>"
+    cases: int
+    pairs: int
+    scale: tuple[float, float]
+    comparison: PairedResult | None
+
+
+def grader_family(case: Case) -> str:
+    """The scale a case's scores are on: cases of one family can be compared together."""
+    grader = case.grader
+    if isinstance(grader, PASS_FAIL):
+        return "pass/fail"
+    if isinstance(grader, JudgeGrader):
+        return f"judge:{grader.rubric}"
+    return "semantic"
 
 
 def with_grader(cases: Sequence[Case], grader: Mapping[str, Any] | None) -> list[Case]:
@@ -107,7 +131,6 @@ async def run_ab(
     pairwise_rubric: str | None = None,
 ) -> AbRun:
     active = [case for case in cases if case.active]
-    scale, binary = scale_of(active, context)
     if pairwise_rubric is not None and (
         context.judge is None or pairwise_rubric not in context.rubrics
     ):
@@ -118,19 +141,51 @@ async def run_ab(
         run_cases(active, target_a, context, concurrency=concurrency, attempts=attempts),
         run_cases(active, target_b, context, concurrency=concurrency, attempts=attempts),
     )
+    a_run = replace(a_run, target=target_label(target_a))
+    b_run = replace(b_run, target=target_label(target_b))
+    sides = list(zip(a_run.results, b_run.results, strict=True))
+    excluded = tuple(ra.case_id for ra, rb in sides if ra.status == "error" or rb.status == "error")
+    families: dict[str, list[int]] = {}
+    for index, case in enumerate(active):
+        families.setdefault(grader_family(case), []).append(index)
+    by_grader = tuple(
+        _compare_family(
+            family,
+            [active[i] for i in indexes],
+            [sides[i] for i in indexes],
+            context,
+            alpha=alpha,
+            min_effect=min_effect,
+        )
+        for family, indexes in families.items()
+    )
+    pairs = sum(found.pairs for found in by_grader)
+    comparison = by_grader[0].comparison if len(by_grader) == 1 else None
+    scale = by_grader[0].scale if by_grader else (0.0, 1.0)
+    result = AbRun(a_run, b_run, pairs, excluded, comparison, scale, by_grader=by_grader)
+    if pairwise_rubric is None:
+        return result
+    return await _pairwise(result, active, context, pairwise_rubric, concurrency, alpha, min_effect)
+
+
+def _compare_family(
+    family: str,
+    cases: Sequence[Case],
+    sides: Sequence[tuple[CaseResult, CaseResult]],
+    context: GradingContext,
+    *,
+    alpha: float,
+    min_effect: float | None,
+) -> GraderComparison:
+    scale, binary = scale_of(cases, context)
     paired = [
         (ra, rb)
-        for ra, rb in zip(a_run.results, b_run.results, strict=True)
+        for ra, rb in sides
         if ra.status != "error"
         and rb.status != "error"
         and ra.score is not None
         and rb.score is not None
     ]
-    excluded = tuple(
-        ra.case_id
-        for ra, rb in zip(a_run.results, b_run.results, strict=True)
-        if ra.status == "error" or rb.status == "error"
-    )
     comparison = None
     if len(paired) >= 2:
         a_scores = [_score(ra.score, ra.status, binary) for ra, _ in paired]
@@ -138,7 +193,7 @@ async def run_ab(
         effect, basis = (
             (min_effect, None)
             if min_effect is not None
-            else default_min_effect(active, a_scores, b_scores)
+            else default_min_effect(cases, a_scores, b_scores)
         )
         comparison = paired_comparison(
             a_scores,
@@ -149,10 +204,7 @@ async def run_ab(
             scale=scale,
             binary=binary,
         )
-    result = AbRun(a_run, b_run, len(paired), excluded, comparison, scale)
-    if pairwise_rubric is None:
-        return result
-    return await _pairwise(result, active, context, pairwise_rubric, concurrency, alpha, min_effect)
+    return GraderComparison(family, len(cases), len(paired), scale, comparison)
 
 
 def default_min_effect(
@@ -236,6 +288,7 @@ async def _pairwise(
         verdicts,
         errors,
         flips,
+        result.by_grader,
     )
 
 

@@ -60,6 +60,7 @@ __all__ = [
     "TargetErrorKind",
     "call_with_retries",
     "parse_target",
+    "target_label",
 ]
 
 logger = logging.getLogger(__name__)
@@ -225,6 +226,13 @@ class OpenAITarget:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def target_label(target: Target) -> str:
+    """The target as a report shows it: an openai: target's name with its model."""
+    if isinstance(target, OpenAITarget):
+        return f"{target.name} (model {target.model})"
+    return target.name
 
 
 def _status_error(response: httpx.Response) -> TargetError:

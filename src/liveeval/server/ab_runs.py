@@ -74,6 +74,16 @@ class SidesBody(_Strict):
     b: list[CaseResultBody] = Field(max_length=100_000)
 
 
+class GraderComparisonBody(_Strict):
+    """The comparison of the cases of one grader family (a mixed golden set has several)."""
+
+    grader: str = Field(max_length=300)
+    cases: int = Field(ge=0)
+    pairs: int = Field(ge=0)
+    scale: tuple[float, float]
+    comparison: PairedBody | None
+
+
 class AbRunBody(_Strict):
     """One run as `liveeval ab --json` writes it."""
 
@@ -89,6 +99,7 @@ class AbRunBody(_Strict):
     excluded: list[Annotated[str, Field(max_length=200)]] = Field(max_length=100_000)
     scale: tuple[float, float]
     comparison: PairedBody | None
+    by_grader: list[GraderComparisonBody] = Field(default=[], max_length=1000)
     pairwise: PairedBody | None = None
     pairwise_errors: list[Annotated[str, Field(max_length=10_000)]] = Field(
         default=[], max_length=100_000
