@@ -111,3 +111,52 @@ def test_notifier_secrets_come_from_the_environment_or_a_clear_error() -> None:
         build_notifier(config, {})
     with pytest.raises(ValueError, match="needs url or url_env"):
         MonitorConfig.model_validate({"notifiers": [{"name": "w", "type": "webhook"}]})
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ('notify = ["oncal"]', "rule 'regen': notify names no notifier called 'oncal'"),
+        ('window = "5m"', "rule 'regen': window 5m is outside 15m … 90d"),
+        ('window = "91d"', "rule 'regen': window 91d is outside 15m … 90d"),
+    ],
+)
+def test_a_rule_naming_a_missing_notifier_or_a_window_out_of_range_stops_the_load(
+    tmp_path: Path, rule: str, message: str
+) -> None:
+    path = write(
+        tmp_path,
+        '[[monitor.rules]]\nname = "regen"\nmetric = "regenerated_rate"\nthreshold = 0.05\n'
+        f'{rule}\n\n[[monitor.notifiers]]\nname = "oncall"\ntype = "log"\n',
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, environ={})
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)  # one line, as `serve` prints it
+
+
+def test_a_rule_may_name_the_notifiers_it_goes_to_and_the_edges_of_the_window_range() -> None:
+    config = MonitorConfig.model_validate(
+        {
+            "rules": [
+                {"name": "a", "metric": "error_rate", "threshold": 0.1, "window": "15m"},
+                {"name": "b", "metric": "error_rate", "threshold": 0.1, "window": "90d"},
+                {"name": "c", "metric": "error_rate", "threshold": 0.1, "notify": ["pd"]},
+            ],
+            "notifiers": [{"name": "pd", "type": "log"}],
+        }
+    )
+    assert [r.window for r in config.rules[:2]] == [timedelta(minutes=15), timedelta(days=90)]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://liveeval.example",
+        "https://liveeval.example/",
+        "https://liveeval.example/ui",
+        "https://liveeval.example/ui/",
+    ],
+)
+def test_public_url_is_the_site_root_whether_or_not_it_ends_in_a_slash_or_ui(given: str) -> None:
+    assert MonitorConfig(public_url=given).public_url == "https://liveeval.example"

@@ -62,6 +62,14 @@ def _duration(value: Any) -> timedelta:
     return parse_window(value, maximum=timedelta(days=90))
 
 
+# The documented range of a rule's window (docs/monitor.md); checked with the rule's name.
+WINDOW_MIN, WINDOW_MAX = timedelta(minutes=15), timedelta(days=90)
+
+
+def _any_duration(value: Any) -> timedelta:
+    return parse_window(value, maximum=timedelta(days=100 * 365))
+
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
@@ -88,7 +96,11 @@ class RuleConfig(_Section):
         description='Slices to watch: "all" (the whole project), a dimension '
         '("language"), or dimensions joined by "+" ("model_served+language").',
     )
-    window: Duration = Field(
+    window: Annotated[
+        timedelta,
+        BeforeValidator(_any_duration),
+        PlainSerializer(format_window, return_type=str, when_used="json"),
+    ] = Field(
         default=timedelta(hours=1),
         description="The recent period: for sequential rules, how far back a change may "
         "have begun (the detector looks at it batch by batch, an hour or a minute each).",
@@ -167,6 +179,11 @@ class RuleConfig(_Section):
 
     @model_validator(mode="after")
     def _complete(self) -> RuleConfig:
+        if not WINDOW_MIN <= self.window <= WINDOW_MAX:
+            raise ValueError(
+                f"rule {self.name!r}: window {format_window(self.window)} is outside "
+                f"{format_window(WINDOW_MIN)} … {format_window(WINDOW_MAX)}"
+            )
         if self.metric not in (*DRIFT_METRICS, "judge_step") and self.threshold is None:
             raise ValueError(f"rule {self.name!r}: metric {self.metric} needs a threshold")
         if (self.baseline_start is None) != (self.baseline_end is None):
@@ -386,6 +403,31 @@ class MonitorConfig(_Section):
         if repeated:
             raise ValueError(f"names must be unique, repeated: {', '.join(repeated)}")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _site_root(cls, value: str | None) -> str | None:
+        """The site's root: "https://x/", "https://x/ui" and "https://x/ui/" all give
+        "https://x", so links built on it reach /ui/… and /api/… alike."""
+        if value is None:
+            return None
+        root = value.strip().rstrip("/")
+        root = root.removesuffix("/ui").rstrip("/")
+        if not root.startswith(("https://", "http://")):
+            raise ValueError(f"public_url must start with http:// or https://, not {value!r}")
+        return root
+
+    @model_validator(mode="after")
+    def _known_notifiers(self) -> MonitorConfig:
+        names = {notifier.name for notifier in self.notifiers}
+        for rule in self.rules:
+            unknown = [name for name in rule.notify or () if name not in names]
+            if unknown:
+                raise ValueError(
+                    f"rule {rule.name!r}: notify names no notifier called "
+                    f"{', '.join(map(repr, unknown))} (configured: {', '.join(sorted(names))})"
+                )
+        return self
 
     def active_rules(self) -> tuple[RuleConfig, ...]:
         """The configured rules, after the defaults they do not replace."""
