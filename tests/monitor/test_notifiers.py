@@ -194,7 +194,7 @@ def test_slack_message_has_fallback_text_header_summary_fields_and_link_button(
         "elements": [
             {
                 "type": "button",
-                "text": {"type": "plain_text", "text": "View interactions"},
+                "text": {"type": "plain_text", "text": "View alert"},
                 "url": "https://liveeval.example.com/interactions?route=%2Fchat",
             }
         ],
@@ -281,7 +281,7 @@ def test_pagerduty_trigger_follows_events_api_v2(receiver: Receiver) -> None:
         "links": [
             {
                 "href": "https://liveeval.example.com/interactions?route=%2Fchat",
-                "text": "Interactions in liveeval",
+                "text": "Alert in liveeval",
             }
         ],
     }

@@ -104,13 +104,29 @@ def test_an_incident_fires_alerts_that_name_the_slice_and_reach_every_notifier(
     regen = by_slice[("regen", NEW_MODEL)]
     assert regen["state"] == "firing"
     assert NEW_MODEL in regen["summary"] and "regenerated_rate rose" in regen["summary"]
-    assert regen["link"].startswith("https://liveeval.example/api/v1/interactions?")
-    assert f"model={NEW_MODEL}" in regen["link"]
+    assert regen["link"].startswith("https://liveeval.example/ui/alerts/")
     # PagerDuty hears only the critical rule, as a trigger deduplicated by fingerprint.
     pages = bodies(receiver, "/pd")
     assert {p["event_action"] for p in pages} == {"trigger"}
     assert len(pages) == sum(1 for c in tick.changes if c.alert.rule == "regen")
     assert all(p["routing_key"] == "R0UT1NG" for p in pages)
+
+
+@pytest.mark.parametrize(
+    "public_url", ["https://liveeval.example/", "https://liveeval.example/ui/"]
+)
+def test_the_webhook_link_opens_the_alerts_page_on_the_dashboard(
+    store: Store, receiver: Receiver, public_url: str
+) -> None:
+    baseline_and_incident(store)
+    tick = Monitor(store, settings_for(receiver, public_url=public_url)).tick(T0 + HOUR)
+    assert tick is not None and tick.changes
+    with store.reading() as conn:
+        ids = {a.fingerprint: a.alert_id for a in list_alerts(conn, AlertFilter("shop"))}
+    hooks = bodies(receiver, "/hook")
+    assert hooks
+    for hook in hooks:
+        assert hook["link"] == f"https://liveeval.example/ui/alerts/{ids[hook['fingerprint']]}"
 
 
 def test_a_breach_that_continues_updates_the_alert_without_notifying_again(

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from liveeval.config.monitor import MonitorConfig, NotifierConfig
 from liveeval.model.alert import AlertState, Severity
+from liveeval.monitor.evaluation import alert_link
 from liveeval.monitor.notifiers import (
     LogNotifier,
     Notifier,
@@ -102,8 +103,10 @@ def deliver_due(
             # Send the alert as it was at this action: a resolve of a re-fired alert
             # must still read as a resolve.
             state = AlertState.FIRING if note.action == "trigger" else AlertState.RESOLVED
+            # The link leads to the alert's page on the dashboard, not to REST JSON.
+            link = alert_link(config.public_url, alert.alert_id) or alert.link
             try:
-                notifier.send(replace(alert, state=state))
+                notifier.send(replace(alert, state=state, link=link))
             except NotifyError as exc:
                 error = str(exc)
                 attempts = note.attempts + 1

@@ -93,3 +93,11 @@ def interactions_link(
         if dimension in _FILTERS and value != NONE:
             query[_FILTERS[dimension]] = value
     return f"{public_url.rstrip('/')}/api/v1/interactions?{urlencode(query)}"
+
+
+def alert_link(public_url: str | None, alert_id: int | None) -> str | None:
+    """The dashboard's page of one alert (what moved, the evidence, links to the
+    interactions), which notifications lead to; None without the server's URL."""
+    if not public_url or alert_id is None:
+        return None
+    return f"{public_url.rstrip('/')}/ui/alerts/{alert_id}"

@@ -92,7 +92,7 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
     if link.startswith(("https://", "http://")) and len(link) <= SLACK_URL_MAX:
         button = {
             "type": "button",
-            "text": {"type": "plain_text", "text": "View interactions"},
+            "text": {"type": "plain_text", "text": "View alert"},
             "url": link,
         }
         blocks.append({"type": "actions", "elements": [button]})
@@ -134,7 +134,7 @@ def pagerduty_payload(alert: Alert, routing_key: str) -> dict[str, Any]:
         "client": "liveeval",
     }
     if alert.link:
-        event["links"] = [{"href": alert.link, "text": "Interactions in liveeval"}]
+        event["links"] = [{"href": alert.link, "text": "Alert in liveeval"}]
     return event
 
 
