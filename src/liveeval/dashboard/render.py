@@ -84,7 +84,7 @@ ENVIRONMENT.filters.update(
 def page(
     request: Request,
     template: str,
-    viewer: Viewer,
+    viewer: Viewer | None,
     project: str,
     projects: list[str],
     status_code: int = 200,

@@ -12,10 +12,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import liveeval
 from liveeval.config import Settings
 from liveeval.dashboard import mount_dashboard
+from liveeval.dashboard.errors import error_page, invalid_input_text, is_dashboard_path
 from liveeval.ingest.assemble import AssemblyRules
 from liveeval.ingest.scoring import OnlineEvaluation
 from liveeval.server import (
@@ -82,6 +84,7 @@ def create_app(
     app.add_middleware(JsonBodies)
     app.add_middleware(UnexpectedErrors)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, _route_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     mount_dashboard(app)
     hosts = allowed_hosts(settings)
@@ -100,6 +103,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     """FastAPI's 422, except that a rejected NaN or Infinity is echoed as text and a lone
     surrogate as U+FFFD: JSON has neither, and rendering one would be a 500."""
     assert isinstance(exc, RequestValidationError)
+    if is_dashboard_path(request.url.path):
+        return await error_page(request, 422, invalid_input_text(exc.errors()))
     return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
 
 
@@ -117,6 +122,8 @@ def _finite(value: Any) -> Any:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if is_dashboard_path(request.url.path) and exc.status_code >= 400:
+        return await error_page(request, exc.status_code, _sentence(exc.detail))
     if request.url.path.startswith("/v1/"):
         return otlp.otlp_status_response(
             exc.status_code, str(exc.detail), otlp.request_kind(request), **(exc.headers or {})
@@ -124,3 +131,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 422:
         return JSONResponse({"detail": exc.detail}, status_code=422, headers=exc.headers)
     return await http_exception_handler(request, exc)
+
+
+async def _route_error(request: Request, exc: Exception) -> Response:
+    """No route or method for the address (Starlette's own 404 and 405)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if is_dashboard_path(request.url.path):
+        if exc.status_code == 404:
+            return await error_page(request, 404, f"There is no page at {request.url.path}.")
+        return await error_page(request, exc.status_code, _sentence(exc.detail))
+    return await http_exception_handler(request, exc)
+
+
+def _sentence(detail: Any) -> str:
+    text = str(detail) if detail else "This page does not exist."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."

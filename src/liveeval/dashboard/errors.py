@@ -1,0 +1,57 @@
+"""Errors under /ui/ as pages in the dashboard's frame: a sentence on what was wrong and a
+link back, with the status code of the REST API's answer (404, 422, ...). The REST API
+keeps its JSON errors; server/app.py's handlers send dashboard paths here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from liveeval.dashboard.render import page
+from liveeval.dashboard.security import LoginRequired, Viewer, viewer_of
+
+STATIC = "/ui/static/"
+WHERE = {"query": "parameter", "path": "address part", "body": "form field"}
+
+
+def is_dashboard_path(path: str) -> bool:
+    """A page of the dashboard (its static files keep plain errors)."""
+    return (path == "/ui" or path.startswith("/ui/")) and not path.startswith(STATIC)
+
+
+def invalid_input_text(errors: Sequence[Any]) -> str:
+    """FastAPI's validation errors as sentences: which part, what it got, what it needs."""
+    sentences = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        kind = WHERE.get(location[0], location[0]) if location else "input"
+        name = location[-1] if len(location) > 1 else "?"
+        got = error.get("input")
+        shown = f" (got {str(got)[:80]!r})" if isinstance(got, str | int | float) else ""
+        sentences.append(f"The {kind} {name!r} is not valid{shown}: {error.get('msg', '')}.")
+    return " ".join(sentences) or "The address is not valid."
+
+
+async def error_page(request: Request, status_code: int, message: str) -> Response:
+    """The page; for a browser not signed in (keys required) it names no viewer."""
+    viewer: Viewer | None
+    try:
+        viewer = await viewer_of(request)
+    except LoginRequired:
+        viewer = None
+    named = request.query_params.get("project", "")[:200]
+    own = viewer.project if viewer is not None else None
+    project = own or named or request.app.state.settings.default_project
+    return page(
+        request,
+        "error.html",
+        viewer,
+        project,
+        [project],
+        status_code=status_code,
+        status=status_code,
+        message=message,
+    )
