@@ -319,3 +319,49 @@ def test_monitor_slis_of_a_project_without_traffic_says_so(watched: tuple[str, s
     result = slis(watched, "--project", "bank")
     assert result.exit_code == 0, result.output
     assert result.output == "no data yet for this project's rules\n"
+
+
+def test_alerts_test_sends_through_each_notifier_and_says_which_failed_and_why(
+    tmp_path: Path,
+) -> None:
+    with run_receiver() as receiver:
+        receiver.script(Reply(200), Reply(400, "malformed event"))
+        config = tmp_path / "liveeval.toml"
+        config.write_text(
+            'default_project = "shop"\n\n[monitor]\npublic_url = "https://liveeval.example/ui"\n\n'
+            '[[monitor.notifiers]]\nname = "log"\ntype = "log"\n\n'
+            f'[[monitor.notifiers]]\nname = "hook"\ntype = "webhook"\nurl = "{receiver.url}/ok"\n\n'
+            f'[[monitor.notifiers]]\nname = "bad"\ntype = "webhook"\nurl = "{receiver.url}/no"\n\n'
+            '[[monitor.notifiers]]\nname = "unset"\ntype = "slack"\n'
+            'url_env = "LIVEEVAL_TEST_UNSET_SLACK_URL"\n'
+        )
+        result = run("alerts", "test", "--config", str(config))
+        sent = list(receiver.requests)
+    assert result.exit_code == 1, result.output  # one or more failed
+    lines = result.output.splitlines()
+    assert lines[:2] == ["log (log): sent", "hook (webhook): sent"]
+    assert lines[2].startswith("bad (webhook): failed — ") and "400" in lines[2]
+    assert lines[3].startswith("unset (slack): failed — ")
+    assert "LIVEEVAL_TEST_UNSET_SLACK_URL" in lines[3]
+    assert [r.path for r in sent] == ["/ok", "/no"]
+    body = sent[0].json()
+    assert body["rule"] == "liveeval-test" and body["project"] == "shop"
+    assert "test notification" in body["summary"]
+    assert body["link"] == "https://liveeval.example/ui/alerts?project=shop"
+
+
+def test_alerts_test_exits_0_when_every_notifier_took_it(tmp_path: Path) -> None:
+    with run_receiver() as receiver:
+        config = tmp_path / "liveeval.toml"
+        config.write_text(
+            f'[[monitor.notifiers]]\nname = "hook"\ntype = "webhook"\nurl = "{receiver.url}/h"\n'
+        )
+        result = run("alerts", "test", "--config", str(config), "--json")
+        sent = len(receiver.requests)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in result.output.splitlines()] == [
+        {"notifier": "hook", "kind": "webhook", "error": None, "sent": True}
+    ]
+    assert sent == 1
+    unknown = run("alerts", "test", "--config", str(config), "--notifier", "nope")
+    assert unknown.exit_code == 2 and "no notifier 'nope'" in unknown.output

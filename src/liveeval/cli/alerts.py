@@ -1,8 +1,10 @@
-"""`liveeval alerts list|show` and `liveeval monitor tick|slis`: alerts from the command line."""
+"""`liveeval alerts list|show|test` and `liveeval monitor tick|slis`: alerts from the
+command line."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 import click
@@ -10,7 +12,7 @@ import click
 from liveeval.cli.interactions import AwareDateTime
 from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.table import render_table
-from liveeval.monitor.delivery import NotifierConfigError
+from liveeval.monitor.delivery import NotifierConfigError, send_probes
 from liveeval.monitor.detectability_text import (
     delay_text,
     detects_text,
@@ -95,6 +97,34 @@ def show(config_file, db, alert_id) -> None:  # type: ignore[no-untyped-def]
         )
 
 
+@alerts.command("test")
+@click.option("--notifier", "only", help="Only this notifier (default: every one).")
+@click.option("--project", help="Project named in the test alert (default: default_project).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one notifier a line.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
+def test_command(only, project, as_json, config_file) -> None:  # type: ignore[no-untyped-def]
+    """Send a test notification through each configured notifier, now.
+
+    Says per notifier whether it was sent or why not; exits 1 when any failed.
+    """
+    settings = settings_from(config_file)
+    names = [n.name for n in settings.monitor.notifiers]
+    if only is not None and only not in names:
+        raise click.UsageError(f"no notifier {only!r}; configured: {', '.join(names)}")
+    outcomes = send_probes(
+        settings.monitor, project or settings.default_project, datetime.now(UTC), only=only
+    )
+    for outcome in outcomes:
+        if as_json:
+            click.echo(json.dumps({**asdict(outcome), "sent": outcome.sent}))
+        elif outcome.sent:
+            click.echo(f"{outcome.notifier} ({outcome.kind}): sent")
+        else:
+            click.echo(f"{outcome.notifier} ({outcome.kind}): failed — {outcome.error}")
+    if not all(outcome.sent for outcome in outcomes):
+        raise SystemExit(1)
+
+
 @click.group()
 def monitor() -> None:
     """Run the monitor by hand."""
@@ -106,7 +136,7 @@ def monitor() -> None:
 def tick(config_file, db, at) -> None:  # type: ignore[no-untyped-def]
     """One scheduler run now: update rollups, evaluate rules, send notifications."""
     settings = settings_from(config_file, db=db)
-    with opened_store(settings) as store:
+    with opened_store(settings, create=True) as store:  # it writes the rollups
         try:
             runner = Monitor(store, settings)
         except NotifierConfigError as exc:

@@ -3,7 +3,8 @@
 A send that fails with a retryable error (timeout, refused, 429, 5xx) is tried again
 on a later tick after an exponential backoff (or the receiver's Retry-After); one that
 fails for good (a 400 for a malformed event, a bad URL) or too often is marked dead,
-with the reason, and stays visible in `liveeval alerts show`.
+with the reason, and stays visible in `liveeval alerts show`. `send_probes` sends one
+made-up alert through each notifier at once (`liveeval alerts test`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from liveeval.config.monitor import MonitorConfig, NotifierConfig
-from liveeval.model.alert import AlertState, Severity
+from liveeval.model.alert import Alert, AlertState, Severity
 from liveeval.monitor.evaluation import alert_link
 from liveeval.monitor.notifiers import (
     LogNotifier,
@@ -129,3 +130,67 @@ def deliver_due(
                 error,
             )
     return Delivered(sent, retrying, dead)
+
+
+TEST_RULE = "liveeval-test"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeOutcome:
+    """One notifier's answer to a test notification: `error` is None when it was sent."""
+
+    notifier: str
+    kind: str
+    error: str | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.error is None
+
+
+def probe_alert(project: str, now: datetime, public_url: str | None) -> Alert:
+    """A made-up info alert that says it is a test."""
+    return Alert(
+        project=project,
+        rule=TEST_RULE,
+        fingerprint=f"{project}|{TEST_RULE}|{now.isoformat()}",
+        state=AlertState.FIRING,
+        severity=Severity.INFO,
+        metric="test",
+        slice={},
+        value=None,
+        baseline=None,
+        threshold=0.0,
+        summary=f"{TEST_RULE}: a test notification from liveeval; nothing has moved",
+        started_at=now,
+        updated_at=now,
+        link=f"{public_url}/ui/alerts?project={project}" if public_url else None,
+        details={"test": True},
+    )
+
+
+def send_probes(
+    config: MonitorConfig,
+    project: str,
+    now: datetime,
+    environ: Mapping[str, str] | None = None,
+    only: str | None = None,
+) -> list[ProbeOutcome]:
+    """Send a test alert through each configured notifier (or the one named `only`),
+    whatever its min_severity, once, without retries; a PagerDuty trigger is resolved
+    right after so it leaves no incident open."""
+    outcomes = []
+    alert = probe_alert(project, now, config.public_url)
+    for notifier_config in config.notifiers:
+        if only is not None and notifier_config.name != only:
+            continue
+        try:
+            notifier = build_notifier(notifier_config, environ)
+            notifier.send(alert)
+            if notifier.kind == "pagerduty":
+                notifier.send(replace(alert, state=AlertState.RESOLVED, resolved_at=now))
+        except (NotifierConfigError, NotifyError) as exc:
+            outcomes.append(ProbeOutcome(notifier_config.name, notifier_config.type, str(exc)))
+            continue
+        outcomes.append(ProbeOutcome(notifier_config.name, notifier_config.type))
+    return outcomes
