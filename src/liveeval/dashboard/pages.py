@@ -45,6 +45,7 @@ from liveeval.ingest.capture import capture_notice
 from liveeval.judge.rubrics import rubrics_from_config
 from liveeval.model import Role
 from liveeval.model.review import ReviewState
+from liveeval.model.signal import EXPLICIT_KINDS
 from liveeval.monitor.detectability_text import group_by_rule
 from liveeval.monitor.evaluation import evaluate_project
 from liveeval.server.params import MAX_ID, ItemId
@@ -72,6 +73,8 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 T = TypeVar("T")
 Str = Annotated[str | None, Query(max_length=200)]
 PAGE_SIZE = 50
+REVIEWER_COOKIE = "liveeval_reviewer"
+REVIEWER_COOKIE_AGE_S = 365 * 24 * 3600
 SCORE_CHOICES = ("0", "1", "2", "3", "4")  # "judge score at most": 0 for binary rubrics
 CAPTURE_SAMPLE = 200  # the newest interactions the overview looks at for missing content
 
@@ -396,22 +399,36 @@ async def review(
     project: Str = None,
     group: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     state: Annotated[str, Query(max_length=20)] = "open",
+    failure: Str = None,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
+    """The queue: failure patterns, and the items a page of `PAGE_SIZE` at a time, filtered
+    by state, group and failure reason."""
     viewer, name, projects = await _frame(request, project)
     states = (
         (ReviewState(state),) if state in {s.value for s in ReviewState} else (ReviewState.OPEN,)
     )
+    failure = failure or None
+    wanted = queue.ItemFilter(
+        name,
+        states,
+        group,
+        failure,
+        limit=PAGE_SIZE + 1,  # one more, to know whether there is a next page
+        offset=(page_number - 1) * PAGE_SIZE,
+    )
 
     def work(conn: Any) -> dict[str, Any]:
+        groups = queue.list_groups(conn, name, states, 200)
         return {
-            "groups": queue.list_groups(conn, name, states, 200),
-            "items": queue.list_items(conn, queue.ItemFilter(name, states, group, limit=200))
-            if group is not None
-            else [],
+            "groups": [g for g in groups if failure is None or g.failure == failure][:PAGE_SIZE],
+            "items": queue.list_items(conn, wanted),
             "counts": queue.state_counts(conn, name),
+            "failures": queue.failures_of(conn, name),
         }
 
     values = await _read(request, work)
+    items = values.pop("items")
     return page(
         request,
         "review.html",
@@ -421,6 +438,11 @@ async def review(
         group=group,
         state=states[0].value,
         states=[s.value for s in ReviewState],
+        failure=failure,
+        items=items[:PAGE_SIZE],
+        page_number=page_number,
+        has_next=len(items) > PAGE_SIZE,
+        page_size=PAGE_SIZE,
         **values,
     )
 
@@ -433,7 +455,13 @@ async def review_item(request: Request, item_id: ItemId, error: Str = None) -> R
         item = queue.get_item(conn, item_id)
         if item is None or (viewer.project is not None and item.project != viewer.project):
             return None
-        return {"item": item, "events": queue.events_of(conn, item_id)}
+        said = list_signals(conn, [item.interaction_id])
+        return {
+            "item": item,
+            "events": queue.events_of(conn, item_id),
+            "user_said": [s for s in said if s.kind in EXPLICIT_KINDS],
+            "next_item": queue.next_item_id(conn, item.project, item, (ReviewState.OPEN,)),
+        }
 
     values = await _read(request, work)
     if values is None:
@@ -448,12 +476,17 @@ async def review_item(request: Request, item_id: ItemId, error: Str = None) -> R
         rubrics=rubrics,
         triage_states=["real_failure", "not_failure", "duplicate", "needs_info", "open"],
         error=error,
+        reviewer=request.cookies.get(REVIEWER_COOKIE, "")[:200],
         **values,
     )
 
 
 async def _review_action(
-    request: Request, item_id: ItemId, csrf: str | None, act: Callable[[Any, Viewer], Any]
+    request: Request,
+    item_id: ItemId,
+    csrf: str | None,
+    act: Callable[[Any, Viewer], Any],
+    reviewer: str | None = None,
 ) -> Response:
     viewer = await viewer_of(request)
     check_csrf(request, csrf)
@@ -476,7 +509,22 @@ async def _review_action(
         from urllib.parse import quote
 
         target += f"?error={quote(problem[:300])}"
-    return RedirectResponse(target, status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    return remember_reviewer(response, reviewer)
+
+
+def remember_reviewer(response: Response, reviewer: str | None) -> Response:
+    """The reviewer's name for next time: the review forms are prefilled with it."""
+    if reviewer and reviewer.strip():
+        response.set_cookie(
+            REVIEWER_COOKIE,
+            reviewer.strip()[:200],
+            max_age=REVIEWER_COOKIE_AGE_S,
+            path="/ui",
+            httponly=True,
+            samesite="lax",
+        )
+    return response
 
 
 @router.post("/review/{item_id}/triage")
@@ -506,7 +554,7 @@ async def triage_form(
             project=viewer.project,
         )
 
-    return await _review_action(request, item_id, csrf, act)
+    return await _review_action(request, item_id, csrf, act, reviewer)
 
 
 @router.post("/review/{item_id}/score")
@@ -533,7 +581,7 @@ async def score_form(
             project=viewer.project,
         )
 
-    return await _review_action(request, item_id, csrf, act)
+    return await _review_action(request, item_id, csrf, act, reviewer)
 
 
 @router.post("/review/{item_id}/expected")
@@ -566,7 +614,7 @@ async def expected_form(
             project=viewer.project,
         )
 
-    return await _review_action(request, item_id, csrf, act)
+    return await _review_action(request, item_id, csrf, act, reviewer)
 
 
 def grader_from_form(kind: str, value: str, threshold: str) -> dict[str, Any]:
@@ -605,7 +653,7 @@ async def promote_form(
             project=viewer.project,
         )
 
-    return await _review_action(request, item_id, csrf, act)
+    return await _review_action(request, item_id, csrf, act, reviewer)
 
 
 @router.get("/golden")

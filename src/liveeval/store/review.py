@@ -124,6 +124,40 @@ def list_items(conn: sa.Connection, f: ItemFilter) -> list[ReviewItem]:
     return [item_from_row(row) for row in conn.execute(query).mappings()]
 
 
+def next_item_id(
+    conn: sa.Connection, project: str, after: ReviewItem, states: Sequence[ReviewState]
+) -> int | None:
+    """The item after `after` in queue order (priority high to low, then id) among those in
+    `states`; None at the end of the queue."""
+    c = review_items.c
+    query = (
+        sa.select(c.item_id)
+        .where(
+            c.project == project,
+            c.state.in_([str(s) for s in states]),
+            sa.or_(
+                c.priority < after.priority,
+                sa.and_(c.priority == after.priority, c.item_id > after.item_id),
+            ),
+        )
+        .order_by(c.priority.desc(), c.item_id)
+        .limit(1)
+    )
+    found = conn.execute(query).scalar()
+    return int(found) if found is not None else None
+
+
+def failures_of(conn: sa.Connection, project: str) -> list[str]:
+    """The failure labels the project's items carry, for a filter's choices."""
+    query = (
+        sa.select(review_items.c.failure)
+        .where(review_items.c.project == project, review_items.c.failure.is_not(None))
+        .distinct()
+        .order_by(review_items.c.failure)
+    )
+    return [str(f) for f in conn.execute(query).scalars()]
+
+
 def add_event(conn: sa.Connection, project: str, event: ReviewEvent) -> None:
     conn.execute(
         review_events.insert().values(
