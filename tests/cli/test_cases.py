@@ -54,7 +54,7 @@ def test_import_of_a_bad_file_says_where_and_imports_nothing(db: str, tmp_path: 
     done = run("cases", "import", str(path), "--db", db)
     assert done.exit_code == 1
     assert f"Error: {path}:2: input: Field required" in done.stderr
-    assert run("cases", "list", "--db", db).stdout.startswith("no cases in project")
+    assert run("cases", "list", "--db", db).stderr.startswith("Error: no store at")
 
 
 def test_list_show_and_retire(db: str, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from liveeval.cli.main import cli
+from liveeval.store.database import open_store
 from tests.cli.test_cases import queue_one_failure
 
 GRADER = '{"type": "contains", "values": ["5 business days"]}'
@@ -24,6 +25,7 @@ def run(*args: str) -> Result:
 
 
 def test_list_says_when_the_queue_is_empty(db: str) -> None:
+    open_store(db).close()  # review list reads a store; it creates none
     done = run("review", "list", "--project", "shop", "--db", db)
     assert done.exit_code == 0 and done.stdout == "the queue is empty\n"
 

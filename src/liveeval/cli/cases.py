@@ -113,7 +113,7 @@ def import_command(config_file, db, path, project, dry_run) -> None:  # type: ig
     name = project or settings.default_project
     try:
         incoming = read_cases(path)
-        with opened_store(settings) as store, store.writing() as conn:
+        with opened_store(settings, create=True) as store, store.writing() as conn:
             plan = plan_import(conn, name, incoming)
             if not dry_run:
                 apply_import(conn, name, plan)

@@ -18,6 +18,7 @@ from liveeval.demo.settings import JUDGES, demo_settings, local_judge_missing, p
 from liveeval.demo.story import PROJECT
 from liveeval.server import create_app
 from liveeval.store.database import open_store
+from liveeval.store.location import parse_store_url, sqlite_path
 
 log = logging.getLogger(__name__)
 PAGES = (
@@ -80,7 +81,7 @@ def demo(
     judge_choice: str,
 ) -> None:
     """Play a few weeks of a fictional support assistant into a live server, then serve."""
-    path = Path(db) if db else Path(tempfile.mkdtemp(prefix="liveeval-demo-")) / "demo.db"
+    path = demo_path(db) if db else Path(tempfile.mkdtemp(prefix="liveeval-demo-")) / "demo.db"
     if path.exists():
         raise click.UsageError(f"--db {path} exists: the demo writes a fresh database")
     try:
@@ -141,6 +142,19 @@ def demo(
         session.close()
         store.close()
     click.echo("liveeval demo stopped")
+
+
+def demo_path(db: str) -> Path:
+    """The SQLite file of `--db` (a path or a sqlite:/// URL, as every command takes)."""
+    try:
+        path = sqlite_path(parse_store_url(db))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if path is None:
+        raise click.UsageError(
+            f"--db {db}: the demo writes a fresh SQLite file; give a path or sqlite:///path.db"
+        )
+    return path
 
 
 def tour_link(url: str, page: str) -> str:

@@ -175,7 +175,7 @@ def _keep(
         StoredItem(item.id, item.input, item.output, item.context, item.human_scores)
         for item in items
     ]
-    with opened_store(settings) as store, store.writing() as conn:
+    with opened_store(settings, create=True) as store, store.writing() as conn:
         replace_calibration_set(conn, project, rubric.name, stored, now)
         if scored.judge != FROM_FILE:
             version = judge_version(settings.judge, rubric)

@@ -43,7 +43,8 @@ def keys() -> None:
 @store_options
 def create(config_file, db, project: str, role: str, name: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Make a key. Its secret is shown once and stored only as a hash."""
-    with opened_store(settings_from(config_file, db=db)) as store, store.writing() as conn:
+    settings = settings_from(config_file, db=db)
+    with opened_store(settings, create=True) as store, store.writing() as conn:
         key, secret = create_key(conn, project, Role(role), name, datetime.now(UTC))
     if as_json:
         click.echo(

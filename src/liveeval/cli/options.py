@@ -10,7 +10,8 @@ import click
 
 from liveeval.config import Settings, load_settings
 from liveeval.config.settings import ConfigError, env_var
-from liveeval.store.database import Store, open_store
+from liveeval.store.database import Store, open_existing_store, open_store
+from liveeval.store.location import StoreUnavailable
 
 F = Callable[..., Any]
 
@@ -19,7 +20,8 @@ def store_options(command: F) -> F:
     """--config and --db: where settings and data come from."""
     command = click.option(
         "--db",
-        help=f"SQLAlchemy URL of the store (env {env_var('db')}; default sqlite:///liveeval.db).",
+        help="The store: a SQLite file's path, or a URL (sqlite:///path.db, "
+        f"postgresql+psycopg://user@host/db) (env {env_var('db')}; default liveeval.db).",
     )(command)
     return click.option(
         "--config",
@@ -37,17 +39,24 @@ def settings_from(config_file: str | None, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def opened_store(settings: Settings) -> Iterator[Store]:
-    """The store for one command, closed when it is done."""
-    store = store_from(settings)
+def opened_store(settings: Settings, *, create: bool = False) -> Iterator[Store]:
+    """The store for one command, closed when it is done.
+
+    Only commands that bring data in pass `create`: the others refuse a store that is
+    not there (rather than leave an empty one behind) or whose schema is older.
+    """
+    store = store_from(settings, create=create)
     try:
         yield store
     finally:
         store.close()
 
 
-def store_from(settings: Settings) -> Store:
+def store_from(settings: Settings, *, create: bool = True) -> Store:
+    """Open the store of `settings`; its failures become one-line CLI errors."""
     try:
-        return open_store(settings.db)
+        return open_store(settings.db) if create else open_existing_store(settings.db)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from None

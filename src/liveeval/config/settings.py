@@ -24,6 +24,7 @@ from liveeval.config.retention import RetentionConfig
 from liveeval.config.review import ReviewConfig
 from liveeval.config.sampling import SamplingConfig
 from liveeval.config.worker import WorkerConfig
+from liveeval.store.location import store_url
 
 ENV_PREFIX = "LIVEEVAL_"
 DEFAULT_CONFIG_FILE = "liveeval.toml"
@@ -49,8 +50,8 @@ class Settings(BaseModel):
 
     db: str = Field(
         default="sqlite:///liveeval.db",
-        description="SQLAlchemy URL of the store: sqlite:///path.db (default) or "
-        "postgresql+psycopg://user@host/db.",
+        description="The store: a path means a SQLite file there (app.db); URLs as they are "
+        "(sqlite:///path.db, postgresql+psycopg://user@host/db).",
     )
     host: str = Field(default="127.0.0.1", description="Address the server binds to.")
     port: int = Field(default=7318, ge=0, le=65535, description="Port the server listens on.")
@@ -156,6 +157,12 @@ class Settings(BaseModel):
         default_factory=RetentionConfig,
         description="[retention]: how long raw interaction content is kept. See docs/retention.md.",
     )
+
+    @field_validator("db")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        """A plain path is a SQLite file; one convention for the TOML, env and --db."""
+        return store_url(value)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

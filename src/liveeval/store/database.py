@@ -19,8 +19,18 @@ import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from liveeval.store.dialect import db_json
+from liveeval.store.location import (
+    StoreUnavailable,
+    describe_failure,
+    missing_store,
+    parse_store_url,
+    shown,
+    sqlite_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -142,14 +152,13 @@ class Checkpointer:
 
 
 def create_store_engine(url: str) -> sa.Engine:
-    parsed = sa.make_url(url)
+    """The engine for `url`: a path or a URL (see store.location); ValueError if bad."""
+    parsed = parse_store_url(url)
     if parsed.get_backend_name() == "sqlite":
         if sqlite3.sqlite_version_info < (3, 35):  # INSERT … RETURNING, used at ingest
             raise ValueError(
                 f"SQLite {sqlite3.sqlite_version} is too old: liveeval needs 3.35 or newer"
             )
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             parsed,
             json_serializer=db_json,
@@ -172,10 +181,7 @@ def create_store_engine(url: str) -> sa.Engine:
         )
         sa.event.listen(engine, "connect", _configure_postgresql)
         return engine
-    raise ValueError(
-        f"unsupported database {parsed.get_backend_name()!r} in {url!r}: "
-        "use sqlite:///path.db or postgresql+psycopg://user@host/db"
-    )
+    raise AssertionError(parsed.get_backend_name())  # parse_store_url refused the others
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -204,7 +210,71 @@ def _begin(conn: sa.Connection) -> None:
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:
-    store = Store(create_store_engine(url))
+    """The store at `url`, created (file, folder, schema) if need be: for commands that write.
+
+    ValueError for a URL that cannot be used; StoreUnavailable, in one line, when the
+    database cannot be reached, does not exist (PostgreSQL) or may not be written.
+    """
+    parsed = parse_store_url(url)
+    path = sqlite_path(parsed)
+    try:
+        if path is not None:
+            path.resolve().parent.mkdir(parents=True, exist_ok=True)
+        store = Store(create_store_engine(url))
+    except OSError as exc:
+        raise StoreUnavailable(describe_failure(parsed, exc)) from None
     if migrate:
-        store.migrate()
+        try:
+            store.migrate()
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError, OSError) as exc:
+            store.close()
+            raise StoreUnavailable(describe_failure(parsed, exc)) from None
     return store
+
+
+def open_existing_store(url: str) -> Store:
+    """The store at `url` for commands that only read: never created, never migrated.
+
+    StoreUnavailable when there is no store there (no SQLite file, an empty database)
+    or its schema is not the one this liveeval reads.
+    """
+    parsed = parse_store_url(url)
+    path = sqlite_path(parsed)
+    if path is not None and not path.is_file():
+        raise StoreUnavailable(missing_store(parsed))
+    try:
+        store = Store(create_store_engine(url))
+    except OSError as exc:
+        raise StoreUnavailable(describe_failure(parsed, exc)) from None
+    try:
+        with store.reading() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError, OSError) as exc:
+        store.close()
+        raise StoreUnavailable(describe_failure(parsed, exc)) from None
+    problem = _schema_problem(current, parsed)
+    if problem is not None:
+        store.close()
+        raise StoreUnavailable(problem)
+    return store
+
+
+def _schema_problem(current: str | None, url: sa.URL) -> str | None:
+    if current is None:
+        return missing_store(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    head = scripts.get_current_head()
+    if current == head:
+        return None
+    known = {script.revision for script in scripts.walk_revisions()}
+    if current in known:
+        return (
+            f"the store at {shown(url)} has an older schema ({current}; this liveeval reads "
+            f"{head}): run `liveeval serve --db {shown(url)}` once to upgrade it"
+        )
+    return (
+        f"the store at {shown(url)} has schema {current}, unknown to this liveeval "
+        f"(which reads {head}): it was written by a newer liveeval"
+    )
