@@ -155,6 +155,7 @@ def test_show_prints_the_interaction_its_spans_and_signals(db: str) -> None:
     assert lines[0].split() == ["interaction_id", str(failed["interaction_id"])]
     assert ["route", "/b"] in [line.split() for line in lines]
     assert ["status", "error"] in [line.split() for line in lines]
+    assert ["latency_ms", "250"] in [line.split() for line in lines]
     assert "spans (1):" in lines
     assert "signals (1):" in lines
     signal_line = lines[lines.index("signals (1):") + 1]
@@ -192,9 +193,9 @@ def test_counts_prints_a_table_per_slice(db: str) -> None:
     result = run("interactions", "counts", "--project", "shop", "--by", "route", "--db", db)
     assert result.exit_code == 0, result.output
     header, *rows = result.output.splitlines()
-    assert header.split() == ["route", "count", "errors", "mean", "ms", "cost", "$"]
+    assert header.split() == ["route", "count", "errors", "mean", "ms", "cost"]
     assert [row.split() for row in rows] == [
-        ["/a", "2", "0", "250", "0.1250"],
+        ["/a", "2", "0", "250", "$0.12"],
         ["/b", "1", "1", "250", "-"],
     ]
 
@@ -225,3 +226,26 @@ def test_counts_refuses_an_unknown_slice(db: str) -> None:
     result = run("interactions", "counts", "--by", "colour", "--db", db)
     assert result.exit_code == 2
     assert "unknown ['colour']" in result.output
+
+
+def test_show_writes_cost_as_money_and_unknown_cost_as_a_dash(db: str) -> None:
+    [priced] = json_lines(
+        run(
+            "interactions",
+            "list",
+            "--project",
+            "shop",
+            "--model",
+            "gpt-4o-mini",
+            "--json",
+            "--db",
+            db,
+        )
+    )
+    shown = run("interactions", "show", str(priced["interaction_id"]), "--db", db)
+    assert ["cost_usd", "$0.12"] in [line.split() for line in shown.output.splitlines()]
+    [unpriced] = json_lines(
+        run("interactions", "list", "--project", "shop", "--route", "/b", "--json", "--db", db)
+    )
+    shown = run("interactions", "show", str(unpriced["interaction_id"]), "--db", db)
+    assert ["cost_usd", "-"] in [line.split() for line in shown.output.splitlines()]

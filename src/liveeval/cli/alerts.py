@@ -12,6 +12,7 @@ import click
 from liveeval.cli.interactions import AwareDateTime
 from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.table import render_table
+from liveeval.figures import number_text
 from liveeval.monitor.delivery import NotifierConfigError, send_probes
 from liveeval.monitor.detectability_text import (
     delay_text,
@@ -82,7 +83,8 @@ def show(config_file, db, alert_id) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"  rule       {alert.rule} ({alert.metric})")
     click.echo(f"  slice      {json.dumps(alert.slice)}")
     click.echo(
-        f"  value      {alert.value}  (baseline {alert.baseline}, threshold {alert.threshold})"
+        f"  value      {number_text(alert.value)}  (baseline {number_text(alert.baseline)}, "
+        f"threshold {number_text(alert.threshold)})"
     )
     click.echo(f"  started    {alert.started_at.isoformat()}")
     if alert.resolved_at:

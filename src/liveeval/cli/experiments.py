@@ -13,6 +13,7 @@ from liveeval.cli.drift import Duration
 from liveeval.cli.interactions import AwareDateTime
 from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.table import render_table
+from liveeval.figures import money_text
 from liveeval.gate.divergence import divergence_now, divergence_to_dict
 from liveeval.gate.online_ab import COMPARABLE, OnlineComparison, check_request, compare_online
 
@@ -129,7 +130,7 @@ def _ms(value: float) -> str:
 
 
 def _usd(value: float | None) -> str:
-    return "-" if value is None else f"${value:.4f}"
+    return "-" if value is None else money_text(value)
 
 
 @click.command("divergence")

@@ -9,6 +9,7 @@ import orjson
 
 from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.table import render_table
+from liveeval.figures import money_text, number_text
 from liveeval.model import SignalKind
 from liveeval.server.interaction_views import (
     DecisionView,
@@ -178,6 +179,8 @@ def show_command(config_file, db, interaction_id: int, as_json: bool) -> None:  
     )
     width = max(len(k) for k in fields)
     for key, value in fields.items():
+        if isinstance(value, float):
+            value = money_text(value) if key == "cost_usd" else number_text(value)
         click.echo(f"{key.ljust(width)}  {value if value not in (None, [], {}) else '-'}")
     for title, messages in (
         ("input", interaction.input_messages),
@@ -233,7 +236,7 @@ def counts_command(config_file, db, by: str, as_json: bool, **filters) -> None: 
     if as_json:
         _echo_json(rows)
         return
-    headers = [*columns, "count", "errors", "mean ms", "cost $"]
+    headers = [*columns, "count", "errors", "mean ms", "cost"]
     click.echo(
         render_table(
             headers,
@@ -243,7 +246,7 @@ def counts_command(config_file, db, by: str, as_json: bool, **filters) -> None: 
                     r["count"],
                     r["errors"],
                     None if r["mean_latency_ms"] is None else round(r["mean_latency_ms"]),
-                    None if r["cost_usd"] is None else f"{r['cost_usd']:.4f}",
+                    None if r["cost_usd"] is None else money_text(r["cost_usd"]),
                 ]
                 for r in rows
             ],

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from liveeval.figures import number_text
+
 
 def cell(value: Any, width: int = 40) -> str:
     if value is None:
         return "-"
+    if isinstance(value, float):
+        return number_text(value)
     text = " ".join(str(value).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
 from liveeval.dashboard.security import Viewer, csrf_token, remember_csrf
+from liveeval.figures import money_text, number_text
 from liveeval.model import Message
 from liveeval.monitor.detectability_text import (
     detects_text,
@@ -44,9 +45,13 @@ def _when(value: datetime | str | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def _number(value: float | None, digits: int = 2) -> str:
-    if value is None or value != value:  # None or NaN
-        return "–"
+def _number(value: float | None, digits: int | None = None) -> str:
+    """`digits` decimals when given, except where they would round a value to 0 or show
+    an exponent; otherwise three significant digits (figures.number_text)."""
+    if value is None or value != value or digits is None:  # None or NaN
+        return number_text(value)
+    if (value != 0 and round(value, digits) == 0) or abs(value) >= 1e15:
+        return number_text(value)
     return f"{value:.{digits}f}"
 
 
@@ -72,6 +77,7 @@ ENVIRONMENT = Environment(
 ENVIRONMENT.filters.update(
     when=_when,
     num=_number,
+    money=money_text,
     pct=_percent,
     duration=duration_text,
     volume=volume_text,

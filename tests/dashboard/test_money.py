@@ -1,0 +1,64 @@
+"""Cost on the dashboard: small amounts keep their digits, and a cost nobody priced is
+shown as unknown, never as $0.00."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from liveeval.model import Interaction
+from liveeval.store.database import Store
+from liveeval.store.interactions import upsert_interactions
+from liveeval.store.rollups import refresh_rollups
+from liveeval.store.scores import interaction_ids_by_span
+from tests.server.asgi import client
+from tests.telemetry import span_id, trace_id
+
+pytestmark = pytest.mark.anyio
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # tests.conftest.Clock's
+
+
+def one(store: Store, project: str, cost_usd: float | None) -> int:
+    at = NOW - timedelta(hours=1)
+    interaction = Interaction(
+        project=project,
+        trace_id=trace_id(),
+        span_id=span_id(),
+        parent_span_id=None,
+        name="chat",
+        convention="genai",
+        operation="chat",
+        start_at=at,
+        end_at=at,
+        latency_ms=5.0,
+        status="ok",
+        input_text="q",
+        output_text="a",
+        cost_usd=cost_usd,
+    )
+    with store.writing() as conn:
+        upsert_interactions(conn, [interaction], at)
+        refresh_rollups(conn)
+        ids = interaction_ids_by_span(conn, project, [interaction.trace_id])
+    return ids[(interaction.trace_id, interaction.span_id)]
+
+
+async def test_a_small_cost_keeps_its_digits(store: Store) -> None:
+    iid = one(store, "shop", 0.0007)
+    async with client(store) as http:
+        overview = await http.get("/ui/overview", params={"project": "shop"})
+        detail = await http.get(f"/ui/interactions/{iid}")
+    assert '<p class="big">$0.0007</p>' in overview.text
+    assert "$0.00<" not in overview.text
+    assert "$0.0007" in detail.text
+
+
+async def test_an_unpriced_cost_is_unknown_not_zero(store: Store) -> None:
+    iid = one(store, "shop", None)
+    async with client(store) as http:
+        overview = await http.get("/ui/overview", params={"project": "shop"})
+        detail = await http.get(f"/ui/interactions/{iid}")
+    assert "unknown: no interaction had a price" in overview.text
+    assert "$0.00" not in overview.text.split("Judge spend")[0]
+    assert "cost unknown" in detail.text
