@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -30,6 +31,8 @@ from liveeval.dashboard.security import (
     viewer_of,
 )
 from liveeval.flywheel.golden import retire_case
+from liveeval.flywheel.intake_job import presidio_scrub
+from liveeval.flywheel.manual import add_to_golden_set
 from liveeval.flywheel.review import (
     ReviewError,
     UnknownItemError,
@@ -39,6 +42,7 @@ from liveeval.flywheel.review import (
     triage,
     write_expected,
 )
+from liveeval.flywheel.snapshot import ScrubText, snapshot
 from liveeval.gate.divergence import divergence_now
 from liveeval.gate.online_ab import COMPARABLE, compare_online
 from liveeval.ingest.capture import capture_notice
@@ -277,7 +281,7 @@ async def interactions(
 
 
 @router.get("/interactions/{interaction_id}")
-async def interaction(request: Request, interaction_id: ItemId) -> Response:
+async def interaction(request: Request, interaction_id: ItemId, error: Str = None) -> Response:
     viewer, _, projects = await _frame(request, None)
 
     def work(conn: Any) -> dict[str, Any] | None:
@@ -299,7 +303,79 @@ async def interaction(request: Request, interaction_id: ItemId) -> Response:
     if values is None:
         raise HTTPException(404, f"interaction {interaction_id} does not exist")
     project = values["item"].project
-    return page(request, "interaction.html", viewer, project, projects, **values)
+    return page(
+        request,
+        "interaction.html",
+        viewer,
+        project,
+        projects,
+        golden_error=error,
+        reviewer=request.cookies.get(REVIEWER_COOKIE, "")[:200],
+        **values,
+    )
+
+
+@router.post("/interactions/{interaction_id}/golden")
+async def add_golden_form(
+    request: Request,
+    interaction_id: ItemId,
+    grader_type: Annotated[str, Form(max_length=20)],
+    grader_value: Annotated[str, Form(max_length=10_000)] = "",
+    behaviour: Annotated[str, Form(max_length=20_000)] = "",
+    output: Annotated[str, Form(max_length=100_000)] = "",
+    threshold: Annotated[str, Form(max_length=20)] = "",
+    tags: Annotated[str, Form(max_length=1_000)] = "",
+    case_id: Annotated[str | None, Form(max_length=200)] = None,
+    csrf: Annotated[str | None, Form()] = None,
+    reviewer: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    """Promote the interaction to a frozen regression case, through its review item."""
+    viewer = await viewer_of(request)
+    check_csrf(request, csrf)
+    if not viewer.can_change:
+        raise HTTPException(403, f"a {viewer.role.value} key cannot add to the golden set")
+    at = now_of(request)
+    expected = {k: v for k, v in {"behaviour": behaviour, "output": output}.items() if v.strip()}
+    tag_list = [t.strip() for t in tags.split(",") if t.strip()]
+    state = request.app.state
+
+    def run() -> str:
+        with state.store.reading() as conn:
+            found = get_interaction(conn, interaction_id)
+        if found is None or (viewer.project is not None and found.project != viewer.project):
+            raise HTTPException(404, f"interaction {interaction_id} does not exist")
+        try:
+            grader = grader_from_form(grader_type, grader_value, threshold)
+            shot = snapshot(found, golden_scrubber(request))
+            with state.store.writing() as conn:
+                case = add_to_golden_set(
+                    conn,
+                    found,
+                    shot,
+                    expected,
+                    grader,
+                    viewer.actor(reviewer),
+                    at,
+                    tags=tag_list,
+                    case_id=case_id or None,
+                )
+        except (ReviewError, ValueError) as exc:
+            return f"/ui/interactions/{interaction_id}?error={quote(str(exc)[:300])}"
+        query = urlencode({"project": found.project, "case": case.id})
+        return f"/ui/golden?{query}"
+
+    target = await run_in_threadpool(run)
+    return remember_reviewer(RedirectResponse(target, status_code=303), reviewer)
+
+
+def golden_scrubber(request: Request) -> ScrubText:
+    """The configured PII scrubber, loaded on first use (Presidio takes seconds)."""
+    state = request.app.state
+    scrub: ScrubText | None = getattr(state, "golden_scrub", None)
+    if scrub is None:
+        scrub = presidio_scrub(state.settings)
+        state.golden_scrub = scrub
+    return scrub
 
 
 @router.get("/quality")
