@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from liveeval.config.monitor import DriftConfig, RuleConfig
+from liveeval.config.monitor import DEFAULT_RULES, DriftConfig, RuleConfig
 from liveeval.monitor.rollup import Aggregate, SliceValues
 from liveeval.monitor.rules import evaluate_rule
 from liveeval.stats.quality import ScoreSummary
@@ -134,3 +134,34 @@ def test_threshold_rules_keep_the_move_beyond_the_threshold() -> None:
     baseline = [row(OLD, 400, 0, [4.0, 5.0] * 100)]
     (found,) = evaluate_rule(p10, [row(OLD, 100, 0, [1.0, 5.0] * 50)], baseline, DriftConfig())
     assert found.measurement.breached and found.measurement.evidence is None
+
+
+def default_rule(name: str) -> RuleConfig:
+    return next(r for r in DEFAULT_RULES if r.name == name)
+
+
+def counted(n: int, **counts: int) -> tuple[SliceValues, Aggregate]:
+    return ("gpt-4o-2024-08-06", OLD, "v1", "support", None, "en"), Aggregate(
+        interactions=n, **counts
+    )
+
+
+def test_the_default_model_mismatch_rule_says_how_many_answers_came_from_a_model_not_pinned() -> (
+    None
+):
+    baseline, window = [counted(20_000)], [counted(2_372, model_mismatch=1_208)]
+    found = evaluate_rule(default_rule("model-mismatch"), window, baseline, DriftConfig(), now=NOW)
+    m = by_slice(found)[()]
+    assert m.breached
+    assert m.summary.startswith("1,208 of 2,372 answers came from a model you did not pin; ")
+    assert "model_mismatch_rate rose from 0.0% to 50.9%" in m.summary
+
+
+def test_the_default_error_rate_rule_fires_when_errors_rise_and_not_when_they_hold() -> None:
+    rule_ = default_rule("error-rate-rise")
+    baseline = [counted(20_000, errors=200)]
+    rising = evaluate_rule(rule_, [counted(2_000, errors=160)], baseline, DriftConfig(), now=NOW)
+    steady = evaluate_rule(rule_, [counted(2_000, errors=21)], baseline, DriftConfig(), now=NOW)
+    assert by_slice(rising)[()].breached
+    assert "error_rate rose from 1.0% to 8.0%" in by_slice(rising)[()].summary
+    assert not by_slice(steady)[()].breached

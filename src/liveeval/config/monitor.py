@@ -258,6 +258,22 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = tuple(
             "threshold": 0.02,
         },
         {
+            "name": "error-rate-rise",
+            "metric": "error_rate",
+            "slice_by": ("all", "model_served", "route"),
+            "window": "1d",
+            "threshold": 0.02,
+            "severity": "critical",
+        },
+        {
+            "name": "model-mismatch",
+            "metric": "model_mismatch_rate",
+            "slice_by": ("all", "model_requested"),
+            "window": "1d",
+            "threshold": 0.05,
+            "severity": "critical",
+        },
+        {
             "name": "latency-p95-rise",
             "metric": "latency_p95",
             "slice_by": ("all", "model_served", "route"),

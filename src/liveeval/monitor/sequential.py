@@ -166,6 +166,11 @@ def describe_rate(
                 f"{_time(v.run_start)} (n={v.run_n:,} vs {n0:,} in the baseline; "
                 f"{_evidence(v, budget)})"
             )
+            if metric == "model_mismatch_rate":
+                summary = (
+                    f"{round(v.run_a):,} of {v.run_n:,} answers came from a model you did "
+                    f"not pin; {summary}"
+                )
         elif value is None or base is None:
             summary = f"no {metric} data in the window"
         else:
