@@ -258,3 +258,30 @@ def test_counts_per_slice_carry_errors_mean_latency_and_cost(store: Store) -> No
 def test_counts_refuse_an_unknown_slice(store: Store) -> None:
     with store.reading() as conn, pytest.raises(ValueError, match="cannot slice by"):
         count_interactions(conn, InteractionFilter(project="shop"), ["input_text"])
+
+
+def test_user_and_text_filters_find_a_users_interactions_and_words_in_any_case(
+    store: Store,
+) -> None:
+    a = interaction(user_id="u-1", input_text="Where is my ORDER?", output_text="It shipped.")
+    b = interaction(
+        start_at=T0 + timedelta(minutes=1),
+        user_id="u-2",
+        input_text="Reset my password",
+        output_text="Use the 100% safe link_here",
+    )
+    save(store, a, b)
+
+    def ids(**conditions: object) -> list[str]:
+        return [i.span_id for i in listed(store, **conditions)]
+
+    assert ids(user_id="u-1") == [a.span_id]
+    assert ids(text="order") == [a.span_id]  # in the input, any case
+    assert ids(text="SHIPPED") == [a.span_id]  # in the output
+    assert ids(text="my") == [b.span_id, a.span_id]
+    assert ids(text="100%") == [b.span_id]  # LIKE's wildcards are plain characters
+    assert ids(text="0%") == [b.span_id]
+    assert ids(text="k_h") == [b.span_id]
+    assert ids(text="k%h") == []
+    assert ids(text="_") == [b.span_id]
+    assert ids(text="order", user_id="u-2") == []

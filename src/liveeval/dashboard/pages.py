@@ -243,6 +243,9 @@ async def interactions(
     signal: Annotated[str | None, Query(max_length=30)] = None,
     hours: Annotated[int, Query(ge=1, le=24 * 90)] = 24 * 7,
     score: Annotated[str | None, Query(max_length=4)] = None,
+    user_id: Str = None,
+    session_id: Str = None,
+    q: Str = None,
 ) -> Response:
     viewer, name, projects = await _frame(request, project)
     now = now_of(request)
@@ -256,6 +259,9 @@ async def interactions(
         has_signal=signal or None,
         language=language or None,
         max_score=max_score,
+        user_id=user_id or None,
+        session_id=session_id or None,
+        text=q or None,
     )
 
     def work(conn: Any) -> dict[str, Any]:
@@ -275,6 +281,9 @@ async def interactions(
         "signal": signal or "",
         "hours": hours,
         "score": score if max_score is not None else "",
+        "user_id": user_id or "",
+        "session_id": session_id or "",
+        "q": q or "",
     }
     filters["score_choices"] = SCORE_CHOICES
     return page(request, "interactions.html", viewer, name, projects, filters=filters, **values)

@@ -69,6 +69,16 @@ def interaction_filter(
     prompt_version: Str = None,
     route: Str = None,
     session_id: Str = None,
+    user_id: Annotated[
+        str | None, Query(max_length=200, description="As stored (hashed with hash_user_ids).")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Text in the input or output, any case (a scan of the time window).",
+        ),
+    ] = None,
     trace_id: Str = None,
     status: Str = None,
     has_signal: SignalKind | None = None,
@@ -90,6 +100,8 @@ def interaction_filter(
         prompt_version=prompt_version,
         route=route,
         session_id=session_id,
+        user_id=user_id,
+        text=q or None,
         trace_id=trace_id.lower() if trace_id else None,
         status=status,
         has_signal=has_signal.value if has_signal else None,

@@ -233,6 +233,16 @@ class InteractionFilter:
     segment: str | None = None
     language: str | None = None  # the input's, as the evaluator detected it
     max_score: float | None = None  # a judge score (any rubric) at most this
+    user_id: str | None = None  # as stored (hashed when hash_user_ids is on)
+    text: str | None = None  # in the input or output text, any case: a scan, see `_contains`
+
+
+def _contains(column: sa.ColumnElement[Any], text: str) -> sa.ColumnElement[bool]:
+    """`text` anywhere in `column`, ignoring case (ILIKE on PostgreSQL, LIKE on SQLite,
+    which ignores ASCII case). No index serves it: it scans the project's rows in the
+    time window, so the filters beside it (time, model, ...) keep it fast."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
 
 
 def _conditions(f: InteractionFilter) -> list[sa.ColumnElement[bool]]:
@@ -248,12 +258,15 @@ def _conditions(f: InteractionFilter) -> list[sa.ColumnElement[bool]]:
         (c.prompt_version, f.prompt_version),
         (c.route, f.route),
         (c.session_id, f.session_id),
+        (c.user_id, f.user_id),
         (c.trace_id, f.trace_id),
         (c.status, f.status),
         (c.segment, f.segment),
     ):
         if value is not None:
             where.append(column == value)
+    if f.text:
+        where.append(sa.or_(_contains(c.input_text, f.text), _contains(c.output_text, f.text)))
     if f.language is not None:
         where.append(
             sa.exists().where(
