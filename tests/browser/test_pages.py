@@ -83,7 +83,7 @@ def test_a_missing_interaction_is_a_404_page(
     page, errors = page_errors
     response = page.goto(f"{server.url}/ui/interactions/999999")
     assert response is not None and response.status == 404
-    assert "interaction 999999 does not exist" in page.inner_text("body")
+    assert "interaction 999999 does not exist" in page.inner_text("body").lower()
     assert [line for line in errors.lines if "404" not in line] == []
 
 
@@ -102,6 +102,33 @@ def test_charts_draw(page: Page, server: RunningServer, name: str) -> None:
         assert plot.evaluate(PAINTED) > 1000, f"chart {plot.get_attribute('data-chart')} blank"
         drawn += 1
     assert drawn >= 1, "the seeded traffic gave no chart any data"
+
+
+def test_chart_legends_show_series_with_n_not_band_edges(
+    page: Page, server: RunningServer, tmp_path: Any
+) -> None:
+    """A band is drawn, not listed as series; hovering a point shows its value and n; the
+    y axis keeps the judge's scale (checked on the data in test_series, seen here)."""
+    open_page(page, f"{server.url}/ui/quality?days=14")
+    plot = page.locator("[data-chart='mean']")
+    plot.locator("canvas").first.wait_for()
+    legend = plot.locator(".u-legend .u-series")
+    labels = [
+        legend.nth(k).locator(".u-label").inner_text()
+        for k in range(legend.count())
+        if legend.nth(k).is_visible()
+    ]
+    assert labels and not any(" low" in x or " high" in x or "band" in x for x in labels), labels
+    box = plot.locator(".u-over").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.98, box["y"] + box["height"] / 2)
+    hovered = plot.locator(".u-legend").inner_text()
+    rate = page.locator("[data-chart='rate-error']")
+    rate_box = rate.locator(".u-over").bounding_box()
+    assert rate_box is not None
+    page.mouse.move(rate_box["x"] + rate_box["width"] * 0.98, rate_box["y"] + 10)
+    assert "n=" in rate.locator(".u-legend").inner_text() or "n=" in hovered
+    page.screenshot(path=str(tmp_path / "quality.png"), full_page=True)
 
 
 def has_values(data: dict[str, Any]) -> bool:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from liveeval.dashboard import series
+from liveeval.monitor.rollup import Aggregate
+from liveeval.stats.quality import ScoreSummary
 from liveeval.store.database import Store
 from liveeval.store.rollups import refresh_rollups
 from tests.store.test_rollups import START, store_mixed
@@ -26,3 +30,57 @@ def test_the_hours_since_an_instant_match_reading_from_it(store: Store) -> None:
                 cut = series.since(week, at)[name]
                 assert cut.keys() == by_hour.keys()
                 assert series.totals({name: cut}) == series.totals({name: by_hour})
+
+
+HOURS = [START + timedelta(hours=k) for k in range(12)]
+
+
+def _hour(scores: list[float], interactions: int = 10, errors: int = 0) -> Aggregate:
+    return Aggregate(
+        interactions=interactions,
+        errors=errors,
+        scores={"quality": ScoreSummary.of_values(scores)} if scores else {},
+    )
+
+
+def test_a_small_samples_band_stays_on_the_judge_scale() -> None:
+    sums = {"all": {HOURS[0]: _hour([1, 5]), HOURS[6]: _hour([4, 5, 5, 4, 5, 4, 5])}}
+    chart = series.quality_chart(HOURS, sums, "quality")
+    [line] = chart["series"]
+    low, high = line["band"]
+    assert low[0] == 1.0 and high[0] == 5.0  # t with 1 df: about -22 .. +28, clamped
+    assert 4.0 < low[1] < line["values"][1] < high[1] <= 5.0
+    assert chart["y"] == {"label": "judge mean", "min": 1.0, "max": 5.0}
+    assert line["n"] == [2, 7]
+
+
+def test_a_binary_rubric_widens_the_axis_to_its_zero() -> None:
+    sums = {"all": {HOURS[0]: _hour([0, 0, 1])}}
+    chart = series.quality_chart(HOURS, sums, "quality", "p10")
+    assert chart["y"]["min"] == 0.0 and chart["y"]["max"] == 5.0
+    assert chart["y"]["label"] == "judge p10"
+
+
+def test_an_all_zero_rate_gets_an_axis_from_zero_to_five_percent() -> None:
+    sums = {"all": {HOURS[0]: _hour([], interactions=40), HOURS[7]: _hour([], interactions=8)}}
+    chart = series.rate_chart(HOURS, sums, "error")
+    assert chart["series"][0]["values"] == [0.0, 0.0]
+    assert chart["series"][0]["n"] == [40, 8]
+    assert chart["y"] == {
+        "label": "share of interactions",
+        "min": 0.0,
+        "max": series.MIN_SHARE_AXIS,
+        "share": True,
+    }
+
+
+def test_a_rate_axis_reaches_just_above_its_largest_value_and_never_past_100_percent() -> None:
+    half = {"all": {HOURS[0]: _hour([], interactions=10, errors=5)}}
+    everything = {"all": {HOURS[0]: _hour([], interactions=10, errors=10)}}
+    assert series.rate_chart(HOURS, half, "error")["y"]["max"] == pytest.approx(0.55)
+    assert series.rate_chart(HOURS, everything, "error")["y"]["max"] == 1.0
+
+
+def test_the_traffic_chart_names_its_axis() -> None:
+    chart = series.traffic_chart(HOURS, {"all": {HOURS[0]: _hour([])}})
+    assert chart["y"] == {"label": "interactions per hour", "min": 0}

@@ -1,7 +1,10 @@
 """Time series for the dashboard's charts, from the hourly rollups (never raw rows).
 
 Each series is a list of hourly points; a chart gets `{"x": [unix seconds], "series":
-[{"label", "values", "band": [low, high]?}]}`, which static/charts.js draws with uPlot.
+[{"label", "values", "n": [count per point]?, "band": [low, high]?}], "y": {"label",
+"min", "max", "share"?}}`, which static/charts.js draws with uPlot: the y axis spans the
+metric's scale (a judge's 1–5, a share's 0 up to its largest value), never the width of
+a small sample's confidence band, and bands are clamped to that scale.
 """
 
 from __future__ import annotations
@@ -23,8 +26,37 @@ from liveeval.store.rollups import HOUR, floor_to, read_series
 Chart = dict[str, Any]
 
 
+JUDGE_SCALE = (1.0, 5.0)
+MIN_SHARE_AXIS = 0.05  # an all-zero rate still gets an axis from 0% to 5%
+
+
 def _num(value: float) -> float | None:
     return round(value, 4) if math.isfinite(value) else None
+
+
+def _clamp(value: float | None, low: float, high: float) -> float | None:
+    return None if value is None else min(high, max(low, value))
+
+
+def scale_axis(label: str, values: Iterable[float | None], scale: tuple[float, float]) -> Chart:
+    """A y axis over `scale`, widened to any value outside it (a binary rubric's 0)."""
+    found = [v for v in values if v is not None]
+    return {
+        "label": label,
+        "min": min([scale[0], *found]),
+        "max": max([scale[1], *found]),
+    }
+
+
+def share_axis(label: str, values: Iterable[float | None]) -> Chart:
+    """A y axis of shares from 0 to a little above the largest (at most 100%)."""
+    top = max([v for v in values if v is not None], default=0.0)
+    return {
+        "label": label,
+        "min": 0.0,
+        "max": min(1.0, max(MIN_SHARE_AXIS, top * 1.1)),
+        "share": True,
+    }
 
 
 def hourly(
@@ -74,6 +106,7 @@ def traffic_chart(hours: list[datetime], sums: dict[str, dict[datetime, Aggregat
             }
             for name, by_hour in sorted(sums.items())
         ],
+        "y": {"label": "interactions per hour", "min": 0},
     }
 
 
@@ -97,20 +130,24 @@ def quality_chart(
     rubric: str | None,
     statistic: str = "mean",
     every: int = 6,
+    scale: tuple[float, float] = JUDGE_SCALE,
 ) -> Chart:
-    """Judge mean (with its 95% t band), p10 or bad share per `every` hours, per slice."""
+    """Judge mean (with its 95% t band, clamped to `scale`), p10 or bad share per `every`
+    hours, per slice, with the number of scores behind each point."""
     groups = [hours[i : i + every] for i in range(0, len(hours), every)]
     series = []
     for name, by_hour in sorted(sums.items()):
         values: list[float | None] = []
         low: list[float | None] = []
         high: list[float | None] = []
+        counts: list[int] = []
         for group in groups:
             summary: ScoreSummary | None = None
             for h in group:
                 found = score_of(by_hour.get(h), rubric)
                 if found is not None:
                     summary = found if summary is None else summary + found
+            counts.append(summary.n if summary is not None else 0)
             if summary is None or summary.n == 0:
                 values.append(None)
                 low.append(None)
@@ -124,16 +161,23 @@ def quality_chart(
                 values.append(_num(summary.moments.mean))
             if statistic == "mean" and summary.n >= 2:
                 a, b = t_interval(summary.moments)
-                low.append(_num(a))
-                high.append(_num(b))
+                shown_mean = values[-1] if values[-1] is not None else scale[0]
+                bottom, top = min(scale[0], shown_mean), max(scale[1], shown_mean)
+                low.append(_clamp(_num(a), bottom, top))
+                high.append(_clamp(_num(b), bottom, top))
             else:
                 low.append(None)
                 high.append(None)
-        entry: dict[str, Any] = {"label": name, "values": values}
+        entry: dict[str, Any] = {"label": name, "values": values, "n": counts}
         if statistic == "mean":
             entry["band"] = [low, high]
         series.append(entry)
-    return {"x": _x(g[0] for g in groups), "series": series}
+    shown: list[float | None] = [v for entry in series for v in entry["values"]]
+    if statistic == "bad_share":
+        axis = share_axis("share of scores judged bad", shown)
+    else:
+        axis = scale_axis(f"judge {'p10' if statistic == 'p10' else 'mean'}", shown, scale)
+    return {"x": _x(g[0] for g in groups), "series": series, "y": axis}
 
 
 def rate_chart(
@@ -142,11 +186,13 @@ def rate_chart(
     kind: str,
     every: int = 6,
 ) -> Chart:
-    """A signal's rate (interactions with one / interactions) per `every` hours."""
+    """A signal's rate (interactions with one / interactions) per `every` hours, with the
+    interactions behind each point."""
     groups = [hours[i : i + every] for i in range(0, len(hours), every)]
-    series = []
+    series: list[dict[str, Any]] = []
     for name, by_hour in sorted(sums.items()):
-        values = []
+        values: list[float | None] = []
+        counts: list[int] = []
         for group in groups:
             n = hits = 0
             for h in group:
@@ -155,8 +201,14 @@ def rate_chart(
                     n += aggregate.interactions
                     hits += aggregate.errors if kind == "error" else aggregate.signals.get(kind, 0)
             values.append(_num(hits / n) if n else None)
-        series.append({"label": name, "values": values})
-    return {"x": _x(g[0] for g in groups), "series": series}
+            counts.append(n)
+        series.append({"label": name, "values": values, "n": counts})
+    shown: list[float | None] = [v for entry in series for v in entry["values"]]
+    return {
+        "x": _x(g[0] for g in groups),
+        "series": series,
+        "y": share_axis("share of interactions", shown),
+    }
 
 
 def totals(sums: dict[str, dict[datetime, Aggregate]]) -> Aggregate:

@@ -13,9 +13,19 @@
       el.classList.add("empty");
       return;
     }
+    const y = data.y || {};
+    const share = y.share || el.dataset.y === "share";
+    const top = y.max !== undefined ? y.max : null;
+    // decimals for a share's ticks: enough to tell 0.5% from 1%, never "000%"
+    const decimals = share && top !== null && top < 0.1 ? 1 : 0;
+    function shown(v) {
+      if (v === null || v === undefined) return "–";
+      return share ? (100 * v).toFixed(decimals + 1) + "%" : String(Math.round(v * 1000) / 1000);
+    }
     const columns = [data.x];
     const series = [{}];
     const bands = [];
+    const hidden = [];  // band edges: drawn, but not series of their own in the legend
     data.series.forEach(function (s, i) {
       const color = palette[i % palette.length];
       columns.push(s.values);
@@ -24,23 +34,42 @@
         paths: el.dataset.kind === "bars" ? uPlot.paths.bars({ size: [0.8, 60] }) : undefined,
         fill: el.dataset.kind === "bars" ? color + "55" : undefined,
         points: { show: s.values.length < 60 },
+        value: function (u, v, si, idx) {
+          if (idx === null || idx === undefined) return "–";
+          const n = s.n ? " (n=" + s.n[idx] + ")" : "";
+          return shown(v) + n;
+        },
       });
       if (s.band) {
         const low = columns.length, high = columns.length + 1;
         columns.push(s.band[0], s.band[1]);
-        series.push({ label: s.label + " low", stroke: color + "44", width: 1, points: { show: false } });
-        series.push({ label: s.label + " high", stroke: color + "44", width: 1, points: { show: false } });
+        series.push({ label: s.label + " band", stroke: color + "44", width: 1, points: { show: false } });
+        series.push({ label: s.label + " band", stroke: color + "44", width: 1, points: { show: false } });
+        hidden.push(low, high);
         bands.push({ series: [high, low], fill: color + "1f" });
       }
     });
-    const share = el.dataset.y === "share";
+    const range = y.min !== undefined || y.max !== undefined
+      ? function (u, min, max) {
+        return [y.min !== undefined ? y.min : min, y.max !== undefined ? Math.max(y.max, max) : max];
+      }
+      : undefined;
     const options = {
       width: Math.max(320, el.clientWidth || 600), height: 220, series: series, bands: bands,
-      axes: [{}, { values: share ? function (u, ticks) { return ticks.map(function (t) { return (100 * t).toFixed(0) + "%"; }); } : undefined }],
-      legend: { live: false },
+      scales: { y: { range: range } },
+      axes: [
+        { label: "time (UTC)", labelSize: 20 },
+        {
+          label: y.label, labelSize: 20, size: 56,
+          values: share ? function (u, ticks) { return ticks.map(function (t) { return (100 * t).toFixed(decimals) + "%"; }); } : undefined,
+        },
+      ],
+      legend: { live: true },
     };
     el.textContent = "";
-    new uPlot(options, columns, el);
+    const plot = new uPlot(options, columns, el);
+    const rows = plot.root.querySelectorAll(".u-legend .u-series");
+    hidden.forEach(function (index) { if (rows[index]) rows[index].style.display = "none"; });
     el.dataset.drawn = "1";
   }
 
