@@ -1,4 +1,4 @@
-"""`liveeval interactions list|show|counts`: read the store directly."""
+"""`liveeval interactions list|show|counts|export`: read the store directly."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.table import render_table
 from liveeval.figures import money_text, number_text
 from liveeval.model import SignalKind
+from liveeval.server.interaction_export import FORMATS, export_lines, iter_interactions
 from liveeval.server.interaction_views import (
     DecisionView,
     InteractionView,
@@ -143,6 +144,30 @@ def list_command(config_file, db, limit, as_json, **filters) -> None:  # type: i
             ],
         )
     )
+
+
+@interactions.command("export")
+@filter_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: the API's interaction, one a line; csv: one row an interaction.",
+)
+@click.option("--limit", type=click.IntRange(1), help="At most this many (default: all).")
+@click.option(
+    "-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="File (default: -)."
+)
+@store_options
+def export_command(config_file, db, fmt, limit, output, **filters) -> None:  # type: ignore[no-untyped-def]
+    """Every interaction the filters match, newest first, as JSON lines or CSV."""
+    settings = settings_from(config_file, db=db)
+    with opened_store(settings) as store:
+        rows = iter_interactions(store, _filter(settings, **filters), limit)
+        for line in export_lines(rows, fmt):
+            output.write(line)
 
 
 @interactions.command("show")

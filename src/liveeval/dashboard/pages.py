@@ -7,13 +7,14 @@ token, and answer with a redirect to the page they came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.config.monitor import DIMENSIONS
@@ -52,6 +53,12 @@ from liveeval.model.review import ReviewState
 from liveeval.model.signal import EXPLICIT_KINDS
 from liveeval.monitor.detectability_text import group_by_rule
 from liveeval.monitor.evaluation import evaluate_project
+from liveeval.server.interaction_export import (
+    MEDIA_TYPES,
+    ExportFormat,
+    export_lines,
+    iter_interactions,
+)
 from liveeval.server.params import MAX_ID, ItemId
 from liveeval.store import cases as stored_cases
 from liveeval.store import review as queue
@@ -289,6 +296,54 @@ async def interactions(
     return page(request, "interactions.html", viewer, name, projects, filters=filters, **values)
 
 
+@router.get("/interactions/export")
+async def export_interactions(
+    request: Request,
+    project: Str = None,
+    format: Annotated[str, Query(pattern="^(jsonl|csv)$")] = "csv",
+) -> Response:
+    """The interactions page's rows as a file: every interaction its filters match (the
+    same query parameters), not only the first page."""
+    _, name, _ = await _frame(request, project)  # who may look at which project
+    where = listing_filter(request, name)
+    fmt: ExportFormat = "jsonl" if format == "jsonl" else "csv"
+    lines = export_lines(iter_interactions(request.app.state.store, where), fmt)
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", f"interactions-{name}.{fmt}")
+    return StreamingResponse(
+        (line.encode("utf-8") for line in lines),
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def listing_filter(request: Request, name: str) -> InteractionFilter:
+    """The interactions page's filters, read from its query string (for the export)."""
+    given = request.query_params
+
+    def text(key: str) -> str | None:
+        value = given.get(key, "")[:200]
+        return value or None
+
+    try:
+        hours = min(max(int(given.get("hours", 24 * 7)), 1), 24 * 90)
+    except ValueError:
+        hours = 24 * 7
+    score = given.get("score")
+    return InteractionFilter(
+        project=name,
+        since=now_of(request) - timedelta(hours=hours),
+        model=text("model"),
+        prompt_version=text("prompt_version"),
+        route=text("route"),
+        has_signal=text("signal"),
+        language=text("language"),
+        max_score=float(score) if score in SCORE_CHOICES else None,
+        user_id=text("user_id"),
+        session_id=text("session_id"),
+        text=text("q"),
+    )
+
+
 @router.get("/interactions/{interaction_id}")
 async def interaction(request: Request, interaction_id: ItemId, error: Str = None) -> Response:
     viewer, _, projects = await _frame(request, None)
@@ -470,12 +525,13 @@ async def drift(
 
 
 @router.get("/alerts")
-async def alerts(request: Request, project: Str = None) -> Response:
+async def alerts(request: Request, project: Str = None, state: Str = None) -> Response:
     viewer, name, projects = await _frame(request, project)
+    firing = "firing" if state == "firing" else None  # the firing-only filter
     found = await _read(
-        request, lambda conn: list_alerts(conn, AlertFilter(project=name, limit=200))
+        request, lambda conn: list_alerts(conn, AlertFilter(name, firing, limit=200))
     )
-    return page(request, "alerts.html", viewer, name, projects, alerts=found)
+    return page(request, "alerts.html", viewer, name, projects, alerts=found, state=firing)
 
 
 @router.get("/review")

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.model import SignalKind
 from liveeval.server.auth import ReadCaller
+from liveeval.server.interaction_export import (
+    MEDIA_TYPES,
+    ExportFormat,
+    export_lines,
+    iter_interactions,
+)
 from liveeval.server.interaction_views import (
     DecisionView,
     InteractionDetail,
@@ -137,6 +145,27 @@ async def list_(
         )
 
     return await run_in_threadpool(query)
+
+
+@router.get(
+    "/interactions/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+)
+async def export(
+    request: Request,
+    f: Filter,
+    format: Annotated[ExportFormat, Query(description="jsonl or csv")] = "jsonl",
+    limit: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
+) -> StreamingResponse:
+    """Every interaction the filters match, newest first, as a JSON-lines or CSV file."""
+    lines = export_lines(iter_interactions(request.app.state.store, f, limit), format)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"interactions-{f.project}.{format}")
+    return StreamingResponse(
+        (line.encode("utf-8") for line in lines),
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/interactions/counts", response_model=list[SliceCount])
