@@ -113,7 +113,8 @@ def test_serve_runs_as_a_process_that_prints_its_url_and_data_and_ingests(tmp_pa
     try:
         wait_for(banner_done, timeout=30)
         assert process.poll() is None, "".join(printed)
-        [url] = re.findall(r"liveeval listening on (http://127\.0\.0\.1:\d+)", printed[0])
+        assert printed[0] == f"liveeval: starting, opening the store at {db}\n"
+        [url] = re.findall(r"liveeval listening on (http://127\.0\.0\.1:\d+)", "".join(printed))
         [data] = [line.split("data", 1)[1].strip() for line in printed if "data" in line]
         assert data == f"SQLite file {db.resolve()}"
 
@@ -175,6 +176,33 @@ def test_serve_refuses_a_broken_checks_config_before_serving(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "no_such_check" in result.stderr
     assert "the background evaluator did not start" in result.stderr
+
+
+def test_serve_says_it_is_starting_before_it_loads_the_server() -> None:
+    """The server's imports take seconds: the first line comes before them."""
+    code = """if True:
+        import sys
+        import click
+        from click.testing import CliRunner
+        from liveeval.cli.main import cli
+        said = []
+        echo = click.echo
+        def noting(message=None, *args, **kwargs):
+            said.append((str(message), "uvicorn" in sys.modules))
+            echo(message, *args, **kwargs)
+        click.echo = noting
+        url = "postgresql+psycopg://postgres@127.0.0.1:1/test"
+        result = CliRunner().invoke(cli, ["serve", "--port", "0", "--db", url])
+        print(said[0], result.exit_code, result.output.splitlines()[-1])
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout == (
+        "('liveeval: starting, opening the store at "
+        "postgresql+psycopg://postgres@127.0.0.1:1/test', False) 1 "
+        "Error: cannot reach PostgreSQL at 127.0.0.1:1: Connection refused\n"
+    )
 
 
 def imports_after(code: str) -> set[str]:

@@ -114,6 +114,8 @@ def test_the_demo_prints_the_tour_serves_while_playing_and_stops_on_ctrl_c(
     for demo in _started(*args):
         url = demo.wait_for(r"dashboard\s+(http://\S+)/ui/", 60).group(1)
         demo.wait_for(r"judge\s+simulated \(simulated-judge-1", 10)
+        demo.wait_for(r"^  loading the language and topic models", 10)
+        assert demo.lines[-2].strip() == "playing:"  # said at once, before the slow first day
         # served as soon as it starts: the dashboard answers while the story plays
         overview = httpx.get(f"{url}/ui/overview", timeout=30)
         assert overview.status_code == 200

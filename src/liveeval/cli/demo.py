@@ -7,18 +7,18 @@ import signal
 import tempfile
 import webbrowser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import uvicorn
 
 from liveeval.cli.serve import _exit_quietly, bind, check_exposure
-from liveeval.demo.session import DemoSession, story_ending_now
 from liveeval.demo.settings import JUDGES, demo_settings, local_judge_missing, pick_judge
 from liveeval.demo.story import PROJECT
-from liveeval.server import create_app
-from liveeval.store.database import open_store
 from liveeval.store.location import parse_store_url, sqlite_path
+
+# The server and the story's player load in demo() once it has said so (seconds).
+if TYPE_CHECKING:
+    from liveeval.demo.session import DemoSession
 
 log = logging.getLogger(__name__)
 PAGES = (
@@ -90,6 +90,13 @@ def demo(
         raise click.UsageError(f"--judge local: {exc}") from None
     settings = demo_settings(f"sqlite:///{path}", host, port, real_judge=real_judge)
     check_exposure(settings)  # the demo has no keys: loopback only
+    click.echo(f"liveeval demo: starting, writing {path}")
+    import uvicorn
+
+    from liveeval.demo.session import DemoSession, story_ending_now
+    from liveeval.server import create_app
+    from liveeval.store.database import open_store
+
     story = story_ending_now(days, per_day, seed)
     sock = bind(host, port)
     url = f"http://{host}:{sock.getsockname()[1]}"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from liveeval.config import Settings, load_settings
 from liveeval.config.settings import ConfigError, env_var
-from liveeval.store.database import Store, open_existing_store, open_store
 from liveeval.store.location import StoreUnavailable
+
+if TYPE_CHECKING:
+    from liveeval.store.database import Store
 
 F = Callable[..., Any]
 
@@ -54,6 +56,8 @@ def opened_store(settings: Settings, *, create: bool = False) -> Iterator[Store]
 
 def store_from(settings: Settings, *, create: bool = True) -> Store:
     """Open the store of `settings`; its failures become one-line CLI errors."""
+    from liveeval.store.database import open_existing_store, open_store  # SQLAlchemy: slow
+
     try:
         return open_store(settings.db) if create else open_existing_store(settings.db)
     except ValueError as exc:

@@ -8,23 +8,22 @@ import signal
 import socket
 import subprocess
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import uvicorn
-from uvicorn.supervisors import Multiprocess
 
 from liveeval.cli.options import settings_from, store_from, store_options
 from liveeval.config import Settings
-from liveeval.flywheel.retention import Retention, RetentionThread
-from liveeval.ingest.evaluator import READY as EVALUATOR_READY
-from liveeval.ingest.evaluator import SETTINGS_VARIABLE as EVALUATOR_SETTINGS
-from liveeval.judge.worker import BackgroundWorker, build_worker
-from liveeval.monitor.delivery import NotifierConfigError
-from liveeval.monitor.scheduler import Monitor, MonitorThread
-from liveeval.server import create_app, hosts
-from liveeval.server.worker import SETTINGS_VARIABLE, tune_gc
-from liveeval.store.database import Store
+
+# The server, the judge and the evaluator load in serve() once it has said it is
+# starting: importing them takes seconds, and a silent start looks like a hang.
+if TYPE_CHECKING:
+    import uvicorn
+
+    from liveeval.flywheel.retention import RetentionThread
+    from liveeval.judge.worker import BackgroundWorker
+    from liveeval.monitor.scheduler import MonitorThread
+    from liveeval.store.database import Store
 
 WORKER_APP = "liveeval.server.worker:app_from_environment"
 WORKER_HEALTHCHECK_S = 60
@@ -100,7 +99,14 @@ def serve(
         db=db,
     )
     check_exposure(settings)
-    store = store_from(settings)
+    click.echo(f"liveeval: starting, opening the store at {shown_store(settings.db)}")
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from liveeval.server import create_app, hosts
+    from liveeval.server.worker import SETTINGS_VARIABLE, tune_gc
+
+    store = store_from(settings, create=True)
     sock = bind(settings.host, settings.port)
     bound_port = sock.getsockname()[1]
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -182,11 +188,25 @@ def serve(
         stop_retention(purging)
 
 
+def shown_store(url: str) -> str:
+    """The store's URL for people: a SQLite file's path, else the URL without password."""
+    from liveeval.store.location import parse_store_url, shown, sqlite_path
+
+    try:
+        parsed = parse_store_url(url)
+    except ValueError:
+        return url  # store_from says what is wrong with it
+    path = sqlite_path(parsed)
+    return str(path) if path is not None else shown(parsed)
+
+
 def worker_config(settings: Settings, options: dict[str, Any]) -> uvicorn.Config:
     """uvicorn's configuration for `--workers N`: each worker builds the app from
     WORKER_APP, a module that imports the server but not the CLI, and has
     WORKER_HEALTHCHECK_S to answer the supervisor's pings. uvicorn's 5 s default was
     too short on a busy machine: a worker still starting was replaced, over and over."""
+    import uvicorn
+
     return uvicorn.Config(
         WORKER_APP,
         factory=True,
@@ -200,6 +220,8 @@ def start_retention(settings: Settings) -> tuple[RetentionThread, Store] | None:
     """The retention job ([retention]) in a thread, on its own connection."""
     if not settings.retention.enabled:
         return None
+    from liveeval.flywheel.retention import Retention, RetentionThread
+
     store = store_from(settings)
     thread = RetentionThread(Retention(store, settings))
     thread.start()
@@ -217,6 +239,9 @@ def start_monitor(settings: Settings) -> tuple[MonitorThread, Store] | None:
     """The monitor's scheduler (rollups, rules, alerts) in a thread, on its own connection."""
     if not settings.monitor.enabled:
         return None
+    from liveeval.monitor.delivery import NotifierConfigError
+    from liveeval.monitor.scheduler import Monitor, MonitorThread
+
     store = store_from(settings)
     try:
         ticking = MonitorThread(Monitor(store, settings))
@@ -238,6 +263,8 @@ def start_judge(settings: Settings) -> tuple[BackgroundWorker, Store] | None:
     """The in-process judge worker, on a store connection of its own."""
     if settings.judge.provider == "none" or not settings.worker.in_process:
         return None
+    from liveeval.judge.worker import BackgroundWorker, build_worker
+
     store = store_from(settings)
     try:
         return BackgroundWorker(build_worker(settings, store)).start(), store
@@ -264,6 +291,9 @@ def start_evaluator(settings: Settings, store: Store) -> subprocess.Popen[str] |
     """The background evaluator (ingest/evaluator.py), a process of its own."""
     if settings.evaluation != "background":
         return None
+    from liveeval.ingest.evaluator import READY as EVALUATOR_READY
+    from liveeval.ingest.evaluator import SETTINGS_VARIABLE as EVALUATOR_SETTINGS
+
     environment = {**os.environ, EVALUATOR_SETTINGS: settings.model_dump_json()}
     process = subprocess.Popen(
         [sys.executable, "-m", "liveeval.ingest.evaluator"],

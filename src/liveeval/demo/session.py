@@ -72,6 +72,8 @@ class DemoSession:
     def play(self, url: str, progress: Progress, pause_s: float = 0.0) -> Played:
         """Play the whole story (blocking), then keep the monitor ticking in real time."""
         try:
+            # the first day's ingest and monitor tick load them: some seconds of silence
+            progress("  loading the language and topic models (the first day waits for them)")
             monitor = Monitor(self._store(), self.settings)
             player = Player(url, self._store(), monitor, self.story, progress=progress)
             player.pause_s = pause_s
