@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from liveeval.model import Signal, SignalKind
+from liveeval.store import review as queue
 from liveeval.store.database import Store
 from liveeval.store.signals import record_signal
 from tests.flywheel.test_review_flow import T0, run_intake, store_interactions, thumbs_down
@@ -85,3 +86,29 @@ async def test_the_reviewers_name_is_remembered_for_the_next_form(store: Store) 
         assert done.status_code == 303
         after = await http.get("/ui/review/2")
     assert 'name="reviewer" value="Ana" required' in after.text
+
+
+async def test_a_whole_group_is_triaged_at_once(store: Store) -> None:
+    ids = store_interactions(store, [("Where is my parcel?", "No idea.")] * 3)
+    for iid in ids:
+        thumbs_down(store, iid)
+    run_intake(store)
+    with store.reading() as conn:
+        items = queue.list_items(conn, queue.ItemFilter(project="shop"))
+    [group] = {i.group_id for i in items}
+    async with client(store) as http:
+        page = await http.get("/ui/review", params={"project": "shop", "group": group})
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None and 'id="triage-group"' in page.text
+        form = {"state": "not_failure", "reviewer": "Ana", "project": "shop"}
+        refused = await http.post(f"/ui/review/groups/{group}/triage", data=form)
+        assert refused.status_code == 403
+        done = await http.post(
+            f"/ui/review/groups/{group}/triage", data={**form, "csrf": token.group(1)}
+        )
+        assert done.status_code == 303
+        shown = await http.get(done.headers["location"])
+    assert "Triaged 3 items of group" in shown.text
+    with store.reading() as conn:
+        after = queue.list_items(conn, queue.ItemFilter(project="shop"))
+    assert {i.state.value for i in after} == {"not_failure"}

@@ -41,6 +41,7 @@ from liveeval.flywheel.review import (
     promote,
     rubric_scales,
     triage,
+    triage_group,
     write_expected,
 )
 from liveeval.flywheel.snapshot import ScrubText, snapshot
@@ -542,6 +543,8 @@ async def review(
     state: Annotated[str, Query(max_length=20)] = "open",
     failure: Str = None,
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    triaged: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+    error: Str = None,
 ) -> Response:
     """The queue: failure patterns, and the items a page of `PAGE_SIZE` at a time, filtered
     by state, group and failure reason."""
@@ -584,6 +587,10 @@ async def review(
         page_number=page_number,
         has_next=len(items) > PAGE_SIZE,
         page_size=PAGE_SIZE,
+        triaged=triaged,
+        error=error,
+        triage_states=["real_failure", "not_failure", "needs_info"],
+        reviewer=request.cookies.get(REVIEWER_COOKIE, "")[:200],
         **values,
     )
 
@@ -666,6 +673,45 @@ def remember_reviewer(response: Response, reviewer: str | None) -> Response:
             samesite="lax",
         )
     return response
+
+
+@router.post("/review/groups/{group_id}/triage")
+async def triage_group_form(
+    request: Request,
+    group_id: ItemId,
+    state: Annotated[str, Form(max_length=20)],
+    csrf: Annotated[str | None, Form()] = None,
+    reviewer: Annotated[str | None, Form(max_length=200)] = None,
+    note: Annotated[str | None, Form(max_length=10_000)] = None,
+    project: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    """Triage every open item of a failure pattern at once."""
+    viewer, name, _ = await _frame(request, project)
+    check_csrf(request, csrf)
+    if not viewer.can_change:
+        raise HTTPException(403, f"a {viewer.role.value} key cannot triage")
+    at = now_of(request)
+
+    def run() -> str:
+        try:
+            with request.app.state.store.writing() as conn:
+                done = triage_group(
+                    conn,
+                    name,
+                    group_id,
+                    ReviewState(state),
+                    viewer.actor(reviewer),
+                    at,
+                    note=note or None,
+                )
+        except (ReviewError, ValueError) as exc:
+            return f"error={quote(str(exc)[:300])}"
+        return f"triaged={done}"
+
+    outcome = await run_in_threadpool(run)
+    query = urlencode({"project": name, "group": group_id})
+    target = f"/ui/review?{query}&{outcome}#items-heading"
+    return remember_reviewer(RedirectResponse(target, status_code=303), reviewer)
 
 
 @router.post("/review/{item_id}/triage")

@@ -109,6 +109,32 @@ def triage(
     )
 
 
+BULK_LIMIT = 1_000  # items one bulk triage changes at most
+
+
+def triage_group(
+    conn: sa.Connection,
+    project: str,
+    group_id: int,
+    state: ReviewState,
+    actor: str,
+    at: datetime,
+    *,
+    from_state: ReviewState = ReviewState.OPEN,
+    note: str | None = None,
+) -> int:
+    """Triage every item of a failure pattern that is in `from_state`, each recorded as
+    its own step; how many. A duplicate needs the item it repeats, so it is not bulk."""
+    if state == ReviewState.DUPLICATE:
+        raise ReviewError("a duplicate names the item it repeats: triage duplicates one by one")
+    wanted = queue.ItemFilter(project, (from_state,), group_id, limit=BULK_LIMIT)
+    items = queue.list_items(conn, wanted)
+    for item in items:
+        assert item.item_id is not None
+        triage(conn, item.item_id, state, actor, at, note=note, project=project)
+    return len(items)
+
+
 def give_score(
     conn: sa.Connection,
     item_id: int,
