@@ -3,12 +3,16 @@ not FastAPI's JSON; the REST API keeps its JSON errors."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from liveeval.store.database import Store
+from tests.monitor.traffic import Traffic, store_traffic
 from tests.server.asgi import client
 
 pytestmark = pytest.mark.anyio
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # tests.conftest.Clock's
 
 
 @pytest.mark.parametrize(
@@ -46,3 +50,11 @@ async def test_an_error_page_keeps_the_project_of_the_address(store: Store) -> N
         response = await http.get("/ui/quality", params={"days": "0", "project": "shop"})
     assert response.status_code == 422
     assert 'href="/ui/overview?project=shop">Back' in response.text
+
+
+async def test_an_error_page_without_project_names_the_project_with_data(store: Store) -> None:
+    store_traffic(store, Traffic(), NOW - timedelta(hours=2), 10, 1, project="acme-support")
+    async with client(store) as http:
+        response = await http.get("/ui/interactions/999999")
+    assert response.status_code == 404
+    assert 'href="/ui/overview?project=acme-support">Back' in response.text

@@ -9,9 +9,11 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from liveeval.dashboard.render import page
 from liveeval.dashboard.security import LoginRequired, Viewer, viewer_of
+from liveeval.store.interactions import project_with_data
 
 STATIC = "/ui/static/"
 WHERE = {"query": "parameter", "path": "address part", "body": "form field"}
@@ -42,9 +44,13 @@ async def error_page(request: Request, status_code: int, message: str) -> Respon
         viewer = await viewer_of(request)
     except LoginRequired:
         viewer = None
-    named = request.query_params.get("project", "")[:200]
-    own = viewer.project if viewer is not None else None
-    project = own or named or request.app.state.settings.default_project
+    project = request.query_params.get("project", "")[:200]
+    if viewer is not None and viewer.project is not None:
+        project = viewer.project
+    elif not project and viewer is not None:  # signed in (or open): the page it would open
+        project = await run_in_threadpool(_project_with_data, request)
+    elif not project:  # not signed in: name no project that has data
+        project = request.app.state.settings.default_project
     return page(
         request,
         "error.html",
@@ -55,3 +61,9 @@ async def error_page(request: Request, status_code: int, message: str) -> Respon
         status=status_code,
         message=message,
     )
+
+
+def _project_with_data(request: Request) -> str:
+    """The project a page without `?project=` opens (pages.py's `_frame`)."""
+    with request.app.state.store.reading() as conn:
+        return project_with_data(conn, request.app.state.settings.default_project, [])

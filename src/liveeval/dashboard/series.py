@@ -174,7 +174,7 @@ def quality_chart(
         series.append(entry)
     shown: list[float | None] = [v for entry in series for v in entry["values"]]
     if statistic == "bad_share":
-        axis = share_axis("share of scores judged bad", shown)
+        axis = share_axis("share judged bad", shown)
     else:
         axis = scale_axis(f"judge {'p10' if statistic == 'p10' else 'mean'}", shown, scale)
     return {"x": _x(g[0] for g in groups), "series": series, "y": axis}
