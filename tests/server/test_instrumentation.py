@@ -7,10 +7,13 @@ real packages, unmodified.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -128,6 +131,21 @@ def only_interaction(server: RunningServer) -> Interaction:
     with server.store.reading() as conn:
         [interaction] = list_interactions(conn, InteractionFilter(project="travel-bot"), limit=10)
     return interaction
+
+
+def tracing_doc_pins() -> dict[str, str]:
+    """The `name==version` pins of docs/tracing.md's pip line for openai-v2."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "tracing.md").read_text()
+    [line] = [
+        line for line in doc.splitlines() if line.startswith("pip install") and "openai-v2" in line
+    ]
+    return dict(re.findall(r'"([A-Za-z0-9_.-]+)==([^"]+)"', line))
+
+
+def test_the_installed_openai_v2_instrumentation_is_the_pair_docs_tracing_md_pins() -> None:
+    pins = tracing_doc_pins()
+    assert set(pins) == {"opentelemetry-instrumentation-openai-v2", "opentelemetry-util-genai"}
+    assert {name: metadata.version(name) for name in pins} == pins
 
 
 def test_openai_v2_instrumentation_spans_and_log_events_make_one_interaction(
