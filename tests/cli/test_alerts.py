@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,10 @@ from starlette.testclient import TestClient
 from liveeval.cli.main import cli
 from liveeval.config import load_settings
 from liveeval.server import create_app
-from liveeval.store.alerts import AlertFilter, list_alerts
+from liveeval.store.alerts import AlertFilter, active_silences, list_alerts
 from liveeval.store.database import open_store
 from tests.conftest import Clock
+from tests.dashboard.test_alert_pages import fired
 from tests.monitor.receiver import Recorded, Reply, run_receiver
 from tests.monitor.traffic import Traffic, store_traffic
 from tests.server.watched import BROKEN, BUSY, GONE, THIN, rules_toml, store_watched
@@ -365,3 +366,36 @@ def test_alerts_test_exits_0_when_every_notifier_took_it(tmp_path: Path) -> None
     assert sent == 1
     unknown = run("alerts", "test", "--config", str(config), "--notifier", "nope")
     assert unknown.exit_code == 2 and "no notifier 'nope'" in unknown.output
+
+
+def test_alerts_ack_and_silence_record_who_and_until_when(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'liveeval.db'}"
+    store_degraded_traffic(db, minutes=5)
+    store = open_store(db)
+    try:
+        alert_id = fired(store)
+    finally:
+        store.close()
+    acked = run("alerts", "ack", str(alert_id), "--by", "al", "--db", db)
+    assert acked.exit_code == 0 and acked.output == f"alert {alert_id} acknowledged by al\n"
+    shown = run("alerts", "show", str(alert_id), "--db", db)
+    assert "  acknowledged by al at " in shown.output
+    args = ["regeneration-rate-rise", "--for", "2h", "--project", "shop", "--by", "bo"]
+    silenced = run("alerts", "silence", *args, "--db", db)
+    assert silenced.exit_code == 0, silenced.output
+    assert silenced.output.startswith("rule regeneration-rate-rise silenced in shop until ")
+    store = open_store(db)
+    try:
+        with store.reading() as conn:
+            now = datetime.now(UTC)
+            (silence,) = active_silences(conn, "shop", now).values()
+    finally:
+        store.close()
+    assert silence.silenced_by == "bo"
+    assert timedelta(minutes=119) < silence.until - now <= timedelta(hours=2)
+    unknown = run("alerts", "silence", "nope", "--for", "2h", "--db", db)
+    too_long = run("alerts", "silence", "regeneration-rate-rise", "--for", "31d", "--db", db)
+    missing = run("alerts", "ack", "999", "--db", db)
+    assert unknown.exit_code == 2 and "no rule 'nope'" in unknown.output
+    assert too_long.exit_code == 2 and "at most 30d" in too_long.output
+    assert missing.exit_code == 2 and "no alert 999" in missing.output

@@ -3,6 +3,8 @@ evidence, and a link to the interactions behind it."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.anyio
 NEW_MODEL = "gpt-4o-2024-11-20"
 
 
-def fired(store: Store, project: str = "shop") -> int:
+def fired(store: Store, project: str = "shop", resolved: bool = False) -> int:
     alert = Alert(
         project=project,
         rule="regeneration-rate-rise",
@@ -36,6 +38,8 @@ def fired(store: Store, project: str = "shop") -> int:
         updated_at=T0 - timedelta(minutes=5),
         details={"n": 812, "baseline_n": 20110, "evidence": 3.25},
     )
+    if resolved:
+        alert = replace(alert, state=AlertState.RESOLVED, resolved_at=T0 - timedelta(hours=1))
     with store.writing() as conn:
         saved = save_alert(conn, alert)
     assert saved.alert_id is not None
@@ -73,3 +77,48 @@ async def test_an_unknown_alert_is_not_found(store: Store, alert_id: str) -> Non
     async with client(store) as http:
         answer = await http.get(f"/ui/alerts/{alert_id}")
     assert answer.status_code in (404, 422)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_acknowledging_and_silencing_need_the_csrf_token_and_show_on_the_page(
+    store: Store,
+) -> None:
+    alert_id = fired(store)
+    async with client(store) as http:
+        before = await http.get(f"/ui/alerts/{alert_id}")
+        assert "not yet" in before.text
+        csrf = csrf_of(before.text)
+        refused = await http.post(f"/ui/alerts/{alert_id}/ack", data={"by": "al"})
+        assert refused.status_code == 403
+        acked = await http.post(f"/ui/alerts/{alert_id}/ack", data={"by": "al", "csrf": csrf})
+        silenced = await http.post(
+            f"/ui/alerts/{alert_id}/silence", data={"by": "bo", "duration": "2h", "csrf": csrf}
+        )
+        too_long = await http.post(
+            f"/ui/alerts/{alert_id}/silence", data={"by": "bo", "duration": "99d", "csrf": csrf}
+        )
+        after = await http.get(f"/ui/alerts/{alert_id}")
+        api = (await http.get(f"/api/v1/alerts/{alert_id}")).json()
+    assert acked.status_code == silenced.status_code == 303
+    assert acked.headers["location"] == f"/ui/alerts/{alert_id}"
+    assert too_long.status_code == 303 and "error=" in too_long.headers["location"]
+    assert "by al at 2026-11-01 12:00 UTC" in after.text  # the test clock stands at T0
+    assert "silenced until 2026-11-01 14:00 UTC by bo" in after.text
+    assert api["acknowledged_by"] == "al" and api["acknowledged_at"].startswith("2026-11-01T12:00")
+
+
+async def test_the_alerts_page_can_show_only_the_firing_alerts(store: Store) -> None:
+    firing = fired(store)
+    resolved = fired(store, project="shop", resolved=True)
+    async with client(store) as http:
+        everything = await http.get("/ui/alerts", params={"project": "shop"})
+        only = await http.get("/ui/alerts", params={"project": "shop", "state": "firing"})
+    shown = re.compile(r'href="/ui/alerts/(\d+)"')
+    assert sorted(map(int, shown.findall(everything.text))) == sorted([firing, resolved])
+    assert [int(i) for i in shown.findall(only.text)] == [firing]
+    assert "firing only" in everything.text

@@ -12,7 +12,14 @@ import pytest
 from liveeval.config import Settings
 from liveeval.model import Signal, SignalKind
 from liveeval.monitor.scheduler import Monitor
-from liveeval.store.alerts import AlertFilter, list_alerts, notification_counts, notifications_of
+from liveeval.store.alerts import (
+    AlertFilter,
+    active_silences,
+    list_alerts,
+    notification_counts,
+    notifications_of,
+    silence_rule,
+)
 from liveeval.store.database import Store
 from liveeval.store.signals import record_signal
 from tests.monitor.receiver import Receiver, Reply, run_receiver
@@ -127,6 +134,25 @@ def test_the_webhook_link_opens_the_alerts_page_on_the_dashboard(
     assert hooks
     for hook in hooks:
         assert hook["link"] == f"https://liveeval.example/ui/alerts/{ids[hook['fingerprint']]}"
+
+
+def test_a_silenced_rule_still_fires_and_is_stored_but_sends_nothing_until_the_silence_ends(
+    store: Store, receiver: Receiver
+) -> None:
+    baseline_and_incident(store)
+    with store.writing() as conn:
+        silence_rule(conn, "shop", "regen", T0 + 2 * HOUR, "al", T0)
+    tick = Monitor(store, settings_for(receiver)).tick(T0 + HOUR)
+    assert tick is not None
+    assert {c.alert.rule for c in tick.changes} == {"regen", "judge"}
+    with store.reading() as conn:
+        stored = {a.rule for a in list_alerts(conn, AlertFilter("shop", "firing"))}
+    assert stored == {"regen", "judge"}  # evaluated and stored
+    assert {h["rule"] for h in bodies(receiver, "/hook")} == {"judge"}  # only judge sent
+    assert bodies(receiver, "/pd") == []  # regen is the only critical rule
+    with store.reading() as conn:
+        assert active_silences(conn, "shop", T0 + HOUR).keys() == {"regen"}
+        assert active_silences(conn, "shop", T0 + 2 * HOUR) == {}
 
 
 def test_a_breach_that_continues_updates_the_alert_without_notifying_again(

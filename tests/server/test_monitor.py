@@ -39,6 +39,7 @@ from liveeval.store.evaluation_queue import enqueue_traces
 from liveeval.store.keys import create_key
 from liveeval.store.schema import interactions, signals
 from tests.conftest import DATASETS, Clock, postgres_schema_url, run_server
+from tests.dashboard.test_alert_pages import fired
 from tests.monitor.receiver import Recorded, Reply, run_receiver
 from tests.monitor.traffic import Traffic, store_traffic
 from tests.server.asgi import HOST, serve
@@ -765,3 +766,42 @@ async def test_drift_with_topics_finds_the_new_topic(sqlite_store: Store) -> Non
     new_topics = [line for line in topic["moved"] if " is new " in line]
     assert new_topics, topic["moved"]
     assert set(report["overall"]["drifted"]) & {"language", "model_served"} == set()
+
+
+# -- acknowledging and silencing ------------------------------------------------------------
+
+
+async def test_an_admin_key_acknowledges_an_alert_and_silences_its_rule_a_read_key_cannot(
+    store: Store,
+) -> None:
+    alert_id = fired(store)
+    with store.writing() as conn:
+        admin = create_key(conn, "shop", Role.ADMIN, None, T0)[1]
+        reader = create_key(conn, "shop", Role.READ, None, T0)[1]
+    settings = Settings(db=str(store.engine.url), require_keys=True, allowed_hosts=[HOST])
+    app = create_app(settings, store, clock=Clock(T0))
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    as_reader = {"Authorization": f"Bearer {reader}"}
+    silence = {"rule": "regeneration-rate-rise", "duration": "2h", "by": "bo"}
+    async with serve(app) as http:
+        refused = await http.post(
+            f"/api/v1/alerts/{alert_id}/ack", json={"by": "al"}, headers=as_reader
+        )
+        acked = await http.post(
+            f"/api/v1/alerts/{alert_id}/ack", json={"by": "al"}, headers=as_admin
+        )
+        silenced = await http.post("/api/v1/silences", json=silence, headers=as_admin)
+        unknown = await http.post(
+            "/api/v1/silences", json={**silence, "rule": "nope"}, headers=as_admin
+        )
+        listed = await http.get("/api/v1/silences", headers=as_reader)
+        missing = await http.post("/api/v1/alerts/999/ack", json={}, headers=as_admin)
+    assert refused.status_code == 403
+    assert acked.status_code == 200, acked.text
+    assert acked.json()["acknowledged_by"].startswith("al (key ")
+    assert acked.json()["acknowledged_at"] == T0.isoformat()
+    assert silenced.status_code == 200, silenced.text
+    assert silenced.json()["until"] == (T0 + timedelta(hours=2)).isoformat()
+    assert unknown.status_code == 422 and "no rule 'nope'" in unknown.text
+    assert [s["rule"] for s in listed.json()] == ["regeneration-rate-rise"]
+    assert missing.status_code == 404

@@ -1,9 +1,10 @@
-"""`liveeval alerts list|show|test` and `liveeval monitor tick|slis`: alerts from the
+"""`liveeval alerts list|show|ack|silence|test` and `liveeval monitor tick|slis`: alerts from the
 command line."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -22,8 +23,16 @@ from liveeval.monitor.detectability_text import (
 )
 from liveeval.monitor.evaluation import evaluate_project
 from liveeval.monitor.scheduler import Monitor
+from liveeval.monitor.silencing import SilenceError, silence_end
 from liveeval.server.monitor import alert_json, sli_json
-from liveeval.store.alerts import AlertFilter, get_alert, list_alerts, notifications_of
+from liveeval.store.alerts import (
+    AlertFilter,
+    acknowledge_alert,
+    get_alert,
+    list_alerts,
+    notifications_of,
+    silence_rule,
+)
 
 
 @click.group()
@@ -91,12 +100,52 @@ def show(config_file, db, alert_id) -> None:  # type: ignore[no-untyped-def]
         click.echo(f"  resolved   {alert.resolved_at.isoformat()}")
     if alert.link:
         click.echo(f"  interactions {alert.link}")
+    if alert.acknowledged_by and alert.acknowledged_at:
+        click.echo(
+            f"  acknowledged by {alert.acknowledged_by} at {alert.acknowledged_at.isoformat()}"
+        )
     for note in sent:
         error = f" — {note['last_error']}" if note["last_error"] else ""
         click.echo(
             f"  notify {note['notifier']} ({note['action']}): {note['state']} after "
             f"{note['attempts']} attempt(s){error}"
         )
+
+
+@alerts.command("ack")
+@click.argument("alert_id", type=click.IntRange(1, 2**63 - 1))
+@click.option("--by", default=None, help="Who is on it (default: $USER).")
+@store_options
+def ack(config_file, db, alert_id, by) -> None:  # type: ignore[no-untyped-def]
+    """Acknowledge an alert: someone is on it (shown on the dashboard)."""
+    settings = settings_from(config_file, db=db)
+    who = by or os.environ.get("USER") or "cli"
+    with opened_store(settings) as store, store.writing() as conn:
+        done = acknowledge_alert(conn, alert_id, who, datetime.now(UTC))
+    if done is None:
+        raise click.UsageError(f"no alert {alert_id}")
+    click.echo(f"alert {alert_id} acknowledged by {who}")
+
+
+@alerts.command("silence")
+@click.argument("rule")
+@click.option("--for", "duration", required=True, help='How long: "2h", "1d" (at most 30d).')
+@click.option("--project", help="Project (default: default_project).")
+@click.option("--by", default=None, help="Who silenced it (default: $USER).")
+@store_options
+def silence(config_file, db, rule, duration, project, by) -> None:  # type: ignore[no-untyped-def]
+    """Silence a rule for a while: it still evaluates and stores alerts, sends nothing."""
+    settings = settings_from(config_file, db=db)
+    now = datetime.now(UTC)
+    try:
+        until = silence_end(settings.monitor, rule, duration, now)
+    except SilenceError as exc:
+        raise click.UsageError(str(exc)) from None
+    who = by or os.environ.get("USER") or "cli"
+    name = project or settings.default_project
+    with opened_store(settings) as store, store.writing() as conn:
+        silence_rule(conn, name, rule, until, who, now)
+    click.echo(f"rule {rule} silenced in {name} until {until:%Y-%m-%d %H:%M} UTC")
 
 
 @alerts.command("test")

@@ -1,24 +1,34 @@
 """The dashboard's page of one alert, `/ui/alerts/{id}`, where notifications lead: what
-moved, on which slice, since when, the evidence, and links to the interactions behind it.
+moved, on which slice, since when, the evidence, and links to the interactions behind it;
+who acknowledged it and until when its rule is silenced, with the forms to do either
+(an admin viewer and the CSRF token, as every form that changes state).
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from liveeval.config.monitor import MonitorConfig
-from liveeval.dashboard.pages import _frame, _read
+from liveeval.dashboard.pages import Str, _frame, _read
 from liveeval.dashboard.render import page
-from liveeval.dashboard.security import now_of
+from liveeval.dashboard.security import Viewer, check_csrf, now_of, viewer_of
 from liveeval.model.alert import Alert
+from liveeval.monitor.silencing import SILENCE_CHOICES, SilenceError, silence_end
 from liveeval.server.params import ItemId
-from liveeval.store.alerts import get_alert
+from liveeval.store.alerts import (
+    Silence,
+    acknowledge_alert,
+    active_silences,
+    get_alert,
+    silence_rule,
+)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 MAX_HOURS = 24 * 90  # the interactions page's longest look back
@@ -32,11 +42,20 @@ _FILTERS = {
 
 
 @router.get("/alerts/{alert_id}")
-async def alert_page(request: Request, alert_id: ItemId) -> Response:
+async def alert_page(request: Request, alert_id: ItemId, error: Str = None) -> Response:
     viewer, _, projects = await _frame(request, None)
-    found = await _read(request, lambda conn: get_alert(conn, alert_id))
-    if found is None or (viewer.project is not None and found.project != viewer.project):
+    now = now_of(request)
+
+    def work(conn: Any) -> tuple[Alert, Silence | None] | None:
+        found = get_alert(conn, alert_id)
+        if found is None or (viewer.project is not None and found.project != viewer.project):
+            return None
+        return found, active_silences(conn, found.project, now).get(found.rule)
+
+    values = await _read(request, work)
+    if values is None:
         raise HTTPException(404, f"alert {alert_id} does not exist")
+    found, silence = values
     settings = request.app.state.settings
     return page(
         request,
@@ -45,9 +64,72 @@ async def alert_page(request: Request, alert_id: ItemId) -> Response:
         found.project,
         sorted({*projects, found.project}),
         alert=found,
-        interactions=interactions_url(found, settings.monitor, now_of(request)),
+        silence=silence,
+        silence_choices=SILENCE_CHOICES,
+        error=error,
+        interactions=interactions_url(found, settings.monitor, now),
         evidence=evidence_rows(found),
     )
+
+
+@router.post("/alerts/{alert_id}/ack")
+async def acknowledge_form(
+    request: Request,
+    alert_id: ItemId,
+    by: Annotated[str | None, Form(max_length=100)] = None,
+    csrf: Annotated[str | None, Form()] = None,
+) -> Response:
+    viewer = await _changer(request, csrf)
+    now = now_of(request)
+
+    def run() -> None:
+        with request.app.state.store.writing() as conn:
+            found = get_alert(conn, alert_id)
+            if found is None or (viewer.project is not None and found.project != viewer.project):
+                raise HTTPException(404, f"alert {alert_id} does not exist")
+            acknowledge_alert(conn, alert_id, viewer.actor(by), now)
+
+    await run_in_threadpool(run)
+    return RedirectResponse(f"/ui/alerts/{alert_id}", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/silence")
+async def silence_form(
+    request: Request,
+    alert_id: ItemId,
+    duration: Annotated[str, Form(max_length=20)] = "2h",
+    by: Annotated[str | None, Form(max_length=100)] = None,
+    csrf: Annotated[str | None, Form()] = None,
+) -> Response:
+    viewer = await _changer(request, csrf)
+    now = now_of(request)
+    config = request.app.state.settings.monitor
+
+    def run() -> str | None:
+        with request.app.state.store.writing() as conn:
+            found = get_alert(conn, alert_id)
+            if found is None or (viewer.project is not None and found.project != viewer.project):
+                raise HTTPException(404, f"alert {alert_id} does not exist")
+            try:
+                until = silence_end(config, found.rule, duration, now)
+            except SilenceError as exc:
+                return str(exc)
+            silence_rule(conn, found.project, found.rule, until, viewer.actor(by), now)
+        return None
+
+    problem = await run_in_threadpool(run)
+    target = f"/ui/alerts/{alert_id}"
+    if problem is not None:
+        target += f"?{urlencode({'error': problem[:300]})}"
+    return RedirectResponse(target, status_code=303)
+
+
+async def _changer(request: Request, csrf: str | None) -> Viewer:
+    viewer = await viewer_of(request)
+    check_csrf(request, csrf)
+    if not viewer.can_change:
+        raise HTTPException(403, f"a {viewer.role.value} key cannot acknowledge or silence")
+    return viewer
 
 
 def interactions_url(alert: Alert, config: MonitorConfig, now: datetime) -> str:

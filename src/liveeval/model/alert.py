@@ -45,3 +45,5 @@ class Alert:
     link: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     alert_id: int | None = None
+    acknowledged_by: str | None = None  # someone is on it (set by a person, not the monitor)
+    acknowledged_at: datetime | None = None

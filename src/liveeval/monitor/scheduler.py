@@ -28,6 +28,7 @@ from liveeval.monitor.evaluation import evaluate_project, interactions_link
 from liveeval.monitor.notifiers import Notifier
 from liveeval.monitor.rules import Evaluation
 from liveeval.store.alerts import (
+    active_silences,
     enqueue_notifications,
     firing_alerts,
     recently_resolved,
@@ -148,14 +149,18 @@ class Monitor:
                 link=self._link(project, now),
                 active_rules=frozenset(r.name for r in self.rules),
             )
+            # A silenced rule still evaluates and its alerts are stored; nothing is sent.
+            silenced = active_silences(conn, project, now)
             for change in changes:
                 saved = save_alert(conn, change.alert)
-                if change.notifies and saved.alert_id is not None:
+                quiet = change.alert.rule in silenced
+                if change.notifies and saved.alert_id is not None and not quiet:
                     names = self._recipients(change)
                     enqueue_notifications(conn, saved.alert_id, names, change.action, now)
         for change in changes:
             if change.notifies:
-                log.info("alert %s: %s", change.action, change.alert.summary)
+                note = " (rule silenced: not sent)" if change.alert.rule in silenced else ""
+                log.info("alert %s: %s%s", change.action, change.alert.summary, note)
         return len(evaluations), changes
 
     def _watch_calibration(self, now: datetime) -> list[Change]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from liveeval.config.monitor import DIMENSIONS
@@ -26,16 +27,21 @@ from liveeval.monitor.exposition import (
 from liveeval.monitor.prometheus import CONTENT_TYPE, render
 from liveeval.monitor.rollup import sum_by
 from liveeval.monitor.rules import Evaluation
-from liveeval.server.auth import Caller, ReadCaller
+from liveeval.monitor.silencing import SilenceError, silence_end
+from liveeval.server.auth import AdminCaller, Caller, ReadCaller
 from liveeval.server.params import ItemId
-from liveeval.server.responses import ANY_ROUTE, errors
+from liveeval.server.responses import ANY_ROUTE, WITH_BODY, errors
 from liveeval.store import evaluation_queue, jobs
 from liveeval.store.alerts import (
     AlertFilter,
+    Silence,
+    acknowledge_alert,
+    active_silences,
     get_alert,
     list_alerts,
     notification_counts,
     notifications_of,
+    silence_rule,
 )
 from liveeval.store.rollups import read_range, rollup_projects
 
@@ -62,7 +68,32 @@ def alert_json(alert: Alert) -> dict[str, Any]:
         "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
         "link": alert.link,
         "details": alert.details,
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
     }
+
+
+def silence_json(silence: Silence) -> dict[str, Any]:
+    return {
+        "project": silence.project,
+        "rule": silence.rule,
+        "until": silence.until.isoformat(),
+        "silenced_by": silence.silenced_by,
+        "silenced_at": silence.silenced_at.isoformat(),
+    }
+
+
+class AckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    by: str | None = Field(default=None, max_length=100, description="Who is on it.")
+
+
+class SilenceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rule: str = Field(max_length=100)
+    duration: str = Field(max_length=20, description='How long: "2h", "1d", at most 30d.')
+    project: str | None = Field(default=None, max_length=200)
+    by: str | None = Field(default=None, max_length=100)
 
 
 @router.get("/api/v1/alerts")
@@ -97,6 +128,60 @@ async def alert(request: Request, caller: ReadCaller, alert_id: ItemId) -> dict[
             caller.check_project(found.project)
             sent = notifications_of(conn, alert_id)
         return {**alert_json(found), "notifications": [_notification(n) for n in sent]}
+
+    return await run_in_threadpool(query)
+
+
+@router.post("/api/v1/alerts/{alert_id}/ack", responses=errors(*WITH_BODY, 404))
+async def acknowledge(
+    request: Request, caller: AdminCaller, alert_id: ItemId, body: AckBody
+) -> dict[str, Any]:
+    """Say someone is on it: the alert records who and when (shown on its page)."""
+    at = request.app.state.clock()
+
+    def work() -> dict[str, Any]:
+        with request.app.state.store.writing() as conn:
+            found = get_alert(conn, alert_id)
+            if found is None:
+                raise HTTPException(404, f"no alert {alert_id}")
+            caller.check_project(found.project)
+            done = acknowledge_alert(conn, alert_id, caller.actor(body.by), at)
+        assert done is not None
+        return alert_json(done)
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/api/v1/silences", responses=errors(*WITH_BODY))
+async def silence(request: Request, caller: AdminCaller, body: SilenceBody) -> dict[str, Any]:
+    """Silence a rule for a while: it still evaluates and stores alerts, sends nothing."""
+    settings = request.app.state.settings
+    name = caller.project_for(body.project, settings.default_project)
+    now = request.app.state.clock()
+    try:
+        until = silence_end(settings.monitor, body.rule, body.duration, now)
+    except SilenceError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+    def work() -> dict[str, Any]:
+        with request.app.state.store.writing() as conn:
+            done = silence_rule(conn, name, body.rule, until, caller.actor(body.by), now)
+        return silence_json(done)
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/api/v1/silences")
+async def silences(
+    request: Request, caller: ReadCaller, project: Str = None
+) -> list[dict[str, Any]]:
+    """The silences in force now, one per silenced rule."""
+    name = caller.project_for(project, request.app.state.settings.default_project)
+    now = request.app.state.clock()
+
+    def query() -> list[dict[str, Any]]:
+        with request.app.state.store.reading() as conn:
+            return [silence_json(s) for s in active_silences(conn, name, now).values()]
 
     return await run_in_threadpool(query)
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from liveeval.model.alert import Alert, AlertState, Severity
-from liveeval.store.schema import alerts, notifications
+from liveeval.store.schema import alerts, notifications, silences
 
 _FIELDS = (
     "project",
@@ -46,11 +46,18 @@ def alert_from_row(row: sa.RowMapping) -> Alert:
     values = {name: row[name] for name in _FIELDS}
     values["state"] = AlertState(row["state"])
     values["severity"] = Severity(row["severity"])
-    return Alert(**values, alert_id=row["alert_id"])  # type: ignore[arg-type]
+    return Alert(  # type: ignore[arg-type]
+        **values,
+        alert_id=row["alert_id"],
+        acknowledged_by=row["acknowledged_by"],
+        acknowledged_at=row["acknowledged_at"],
+    )
 
 
 def save_alert(conn: sa.Connection, alert: Alert) -> Alert:
-    """Insert a new alert or update a known one; returns it with its id."""
+    """Insert a new alert or update a known one; returns it with its id. The
+    acknowledgement is a person's, written by `acknowledge_alert` only, so a monitor tick
+    that read the alert before it was acknowledged cannot erase it."""
     if alert.alert_id is None:
         alert_id = conn.execute(
             alerts.insert().values(**_values(alert)).returning(alerts.c.alert_id)
@@ -105,6 +112,52 @@ def list_alerts(conn: sa.Connection, where: AlertFilter = AlertFilter()) -> list
 def get_alert(conn: sa.Connection, alert_id: int) -> Alert | None:
     row = conn.execute(sa.select(alerts).where(alerts.c.alert_id == alert_id)).mappings().first()
     return None if row is None else alert_from_row(row)
+
+
+def acknowledge_alert(conn: sa.Connection, alert_id: int, by: str, at: datetime) -> Alert | None:
+    """Record who acknowledged the alert (the latest one wins); None if there is none."""
+    conn.execute(
+        alerts.update()
+        .where(alerts.c.alert_id == alert_id)
+        .values(acknowledged_by=by[:200], acknowledged_at=at)
+    )
+    return get_alert(conn, alert_id)
+
+
+# Silences.
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    project: str
+    rule: str
+    until: datetime
+    silenced_by: str
+    silenced_at: datetime
+
+
+def silence_rule(
+    conn: sa.Connection, project: str, rule: str, until: datetime, by: str, at: datetime
+) -> Silence:
+    """Silence `rule` in `project` until `until`: it still evaluates, nothing is sent."""
+    values = {"project": project, "rule": rule, "until_at": until, "silenced_by": by[:200]}
+    conn.execute(silences.insert().values(**values, silenced_at=at))
+    return Silence(project, rule, until, by[:200], at)
+
+
+def active_silences(conn: sa.Connection, project: str, now: datetime) -> dict[str, Silence]:
+    """Each silenced rule of the project with its latest-ending silence in force at `now`."""
+    rows = conn.execute(
+        sa.select(silences)
+        .where(silences.c.project == project, silences.c.until_at > now)
+        .order_by(silences.c.until_at)
+    ).mappings()
+    return {
+        row["rule"]: Silence(
+            row["project"], row["rule"], row["until_at"], row["silenced_by"], row["silenced_at"]
+        )
+        for row in rows
+    }
 
 
 # The outbox.

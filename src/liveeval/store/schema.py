@@ -398,8 +398,24 @@ alerts = sa.Table(
     sa.Column("started_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("resolved_at", Timestamp),
+    sa.Column("acknowledged_by", sa.String(200)),  # who took it (someone is on it)
+    sa.Column("acknowledged_at", Timestamp),
     sa.Index(None, "project", "state", "started_at"),
     sa.Index(None, "fingerprint", "started_at"),
+)
+
+# A rule silenced until a time: it still evaluates and its alerts are stored, but no
+# notification is sent for them meanwhile.
+silences = sa.Table(
+    "silences",
+    metadata,
+    sa.Column("silence_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("rule", sa.String(100), nullable=False),
+    sa.Column("until_at", Timestamp, nullable=False),
+    sa.Column("silenced_by", sa.String(200), nullable=False),
+    sa.Column("silenced_at", Timestamp, nullable=False),
+    sa.Index(None, "project", "rule", "until_at"),
 )
 
 # The notification outbox: written with the alert change, sent after, retried until sent
