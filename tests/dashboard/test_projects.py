@@ -53,3 +53,17 @@ def test_the_newest_project_wins_and_an_empty_store_keeps_the_default(store: Sto
     with store.reading() as conn:
         assert project_with_data(conn, "default", ["new", "old"]) == "new"
         assert project_with_data(conn, "default", []) == "new"  # rollups not read yet
+
+
+async def test_a_chosen_project_is_remembered_for_addresses_without_one(store: Store) -> None:
+    _store(store, "default", 20)
+    _store(store, "other team", 2)
+    async with client(store) as http:
+        chosen = await http.get("/ui/quality", params={"project": "other team"})
+        later = await http.get("/ui/overview")
+        back = await http.get("/ui/overview", params={"project": "default"})
+        after = await http.get("/ui/alerts")
+    assert "<small>other team</small>" in chosen.text
+    assert "<small>other team</small>" in later.text
+    assert "<small>default</small>" in back.text
+    assert "<small>default</small>" in after.text

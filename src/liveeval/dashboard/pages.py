@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from liveeval.config.monitor import DIMENSIONS
 from liveeval.dashboard import series
-from liveeval.dashboard.render import ENVIRONMENT, page
+from liveeval.dashboard.render import ENVIRONMENT, chosen_project, page
 from liveeval.dashboard.security import (
     SESSION_COOKIE,
     Viewer,
@@ -120,6 +120,10 @@ async def _frame(request: Request, project: str | None) -> tuple[Viewer, str, li
     default = request.app.state.settings.default_project
     since = now_of(request) - timedelta(days=90)
     known = await _read(request, lambda conn: rollup_projects(conn, since))
+    if viewer.project is None and project:
+        request.state.chosen_project = project  # remembered in a cookie (render.page)
+    elif viewer.project is None:
+        project = chosen_project(request)
     if viewer.project is None and not project:
         default = await _read(request, lambda conn: project_with_data(conn, default, known))
     name = viewer.project_for(project, default)

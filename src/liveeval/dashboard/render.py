@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -24,6 +25,8 @@ from liveeval.monitor.detectability_text import (
 )
 
 HERE = Path(__file__).parent
+PROJECT_COOKIE = "liveeval_project"  # the project last chosen, for addresses without one
+PROJECT_COOKIE_S = 90 * 24 * 3600
 PAGES = (
     ("overview", "Overview"),
     ("interactions", "Interactions"),
@@ -110,4 +113,20 @@ def page(
     )
     response = HTMLResponse(html, status_code=status_code)
     remember_csrf(request, response)
+    chosen = getattr(request.state, "chosen_project", None)
+    if chosen is not None and chosen != request.cookies.get(PROJECT_COOKIE):
+        response.set_cookie(
+            PROJECT_COOKIE,
+            quote(chosen, safe=""),
+            max_age=PROJECT_COOKIE_S,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
     return response
+
+
+def chosen_project(request: Request) -> str | None:
+    """The project this browser chose last (`?project=` on an earlier page), if any."""
+    value = request.cookies.get(PROJECT_COOKIE)
+    return unquote(value)[:200] if value else None
