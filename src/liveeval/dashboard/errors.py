@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from liveeval.dashboard.render import page
+from liveeval.dashboard.render import chosen_project, page
 from liveeval.dashboard.security import LoginRequired, Viewer, viewer_of
 from liveeval.store.interactions import project_with_data
 
@@ -48,7 +48,8 @@ async def error_page(request: Request, status_code: int, message: str) -> Respon
     if viewer is not None and viewer.project is not None:
         project = viewer.project
     elif not project and viewer is not None:  # signed in (or open): the page it would open
-        project = await run_in_threadpool(_project_with_data, request)
+        chosen = chosen_project(request)
+        project = chosen or await run_in_threadpool(_project_with_data, request)
     elif not project:  # not signed in: name no project that has data
         project = request.app.state.settings.default_project
     return page(
