@@ -8,6 +8,7 @@ import click
 import orjson
 
 from liveeval.cli.options import opened_store, settings_from, store_options
+from liveeval.cli.remote import get_json, server_options
 from liveeval.cli.table import render_table
 from liveeval.figures import money_text, number_text
 from liveeval.model import SignalKind
@@ -114,14 +115,21 @@ def _filter(
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one interaction a line.")
 @store_options
-def list_command(config_file, db, limit, as_json, **filters) -> None:  # type: ignore[no-untyped-def]
-    """Newest interactions first."""
-    settings = settings_from(config_file, db=db)
-    with opened_store(settings) as store, store.reading() as conn:
-        rows = list_interactions(conn, _filter(settings, **filters), limit=limit)
+@server_options
+def list_command(config_file, db, server, api_key, limit, as_json, **filters) -> None:  # type: ignore[no-untyped-def]
+    """Newest interactions first, from the store or, with --server, a server's REST API."""
+    if server is not None:
+        if db is not None:
+            raise click.UsageError("give --db or --server, not both")
+        rows = _remote_list(server, api_key, limit, **filters)
+    else:
+        settings = settings_from(config_file, db=db)
+        with opened_store(settings) as store, store.reading() as conn:
+            found = list_interactions(conn, _filter(settings, **filters), limit=limit)
+        rows = [InteractionView.of(i) for i in found]
     if as_json:
-        for i in rows:
-            click.echo(InteractionView.of(i).model_dump_json())
+        for view in rows:
+            click.echo(view.model_dump_json())
         return
     if not rows:
         click.echo("no interactions match")
@@ -144,6 +152,26 @@ def list_command(config_file, db, limit, as_json, **filters) -> None:  # type: i
             ],
         )
     )
+
+
+def _remote_list(  # type: ignore[no-untyped-def]
+    server: str, api_key: str | None, limit: int, **filters
+) -> list[InteractionView]:
+    """GET /api/v1/interactions, a page of at most 500 at a time, until `limit`."""
+    params: dict[str, str | int] = {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name, value in filters.items()
+        if value is not None
+    }
+    rows: list[InteractionView] = []
+    while len(rows) < limit:
+        params["limit"] = min(limit - len(rows), 500)
+        page = get_json(server, "/api/v1/interactions", params, api_key)
+        rows += [InteractionView.model_validate(item) for item in page["items"]]
+        if not page.get("next_cursor"):
+            break
+        params["cursor"] = page["next_cursor"]
+    return rows
 
 
 @interactions.command("export")

@@ -1,0 +1,57 @@
+"""Reading from a running liveeval's REST API instead of a store (`--server URL`).
+
+A command that reads can then run from any folder: it needs the server's address and,
+where the server requires keys, a read key (`--api-key`, env LIVEEVAL_API_KEY).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import click
+import httpx
+
+F = Callable[..., Any]
+
+
+def server_options(command: F) -> F:
+    """--server and --api-key: read over the REST API instead of opening a store."""
+    command = click.option(
+        "--api-key",
+        envvar="LIVEEVAL_API_KEY",
+        help="With --server: a read key (env LIVEEVAL_API_KEY).",
+    )(command)
+    return click.option(
+        "--server",
+        help="A liveeval server's URL (http://127.0.0.1:7318): read over its REST API "
+        "instead of opening a store.",
+    )(command)
+
+
+def get_json(
+    server: str,
+    path: str,
+    params: Mapping[str, str | int],
+    api_key: str | None,
+    transport: httpx.BaseTransport | None = None,
+) -> Any:
+    """GET `server` + `path`; the JSON body, or a one-line ClickException."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    url = server.rstrip("/") + path
+    try:
+        with httpx.Client(timeout=30, transport=transport) as client:
+            response = client.get(url, params=dict(params), headers=headers)
+    except httpx.InvalidURL as exc:
+        raise click.UsageError(f"--server {server}: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach liveeval at {server}: {exc}") from None
+    if response.status_code == 401:
+        raise click.ClickException(
+            f"{server} wants an API key: pass --api-key or set LIVEEVAL_API_KEY "
+            "(make one with `liveeval keys create --role read` where the store is)"
+        )
+    if response.status_code != 200:
+        detail = response.text[:300].replace("\n", " ")
+        raise click.ClickException(f"{server} answered {response.status_code}: {detail}")
+    return response.json()

@@ -1,0 +1,101 @@
+"""`interactions list --server URL`: the CLI reads a running liveeval over its REST API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from liveeval.cli.main import cli
+from liveeval.config import Settings
+from liveeval.ingest.assemble import AssemblyRules
+from liveeval.ingest.pipeline import write_spans
+from liveeval.model.keys import Role
+from liveeval.store.database import Store, open_store
+from liveeval.store.keys import create_key
+from tests.conftest import RunningServer, run_server
+from tests.telemetry import T0, genai_attributes, model_span, span_id, trace_id
+
+
+@pytest.fixture
+def stored(tmp_path: Path) -> Iterator[Store]:
+    """Three interactions in project `shop`, on a store in its own folder."""
+    store = open_store(f"sqlite:///{tmp_path / 'data' / 'served.db'}")
+    spans = [
+        model_span(
+            genai_attributes(model="gpt-4o", served="gpt-4o-2024"),
+            trace=trace_id(),
+            span=span_id(),
+            start=T0 + timedelta(minutes=minutes),
+            project="shop",
+        )
+        for minutes in range(3)
+    ]
+    write_spans(store, spans, AssemblyRules(), T0)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder with no store and no liveeval.toml, where the CLI runs."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    for name in ("LIVEEVAL_DB", "LIVEEVAL_CONFIG", "LIVEEVAL_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return folder
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def serving(store: Store, require_keys: bool = False) -> AbstractContextManager[RunningServer]:
+    return run_server(store, Settings(db=str(store.engine.url), require_keys=require_keys))
+
+
+def test_list_reads_a_server_from_a_folder_without_a_store(stored: Store, elsewhere: Path) -> None:
+    local = run("interactions", "list", "--project", "shop", "--db", str(stored.engine.url))
+    with serving(stored) as server:
+        remote = run("interactions", "list", "--project", "shop", "--server", server.url)
+        paged = run(
+            "interactions", "list", "--project", "shop", "--server", server.url, "--limit", "2"
+        )
+        as_json = run("interactions", "list", "--project", "shop", "--server", server.url, "--json")
+    assert remote.exit_code == 0, remote.output
+    assert remote.output == local.output
+    assert len(paged.output.splitlines()) == 1 + 2  # the header, two rows
+    assert len(as_json.output.splitlines()) == 3
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_server_that_wants_keys_takes_one_from_the_environment(
+    stored: Store, elsewhere: Path
+) -> None:
+    with stored.writing() as conn:
+        _, secret = create_key(conn, "shop", Role.READ, "cli", T0)
+    with serving(stored, require_keys=True) as server:
+        refused = run("interactions", "list", "--server", server.url)
+        read = run("interactions", "list", "--server", server.url, env={"LIVEEVAL_API_KEY": secret})
+    assert refused.exit_code == 1
+    assert refused.output.startswith(f"Error: {server.url} wants an API key: pass --api-key")
+    assert read.exit_code == 0, read.output
+    assert len(read.output.splitlines()) == 1 + 3
+
+
+def test_an_unreachable_server_is_one_line(elsewhere: Path) -> None:
+    done = run("interactions", "list", "--server", "http://127.0.0.1:1")
+    assert done.exit_code == 1
+    assert done.output.startswith("Error: cannot reach liveeval at http://127.0.0.1:1: ")
+    assert len(done.output.splitlines()) == 1
+
+
+def test_db_and_server_together_are_a_usage_error(elsewhere: Path) -> None:
+    done = run("interactions", "list", "--db", "x.db", "--server", "http://127.0.0.1:1")
+    assert done.exit_code == 2
+    assert "give --db or --server, not both" in done.output
