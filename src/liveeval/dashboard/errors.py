@@ -49,7 +49,9 @@ async def error_page(request: Request, status_code: int, message: str) -> Respon
         project = viewer.project
     elif not project and viewer is not None:  # signed in (or open): the page it would open
         chosen = chosen_project(request)
-        project = chosen or await run_in_threadpool(_project_with_data, request)
+        if chosen is None:
+            chosen = await run_in_threadpool(_project_with_data, request)
+        project = chosen
     elif not project:  # not signed in: name no project that has data
         project = request.app.state.settings.default_project
     return page(
