@@ -97,3 +97,24 @@ async def test_the_judge_page_lists_the_position_bias_of_pairwise_runs_only(
     assert "<td>5</td><td>2</td><td>40.0%</td>" in run  # pairs judged, flipped, rate
     assert "quality" in run
     assert "No pairwise run yet" in table(empty.text, "position-bias")
+
+
+async def test_a_run_over_mixed_graders_shows_a_verdict_per_grader(store: Store) -> None:
+    a = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    b = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    document = ab_document()
+    pass_fail = paired_json(paired_comparison(a, b, binary=True))
+    document["comparison"] = None
+    document["by_grader"] = [
+        {"grader": "pass/fail", "cases": 3, "pairs": 3, "scale": [0.0, 1.0], "comparison": None},
+        {"grader": "judge:quality", "cases": 3, "pairs": 2, "scale": [1, 5], "comparison": None},
+    ]
+    document["by_grader"][0]["comparison"] = pass_fail
+    async with client(store) as http:
+        posted = await http.post("/api/v1/experiments/ab", json=document)
+        assert posted.status_code == 201, posted.text
+        page = await http.get("/ui/experiments")
+    [run] = rows(table(page.text, "ab-runs"))
+    shown = {"b_wins": "B wins", "no_difference": "no significant difference"}
+    assert f"pass/fail: <strong>{shown[pass_fail['verdict']]}</strong> (3)" in run
+    assert "judge:quality: <strong>too few pairs</strong> (2)" in run

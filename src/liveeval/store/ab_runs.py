@@ -79,4 +79,26 @@ def list_ab_runs(
         for name in ("started_at", "received_at"):
             item[name] = item[name].isoformat()
         out.append(item)
+    mixed = [r["run_id"] for r in out if r["verdict"] is None and r["compared"] >= 2]
+    if mixed:
+        verdicts = grader_verdicts(conn, mixed)
+        for item in out:
+            item["by_grader"] = verdicts.get(item["run_id"], [])
     return out
+
+
+def grader_verdicts(conn: sa.Connection, run_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Per run, the verdict of each grader family (a golden set that mixes graders has no
+    single comparison): grader, pairs, verdict."""
+    query = sa.select(ab_runs.c.run_id, ab_runs.c.report).where(ab_runs.c.run_id.in_(run_ids))
+    found: dict[int, list[dict[str, Any]]] = {}
+    for run_id, report in conn.execute(query):
+        found[run_id] = [
+            {
+                "grader": g.get("grader"),
+                "pairs": g.get("pairs"),
+                "verdict": (g.get("comparison") or {}).get("verdict"),
+            }
+            for g in (report or {}).get("by_grader") or []
+        ]
+    return found
