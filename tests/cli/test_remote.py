@@ -74,6 +74,21 @@ def test_list_reads_a_server_from_a_folder_without_a_store(stored: Store, elsewh
     assert list(elsewhere.iterdir()) == []
 
 
+def test_show_reads_a_server_as_it_reads_the_store(stored: Store, elsewhere: Path) -> None:
+    db = str(stored.engine.url)
+    local = [run("interactions", "show", "2", *extra, "--db", db) for extra in ([], ["--json"])]
+    with serving(stored) as server:
+        remote = [
+            run("interactions", "show", "2", *extra, "--server", server.url)
+            for extra in ([], ["--json"])
+        ]
+        missing = run("interactions", "show", "99", "--server", server.url)
+    assert [r.output for r in remote] == [r.output for r in local]
+    assert "interaction_id" in remote[0].output
+    assert missing.exit_code == 1
+    assert missing.output == f"Error: {server.url} answered 404: interaction 99 does not exist\n"
+
+
 def test_a_server_that_wants_keys_takes_one_from_the_environment(
     stored: Store, elsewhere: Path
 ) -> None:

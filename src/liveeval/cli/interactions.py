@@ -10,11 +10,13 @@ import orjson
 from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.remote import get_json, server_options
 from liveeval.cli.table import render_table
+from liveeval.config import Settings
 from liveeval.figures import money_text, number_text
 from liveeval.model import SignalKind
 from liveeval.server.interaction_export import FORMATS, export_lines, iter_interactions
 from liveeval.server.interaction_views import (
     DecisionView,
+    InteractionDetail,
     InteractionView,
     JudgeJobView,
     SignalView,
@@ -202,9 +204,60 @@ def export_command(config_file, db, fmt, limit, output, **filters) -> None:  # t
 @click.argument("interaction_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--json", "as_json", is_flag=True)
 @store_options
-def show_command(config_file, db, interaction_id: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+@server_options
+def show_command(config_file, db, server, api_key, interaction_id: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """One interaction with its spans, signals, scores and why it was (not) judged."""
-    settings = settings_from(config_file, db=db)
+    if server is not None:
+        if db is not None:
+            raise click.UsageError("give --db or --server, not both")
+        path = f"/api/v1/interactions/{interaction_id}"
+        detail = InteractionDetail.model_validate(get_json(server, path, {}, api_key))
+    else:
+        detail = _stored_detail(settings_from(config_file, db=db), interaction_id)
+    if as_json:
+        _echo_json(detail.model_dump(mode="json"))
+        return
+    view = detail.interaction
+    fields = view.model_dump(
+        exclude={"input_messages", "output_messages", "retrieved_context", "metadata"}
+    )
+    width = max(len(k) for k in fields)
+    for key, value in fields.items():
+        if isinstance(value, float):
+            value = money_text(value) if key == "cost_usd" else number_text(value)
+        click.echo(f"{key.ljust(width)}  {value if value not in (None, [], {}) else '-'}")
+    for title, messages in (("input", view.input_messages), ("output", view.output_messages)):
+        for m in messages:
+            click.echo(f"\n[{title}: {m.role}]\n{m.content or ''}")
+    for doc in view.retrieved_context:
+        click.echo(f"\n[context {doc.id or ''}]\n{doc.content or ''}")
+    click.echo(f"\nspans ({len(detail.spans)}):")
+    for s in detail.spans:
+        click.echo(f"  {s.span_id}  {s.name}  {s.duration_ms:.0f} ms  {s.status_code}")
+    click.echo(f"signals ({len(detail.signals)}):")
+    for sig in detail.signals:
+        click.echo(
+            f"  {sig.occurred_at:%Y-%m-%d %H:%M:%S}  {sig.kind}  "
+            f"{'' if sig.value is None else sig.value}  {sig.text or ''}".rstrip()
+        )
+    click.echo(f"scores ({len(detail.scores)}):")
+    for score in detail.scores:
+        value = "-" if score.value is None else f"{score.value:g}"
+        why = score.error if score.status == "error" else score.explanation
+        click.echo(
+            f"  {score.kind:8} {score.name:24} {value:>5} {score.label or '':12} "
+            f"{score.status:5} {why or ''}".rstrip()
+        )
+    click.echo("sampling:")
+    for d in detail.sampling:
+        verdict = "judged" if d.sampled else "not judged"
+        click.echo(f"  {d.trigger}: {verdict} — {d.reason}")
+    for j in detail.judge_jobs:
+        click.echo(f"  job {j.job_id} {j.rubric}: {j.state} after {j.attempts} attempt(s)")
+
+
+def _stored_detail(settings: Settings, interaction_id: int) -> InteractionDetail:
+    """What GET /api/v1/interactions/{id} answers, read from the store."""
     with opened_store(settings) as store, store.reading() as conn:
         interaction = get_interaction(conn, interaction_id)
         if interaction is None:
@@ -214,60 +267,14 @@ def show_command(config_file, db, interaction_id: int, as_json: bool) -> None:  
         scores = scores_of(conn, [interaction_id])
         decisions = decisions_of(conn, interaction_id)
         judge_jobs = jobs_of(conn, interaction_id)
-    view = InteractionView.of(interaction)
-    if as_json:
-        _echo_json(
-            {
-                "interaction": view.model_dump(mode="json"),
-                "spans": [SpanView.of(s).model_dump(mode="json") for s in spans],
-                "signals": [SignalView.of(s).model_dump(mode="json") for s in signals],
-                "scores": [ScoreView.of(s).model_dump(mode="json") for s in scores],
-                "sampling": [DecisionView.of(d).model_dump(mode="json") for d in decisions],
-                "judge_jobs": [JudgeJobView(**j).model_dump(mode="json") for j in judge_jobs],
-            }
-        )
-        return
-    fields = view.model_dump(
-        exclude={"input_messages", "output_messages", "retrieved_context", "metadata"}
+    return InteractionDetail(
+        interaction=InteractionView.of(interaction),
+        spans=[SpanView.of(s) for s in spans],
+        signals=[SignalView.of(s) for s in signals],
+        scores=[ScoreView.of(s) for s in scores],
+        sampling=[DecisionView.of(d) for d in decisions],
+        judge_jobs=[JudgeJobView(**job) for job in judge_jobs],
     )
-    width = max(len(k) for k in fields)
-    for key, value in fields.items():
-        if isinstance(value, float):
-            value = money_text(value) if key == "cost_usd" else number_text(value)
-        click.echo(f"{key.ljust(width)}  {value if value not in (None, [], {}) else '-'}")
-    for title, messages in (
-        ("input", interaction.input_messages),
-        ("output", interaction.output_messages),
-    ):
-        for m in messages:
-            click.echo(f"\n[{title}: {m.role}]\n{m.content or ''}")
-    for doc in interaction.retrieved_context:
-        click.echo(f"\n[context {doc.id or ''}]\n{doc.content or ''}")
-    click.echo(f"\nspans ({len(spans)}):")
-    for s in spans:
-        click.echo(f"  {s.span_id}  {s.name}  {s.duration_ms:.0f} ms  {s.status_code}")
-    click.echo(f"signals ({len(signals)}):")
-    for sig in signals:
-        click.echo(
-            f"  {sig.occurred_at:%Y-%m-%d %H:%M:%S}  {sig.kind.value}  "
-            f"{'' if sig.value is None else sig.value}  {sig.text or ''}".rstrip()
-        )
-    click.echo(f"scores ({len(scores)}):")
-    for score in scores:
-        value = "-" if score.value is None else f"{score.value:g}"
-        why = score.error if score.status == "error" else score.explanation
-        click.echo(
-            f"  {score.kind.value:8} {score.name:24} {value:>5} {score.label or '':12} "
-            f"{score.status.value:5} {why or ''}".rstrip()
-        )
-    click.echo("sampling:")
-    for d in decisions:
-        verdict = "judged" if d.sampled else "not judged"
-        click.echo(f"  {d.trigger}: {verdict} — {d.reason}")
-    for j in judge_jobs:
-        click.echo(
-            f"  job {j['job_id']} {j['rubric']}: {j['state']} after {j['attempts']} attempt(s)"
-        )
 
 
 @interactions.command("counts")

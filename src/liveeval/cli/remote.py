@@ -52,6 +52,15 @@ def get_json(
             "(make one with `liveeval keys create --role read` where the store is)"
         )
     if response.status_code != 200:
-        detail = response.text[:300].replace("\n", " ")
-        raise click.ClickException(f"{server} answered {response.status_code}: {detail}")
+        raise click.ClickException(f"{server} answered {response.status_code}: {_reason(response)}")
     return response.json()
+
+
+def _reason(response: httpx.Response) -> str:
+    """The API's `detail` where it gave one as text, else the start of the body."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    text = detail if isinstance(detail, str) else response.text[:300]
+    return " ".join(text.split())
