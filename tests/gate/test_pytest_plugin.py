@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from tests.gate.test_runner import PROMISE, case_doc
+from tests.judge.api import chat_reply, run_api
 
 pytest_plugins = ["pytester"]
 
@@ -125,3 +126,26 @@ def test_a_malformed_case_file_is_a_collection_error_naming_the_line(
     result = inner(pytester, "golden.jsonl", "--liveeval-target", target)
     result.assert_outcomes(errors=1)
     assert f"{path}:2: input: Field required" in result.stdout.str()
+
+
+def test_an_openai_target_gets_the_frozen_system_prompt_only_when_asked(
+    pytester: pytest.Pytester,
+) -> None:
+    chat = case_doc(
+        "chat",
+        "",
+        input={
+            "messages": [
+                {"role": "system", "content": "You are the 2024 bot."},
+                {"role": "user", "content": "Refund time?"},
+            ]
+        },
+    )
+    golden(pytester, chat)
+    with run_api() as api:
+        api.script(chat_reply(f"Refunds take {PROMISE}."), chat_reply(f"It is {PROMISE}."))
+        target = ["--liveeval-target", f"openai:{api.url}/v1", "--liveeval-model", "bot"]
+        inner(pytester, *target).assert_outcomes(passed=1)
+        inner(pytester, *target, "--liveeval-keep-system-prompt").assert_outcomes(passed=1)
+        sent = [[m["role"] for m in r.body["messages"]] for r in api.requests]
+    assert sent == [["user"], ["system", "user"]]

@@ -33,6 +33,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--liveeval-target", help="openai:URL, python:module:function or cmd:COMMAND")
     group.addoption("--liveeval-model", help="model for an openai: target")
     group.addoption("--liveeval-api-key-env", help="environment variable with the target's key")
+    group.addoption(
+        "--liveeval-keep-system-prompt",
+        action="store_true",
+        help="send an openai: target the cases' own system messages (default: left out)",
+    )
     group.addoption("--liveeval-timeout", type=float, default=60.0, help="seconds per call")
     group.addoption("--liveeval-attempts", type=int, default=3, help="tries on transient errors")
     group.addoption("--liveeval-config", help="liveeval.toml with the [judge] for judge graders")
@@ -74,6 +79,7 @@ class CaseItem(pytest.Item):
             model=options.liveeval_model,
             api_key_env=options.liveeval_api_key_env,
             timeout_s=options.liveeval_timeout,
+            keep_system_prompt=options.liveeval_keep_system_prompt,
         )
 
         async def ask() -> str:
