@@ -42,7 +42,10 @@ SPEEDS = {"fast": 0.0, "slow": 2.0}
 @click.option("--port", type=int, default=7318, show_default=True, help="0 picks a free port.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the dashboard in a browser.")
-@click.option("--db", help="SQLite file to write (default: a fresh one in a temp folder).")
+@click.option(
+    "--db",
+    help="SQLite file to write: a path or sqlite:///path.db (default: a fresh one in a temp dir).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="The story's seed.")
 @click.option(
     "--speed",
