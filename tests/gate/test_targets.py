@@ -383,6 +383,22 @@ async def test_python_str_parameter_gets_the_last_user_message_of_a_chat_case(ap
     assert sys.modules[app].calls == ["Refund TIME?", "Refund TIME?"]
 
 
+async def test_an_unannotated_function_that_fails_on_messages_is_told_how_to_get_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"gate_lower_app_{uuid.uuid4().hex}"
+    (tmp_path / f"{name}.py").write_text("def answer(question):\n    return question.lower()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.raises(TargetError) as raised:
+            await parse_target(f"python:{name}:answer")(CHAT)
+    finally:
+        sys.modules.pop(name, None)
+    assert raised.value.kind == "crash"
+    assert "'list' object has no attribute 'lower'" in str(raised.value)
+    assert "annotate its first parameter `str`" in str(raised.value)
+
+
 async def test_python_list_parameter_gets_a_text_case_as_one_user_message(app: str) -> None:
     reply = await parse_target(f"python:{app}:converse")(CaseInput(text="Refund time?"))
     assert reply.output == "1"

@@ -315,7 +315,13 @@ class PythonTarget:
                 raise TargetError(
                     "timeout", f"{self.name} did not return within {self.timeout_s:g}s"
                 ) from None
-            raise TargetError("crash", f"{type(exc).__name__}: {exc}") from exc
+            hint = ""
+            if self.shape == "either" and isinstance(argument, list):
+                hint = (
+                    " (it was given the case's messages as a list; annotate its first "
+                    "parameter `str` to get the last user message instead)"
+                )
+            raise TargetError("crash", f"{type(exc).__name__}: {exc}{hint}") from exc
         latency_ms = (time.perf_counter() - started) * 1000
         return _python_reply(result, latency_ms)
 
