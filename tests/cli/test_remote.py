@@ -14,9 +14,11 @@ from liveeval.cli.main import cli
 from liveeval.config import Settings
 from liveeval.ingest.assemble import AssemblyRules
 from liveeval.ingest.pipeline import write_spans
+from liveeval.model import Score, ScoreKind, ScoreStatus
 from liveeval.model.keys import Role
 from liveeval.store.database import Store, open_store
 from liveeval.store.keys import create_key
+from liveeval.store.scores import insert_score
 from tests.conftest import RunningServer, run_server
 from tests.telemetry import T0, genai_attributes, model_span, span_id, trace_id
 
@@ -87,6 +89,25 @@ def test_show_reads_a_server_as_it_reads_the_store(stored: Store, elsewhere: Pat
     assert "interaction_id" in remote[0].output
     assert missing.exit_code == 1
     assert missing.output == f"Error: {server.url} answered 404: interaction 99 does not exist\n"
+
+
+def test_scores_list_reads_a_server_as_it_reads_the_store(stored: Store, elsewhere: Path) -> None:
+    with stored.writing() as conn:
+        for interaction_id, value in ((1, 1.0), (2, None), (3, 0.5)):
+            status = ScoreStatus.OK if value is not None else ScoreStatus.ERROR
+            score = Score(
+                "shop", interaction_id, "not_empty", ScoreKind.CHECK, value=value,
+                status=status, error=None if value is not None else "no output",
+                created_at=T0,
+            )  # fmt: skip
+            insert_score(conn, score, None)
+    db = str(stored.engine.url)
+    query = ["scores", "list", "--project", "shop"]
+    local = [run(*query, *extra, "--db", db) for extra in ([], ["--json"])]
+    with serving(stored) as server:
+        remote = [run(*query, *extra, "--server", server.url) for extra in ([], ["--json"])]
+    assert [r.output for r in remote] == [r.output for r in local]
+    assert "no output" in remote[0].output and len(remote[1].output.splitlines()) == 3
 
 
 def test_a_server_that_wants_keys_takes_one_from_the_environment(

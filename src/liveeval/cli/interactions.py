@@ -8,7 +8,7 @@ import click
 import orjson
 
 from liveeval.cli.options import opened_store, settings_from, store_options
-from liveeval.cli.remote import get_json, server_options
+from liveeval.cli.remote import get_items, get_json, server_options
 from liveeval.cli.table import render_table
 from liveeval.config import Settings
 from liveeval.figures import money_text, number_text
@@ -123,7 +123,8 @@ def list_command(config_file, db, server, api_key, limit, as_json, **filters) ->
     if server is not None:
         if db is not None:
             raise click.UsageError("give --db or --server, not both")
-        rows = _remote_list(server, api_key, limit, **filters)
+        found = get_items(server, "/api/v1/interactions", filters, api_key, limit)
+        rows = [InteractionView.model_validate(item) for item in found]
     else:
         settings = settings_from(config_file, db=db)
         with opened_store(settings) as store, store.reading() as conn:
@@ -154,26 +155,6 @@ def list_command(config_file, db, server, api_key, limit, as_json, **filters) ->
             ],
         )
     )
-
-
-def _remote_list(  # type: ignore[no-untyped-def]
-    server: str, api_key: str | None, limit: int, **filters
-) -> list[InteractionView]:
-    """GET /api/v1/interactions, a page of at most 500 at a time, until `limit`."""
-    params: dict[str, str | int] = {
-        name: value.isoformat() if isinstance(value, datetime) else value
-        for name, value in filters.items()
-        if value is not None
-    }
-    rows: list[InteractionView] = []
-    while len(rows) < limit:
-        params["limit"] = min(limit - len(rows), 500)
-        page = get_json(server, "/api/v1/interactions", params, api_key)
-        rows += [InteractionView.model_validate(item) for item in page["items"]]
-        if not page.get("next_cursor"):
-            break
-        params["cursor"] = page["next_cursor"]
-    return rows
 
 
 @interactions.command("export")

@@ -7,6 +7,7 @@ where the server requires keys, a read key (`--api-key`, env LIVEEVAL_API_KEY).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import click
@@ -27,6 +28,29 @@ def server_options(command: F) -> F:
         help="A liveeval server's URL (http://127.0.0.1:7318): read over its REST API "
         "instead of opening a store.",
     )(command)
+
+
+def get_items(
+    server: str, path: str, filters: Mapping[str, Any], api_key: str | None, limit: int
+) -> list[Any]:
+    """Up to `limit` items of a paged list (`items`, `next_cursor`), 500 a request.
+
+    `filters` are the query (None: not given; times as ISO 8601).
+    """
+    params: dict[str, str | int] = {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name, value in filters.items()
+        if value is not None
+    }
+    items: list[Any] = []
+    while len(items) < limit:
+        params["limit"] = min(limit - len(items), 500)
+        page = get_json(server, path, params, api_key)
+        items += page["items"]
+        if not page.get("next_cursor"):
+            break
+        params["cursor"] = page["next_cursor"]
+    return items
 
 
 def get_json(

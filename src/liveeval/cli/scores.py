@@ -6,8 +6,9 @@ import click
 
 from liveeval.cli.interactions import AwareDateTime
 from liveeval.cli.options import opened_store, settings_from, store_options
+from liveeval.cli.remote import get_items, server_options
 from liveeval.cli.table import render_table
-from liveeval.model import ScoreKind, ScoreStatus
+from liveeval.model import Score, ScoreKind, ScoreStatus
 from liveeval.server.score_bodies import ScoreView
 from liveeval.store.scores import ScoreFilter, list_scores
 
@@ -27,24 +28,45 @@ def scores() -> None:
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one score a line.")
 @store_options
+@server_options
 def list_command(  # type: ignore[no-untyped-def]
-    config_file, db, project, name, kind, status, interaction_id, since, limit, as_json
+    config_file,
+    db,
+    server,
+    api_key,
+    project,
+    name,
+    kind,
+    status,
+    interaction_id,
+    since,
+    limit,
+    as_json,
 ) -> None:
-    """Newest scores first."""
-    settings = settings_from(config_file, db=db)
-    f = ScoreFilter(
-        project=project or settings.default_project,
-        name=name,
-        kind=ScoreKind(kind) if kind else None,
-        status=ScoreStatus(status) if status else None,
-        interaction_id=interaction_id,
-        since=since,
-    )
-    with opened_store(settings) as store, store.reading() as conn:
-        rows = list_scores(conn, f, limit=limit)
+    """Newest scores first, from the store or, with --server, a server's REST API."""
+    if server is not None:
+        if db is not None:
+            raise click.UsageError("give --db or --server, not both")
+        query = {
+            "project": project,
+            "name": name,
+            "kind": kind,
+            "status": status,
+            "interaction_id": interaction_id,
+            "since": since,
+        }
+        found = get_items(server, "/api/v1/scores", query, api_key, limit)
+        rows = [ScoreView.model_validate(item) for item in found]
+    else:
+        rows = [
+            ScoreView.of(s)
+            for s in _stored(
+                config_file, db, project, name, kind, status, interaction_id, since, limit
+            )
+        ]
     if as_json:
-        for s in rows:
-            click.echo(ScoreView.of(s).model_dump_json())
+        for view in rows:
+            click.echo(view.model_dump_json())
         return
     if not rows:
         click.echo("no scores match")
@@ -55,14 +77,30 @@ def list_command(  # type: ignore[no-untyped-def]
             [
                 [
                     s.interaction_id,
-                    s.kind.value,
+                    s.kind,
                     s.name,
                     "-" if s.value is None else f"{s.value:g}",
                     s.label,
-                    s.status.value,
+                    s.status,
                     s.error or s.explanation,
                 ]
                 for s in rows
             ],
         )
     )
+
+
+def _stored(  # type: ignore[no-untyped-def]
+    config_file, db, project, name, kind, status, interaction_id, since, limit
+) -> list[Score]:
+    settings = settings_from(config_file, db=db)
+    f = ScoreFilter(
+        project=project or settings.default_project,
+        name=name,
+        kind=ScoreKind(kind) if kind else None,
+        status=ScoreStatus(status) if status else None,
+        interaction_id=interaction_id,
+        since=since,
+    )
+    with opened_store(settings) as store, store.reading() as conn:
+        return list_scores(conn, f, limit=limit)
