@@ -9,7 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from liveeval.cli.main import COMMANDS, cli, summary
+from liveeval.cli.main import COMMANDS, LazyGroup, cli, summary
 
 HEAVY = ("numpy", "scipy", "tokenizers", "sqlalchemy", "fastapi", "uvicorn", "openai")
 
@@ -31,6 +31,14 @@ def test_the_table_gives_each_command_its_own_help(name: str) -> None:
     assert command is not None and command.name == name
     for limit in (45, 80, 300):
         assert summary(name, limit) == command.get_short_help_str(limit)
+
+
+def test_a_command_added_the_usual_way_is_listed_and_runs() -> None:
+    group = LazyGroup("liveeval")
+    group.add_command(click.Command("hello", help="Say hello.", callback=lambda: click.echo("hi")))
+    listed = CliRunner().invoke(group, ["--help"])
+    assert "hello         Say hello." in listed.output and "interactions" in listed.output
+    assert CliRunner().invoke(group, ["hello"]).output == "hi\n"
 
 
 def test_an_unknown_command_is_a_usage_error() -> None:

@@ -105,12 +105,12 @@ class LazyGroup(click.Group):
     """A group whose commands are imported from `COMMANDS` when they are run."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted({*COMMANDS, *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
-        if entry is None:
-            return None
+        if entry is None:  # one added with cli.add_command, loaded already
+            return super().get_command(ctx, cmd_name)
         command = getattr(importlib.import_module(entry.module), entry.attribute)
         assert isinstance(command, click.Command), entry
         return command
@@ -119,7 +119,15 @@ class LazyGroup(click.Group):
         """As click's, from the table: one line each, cut to the width as click cuts it."""
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = [(name, summary(name, limit)) for name in names]
+        rows = [
+            (
+                name,
+                summary(name, limit)
+                if name in COMMANDS
+                else self.commands[name].get_short_help_str(limit),
+            )
+            for name in names
+        ]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
