@@ -7,8 +7,9 @@ injected changes are caught, through the real rule code and alert lifecycle.
 
 Traffic: 30 slice combinations (3 served models, 4 prompt versions, 10 routes, 12
 languages, each combination a fixed share) drawn minute by minute as counts:
-interactions, regenerations (5%), schema failures (2%), judged interactions (20%) with
-1..5 scores, latency in histogram buckets. Minutes are kept as rollup buckets in memory
+interactions, regenerations (5%), schema failures (2%), errors (1%), answers from a
+model other than the pinned one (0.5%), judged interactions (20%) with 1..5 scores,
+latency in histogram buckets. Minutes are kept as rollup buckets in memory
 (hours summed from them) and served to `evaluate_project` through a `BucketCache`, so
 every tick runs the monitor's own planning, budget, detectors and `reconcile` with a
 simulated clock, one tick a minute, with the default rules and budget.
@@ -64,6 +65,9 @@ LANGUAGES = {
 }  # fmt: skip
 LEVELS = np.array([0.04, 0.06, 0.15, 0.35, 0.40])  # judge score 1..5
 REGENERATION, SCHEMA_INVALID, JUDGED = 0.05, 0.02, 0.2
+# Stationary failures the error-rate and model-mismatch rules watch: spans with status
+# error, and answers from another model than the pinned one requested.
+ERRORS, MODEL_MISMATCH = 0.01, 0.005
 LATENCY_EDGES = np.array(LATENCY_EDGES_MS)
 
 
@@ -112,6 +116,8 @@ def minute_rows(traffic: Traffic, rng: np.random.Generator) -> list[tuple[SliceV
         schema = int(rng.binomial(n, SCHEMA_INVALID))
         judged = int(rng.binomial(n, JUDGED))
         agg = Aggregate(interactions=n)
+        agg.errors = int(rng.binomial(n, ERRORS))
+        agg.model_mismatch = int(rng.binomial(n, MODEL_MISMATCH))
         agg.signals = {k: v for k, v in (("regenerated", regenerated),
                                           ("schema_invalid", schema)) if v}  # fmt: skip
         if judged:
