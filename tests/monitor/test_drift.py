@@ -303,3 +303,19 @@ def test_a_trivial_numeric_shift_is_not_drift_however_significant():
         FeatureFrame(numeric={"output_tokens": before * 1.3}),
     ).features[0]
     assert doubled.status == "drift"
+
+
+def test_a_token_or_two_over_a_fixed_prompt_is_not_drift():
+    """Input tokens are a fixed system prompt (270) plus the question: their spread is
+    small, so one token less reads as a third of a standard deviation. No quantile moved
+    by 5%, and that is what a person would call drift."""
+    rng = np.random.default_rng(RNG_SEED)
+    before = 270 + rng.poisson(8, 5000).astype(float)
+    after = 270 + rng.poisson(7, 5000).astype(float)
+    verdict = drift_report(
+        FeatureFrame(numeric={"input_tokens": before}),
+        FeatureFrame(numeric={"input_tokens": after}),
+    ).features[0]
+    assert verdict.statistics["ks_p_value"] < 0.05
+    assert verdict.statistics["wasserstein_norm"] >= 0.1
+    assert (verdict.status, verdict.moved) == ("ok", [])

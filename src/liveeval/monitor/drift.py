@@ -11,7 +11,10 @@ How a feature's status is decided (every threshold lives in DriftThresholds):
   test decides, "drift" when its p-value (KS, chi-squared) is under `p_value`; for a
   numeric feature the shift must also be material, the normalized Wasserstein distance
   that counts as drift at scale, `wasserstein` (a median of 49 output tokens becoming
-  48 is significant on a few thousand rows, and is not drift). PSI is
+  48 is significant on a few thousand rows, and is not drift);
+- numeric, either regime: at least one of p10, median and p90 must have moved by 5%
+  (relative); a feature with a large constant part (input tokens over a fixed system
+  prompt) has a small spread, so a shift of a token or two reads as large against it. PSI is
   reported but does not decide: on a sample this small its noise alone averages about
   (bins - 1) * (1/n_ref + 1/n_cur) (0.1 for 150 intents in 3,000 rows a side), so its
   fixed thresholds would alarm on identical distributions; where PSI is really large
@@ -214,6 +217,9 @@ def numeric_feature_drift(
             "drift" if significant and material else "ok",
         )
     method, value, threshold, status = decision
+    moved = drift_text.numeric_moves(name, detail)
+    if not moved:
+        status = "ok"  # no quantile moved by 5%: a change of shape too small to name
     return FeatureDrift(
         feature=name,
         kind="numeric",
@@ -229,7 +235,7 @@ def numeric_feature_drift(
             "wasserstein_norm": detail.wasserstein_norm,
             "psi": detail.psi,
         },
-        moved=drift_text.numeric_moves(name, detail) if status != "ok" else [],
+        moved=moved if status != "ok" else [],
         numeric=detail,
     )
 

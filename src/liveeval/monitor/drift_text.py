@@ -108,7 +108,8 @@ def categorical_moves(
 
 
 def numeric_moves(feature: str, drift: NumericDrift) -> list[str]:
-    """Sentences for the quantiles (p10, median, p90) that moved most, largest first."""
+    """Sentences for the quantiles (p10, median, p90) that moved by MIN_QUANTILE_CHANGE or
+    more (relative), largest first; none when no quantile moved that much."""
     quantiles = (
         ("median", drift.reference_median, drift.current_median),
         ("p90", drift.reference_p90, drift.current_p90),
@@ -123,13 +124,7 @@ def numeric_moves(feature: str, drift: NumericDrift) -> list[str]:
             sentence = f"{name} {feature} {verb} from {format_number(before)} to "
             moves.append((change, sentence + format_number(after)))
     moves.sort(key=lambda item: -item[0])
-    if moves:
-        return [sentence for _, sentence in moves[:MAX_MOVED]]
-    return [
-        f"the distribution of {feature} moved (KS {drift.ks_statistic:.2f}) though its median "
-        f"only went from {format_number(drift.reference_median)} to "
-        f"{format_number(drift.current_median)}"
-    ]
+    return [sentence for _, sentence in moves[:MAX_MOVED]]
 
 
 def embedding_moves(feature: str, auc: float, mmd_p_value: float, distance: float) -> list[str]:
