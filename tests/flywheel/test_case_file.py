@@ -4,6 +4,7 @@ and the import rules of flywheel/golden.py."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from liveeval.flywheel.case_file import (
     write_cases,
 )
 from liveeval.flywheel.golden import CaseConflictError, apply_import, plan_import
-from liveeval.model.case import Case
+from liveeval.model.case import Case, canonical_json
 from liveeval.store import cases as stored
 from liveeval.store.database import Store, open_store
 
@@ -369,3 +370,22 @@ def test_a_line_that_retires_a_stored_case_retires_it(store: Store, tmp_path: Pa
         active = {c.id for c in stored.latest_cases(conn, "shop")}
     assert case.retired is not None and case.retired.by == "erin"
     assert "schema-1" not in active
+
+
+def test_a_hand_written_case_without_an_id_gets_one_from_its_input_and_imports_once(
+    store: Store, tmp_path: Path
+) -> None:
+    line = {"input": {"text": "Refund time?"}, "grader": {"type": "contains", "values": ["5"]}}
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
+    assert validator.is_valid(line)
+    path = write_lines(tmp_path / "golden.jsonl", [line])
+    [first] = read_cases(path)
+    [again] = read_cases(path)
+    digest = hashlib.sha256(canonical_json({"text": "Refund time?", "context": []})).hexdigest()
+    assert first.id == again.id == "case-" + digest[:12]
+    # the same input written another way (context spelled out) is the same case
+    spelled = {**line, "input": {"context": [], "text": "Refund time?"}}
+    assert Case.model_validate(spelled).id == first.id
+    assert Case.model_validate({**line, "id": "mine"}).id == "mine"
+    assert import_file(store, path) == {"added": 1}
+    assert import_file(store, path) == {"unchanged": 1}

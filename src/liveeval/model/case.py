@@ -154,10 +154,27 @@ class Retirement(_Strict):
     reason: str = Field(min_length=1, max_length=2_000)
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    """The empty default only means "derive it"; the schema says so in words instead."""
+    schema.pop("default", None)
+
+
+def input_case_id(case_input: CaseInput) -> str:
+    """The id of a case written without one: stable for the same input however spelled."""
+    document = case_input.model_dump(mode="json", exclude_none=True)
+    return "case-" + hashlib.sha256(canonical_json(document)).hexdigest()[:12]
+
+
 class Case(_Strict):
     """One version of one golden-set case."""
 
-    id: str = Field(pattern=CASE_ID_PATTERN)
+    id: str = Field(
+        default="",
+        pattern=CASE_ID_PATTERN,
+        description="A hand-written line may leave it out: then `case-` and the first 12 hex "
+        "digits of the sha256 of the input's canonical JSON, the same on every read.",
+        json_schema_extra=_no_default,
+    )
     version: int = Field(default=1, ge=1)
     input: CaseInput
     expected: Expected = Expected()
@@ -186,6 +203,8 @@ class Case(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:
+        if not self.id:
+            object.__setattr__(self, "id", input_case_id(self.input))
         if self.regression and not self.frozen:
             raise ValueError("a regression case is always frozen")
         _check_reference(self)
