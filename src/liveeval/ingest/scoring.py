@@ -347,7 +347,10 @@ def sampler_state(
     return SamplerState(
         judged_in_window=strata,
         judgments_today=sampled_since(conn, project, day),
-        cost_today_usd=judge_cost_since(conn, project, day),
+        # Unpriced judge scores count as $0 against the spend limit, as SQL's SUM always
+        # counted them: the judgment-count limit and `estimated_cost_per_judgment_usd`
+        # are what bound a judge whose cost is unknown.
+        cost_today_usd=judge_cost_since(conn, project, day) or 0.0,
     )
 
 

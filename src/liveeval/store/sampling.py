@@ -125,12 +125,19 @@ def sampled_since(conn: sa.Connection, project: str, since: datetime) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def judge_cost_since(conn: sa.Connection, project: str, since: datetime) -> float:
+def judge_cost_since(conn: sa.Connection, project: str, since: datetime) -> float | None:
+    """What the judge scores since `since` cost: 0 when there were none, None (unknown)
+    when there were some and none has a cost, else the sum of the known costs."""
     c = scores.c
-    query = sa.select(sa.func.coalesce(sa.func.sum(c.cost_usd), 0.0)).where(
+    query = sa.select(sa.func.count(), sa.func.count(c.cost_usd), sa.func.sum(c.cost_usd)).where(
         c.project == project, c.kind == "judge", c.created_at >= since
     )
-    return float(conn.execute(query).scalar_one())
+    judged, priced, total = conn.execute(query).one()
+    if not judged:
+        return 0.0
+    if not priced:
+        return None
+    return float(total)
 
 
 def _decision(row: sa.RowMapping) -> RecordedDecision:
