@@ -131,6 +131,20 @@ def test_chart_legends_show_series_with_n_not_band_edges(
     page.screenshot(path=str(tmp_path / "quality.png"), full_page=True)
 
 
+def test_quality_charts_mark_the_new_prompt_and_model_on_the_time_axis(
+    page: Page, server: RunningServer
+) -> None:
+    """The seed's v2 traffic, on gpt-4o-2024-11-20, starts 3 days ago: both are marked
+    with a labelled line on each drawn chart; v1 and the old model, there from the start,
+    are not."""
+    open_page(page, f"{server.url}/ui/quality?days=14")
+    plot = page.locator("[data-chart='mean']")
+    plot.locator(".u-over .marker").first.wait_for()
+    labels = plot.locator(".u-over .marker").all_inner_texts()
+    assert sorted(labels) == ["model gpt-4o-2024-11-20", "prompt v2"], labels
+    assert page.locator("[data-chart='rate-error'] .u-over .marker").count() == 2
+
+
 def has_values(data: dict[str, Any]) -> bool:
     """Whether a chart's JSON (`{"x": [...], "series": [{"values": [...]}]}`) holds a point."""
     return any(v is not None and v != 0 for s in data["series"] for v in s["values"])

@@ -4,6 +4,7 @@ tests/browser drives the same pages in a real Chromium."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -86,6 +87,19 @@ async def test_every_page_renders_and_untrusted_text_stays_text(store: Store) ->
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in detail.text
     assert 'href="javascript:' not in detail.text
     assert "thumbs_down" in review.text
+
+
+async def test_the_quality_charts_carry_a_marker_where_a_prompt_version_first_appears(
+    store: Store,
+) -> None:
+    scene(store)  # v1 from 30 hours ago, v2 from 3 hours ago
+    async with client(store) as http:
+        response = await http.get("/ui/quality", params={"project": "shop", "days": 2})
+    found = re.search(r'<script type="application/json" id="mean">(.*?)</script>', response.text)
+    assert found is not None
+    markers = json.loads(found.group(1))["markers"]
+    v2_hour = (NOW - timedelta(hours=3)).replace(minute=0)
+    assert markers == [{"x": int(v2_hour.timestamp()), "label": "prompt v2"}]
 
 
 async def test_filters_change_the_interactions_shown(store: Store) -> None:

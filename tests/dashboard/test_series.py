@@ -12,6 +12,7 @@ from liveeval.monitor.rollup import Aggregate
 from liveeval.stats.quality import ScoreSummary
 from liveeval.store.database import Store
 from liveeval.store.rollups import refresh_rollups
+from tests.monitor.traffic import Traffic, store_traffic
 from tests.store.test_rollups import START, store_mixed
 
 
@@ -84,3 +85,41 @@ def test_a_rate_axis_reaches_just_above_its_largest_value_and_never_past_100_per
 def test_the_traffic_chart_names_its_axis() -> None:
     chart = series.traffic_chart(HOURS, {"all": {HOURS[0]: _hour([])}})
     assert chart["y"] == {"label": "interactions per hour", "min": 0}
+
+
+def test_change_markers_label_each_new_prompt_or_model_in_time_order() -> None:
+    seen = {
+        "prompt_version": {"v1": HOURS[0], "v2": HOURS[5]},
+        "model_served": {"chat-a": HOURS[0], "chat-b": HOURS[9]},
+    }
+    assert series.change_markers(seen) == [
+        {"x": int(HOURS[5].timestamp()), "label": "prompt v2"},
+        {"x": int(HOURS[9].timestamp()), "label": "model chat-b"},
+    ]
+
+
+def test_change_markers_skip_what_is_present_from_the_first_hour_with_traffic() -> None:
+    seen = {"prompt_version": {"v1": HOURS[3]}, "model_served": {"chat-a": HOURS[3]}}
+    assert series.change_markers(seen) == []
+    assert series.change_markers({"prompt_version": {}, "model_served": {}}) == []
+
+
+ON = START.replace(minute=0)  # an hour's start
+
+
+def test_first_seen_reads_each_prompt_and_models_first_hour_in_the_range(store: Store) -> None:
+    store_traffic(store, Traffic(prompt_version="v1"), ON, 180, 1, every=10)
+    later = ON + timedelta(hours=2, minutes=5)
+    store_traffic(store, Traffic(prompt_version="v2", model_served="chat-b"), later, 30, 1, seed=2)
+    with store.writing() as conn:
+        refresh_rollups(conn)
+    with store.reading() as conn:
+        seen = series.first_seen(conn, "shop", ON, ON + timedelta(hours=4))
+        cut = series.first_seen(conn, "shop", ON + timedelta(hours=3), ON + timedelta(hours=4))
+    assert seen["prompt_version"] == {"v1": ON, "v2": ON + timedelta(hours=2)}
+    assert seen["model_served"]["chat-b"] == ON + timedelta(hours=2)
+    assert series.change_markers(seen) == [
+        {"x": int((ON + timedelta(hours=2)).timestamp()), "label": "model chat-b"},
+        {"x": int((ON + timedelta(hours=2)).timestamp()), "label": "prompt v2"},
+    ]
+    assert series.change_markers(cut) == []  # nothing new within the last hour

@@ -465,17 +465,21 @@ async def quality(
             {r for by_hour in sums.values() for a in by_hour.values() for r in a.scores}
         )
         chosen = rubric if rubric in rubrics else (rubrics[0] if rubrics else None)
-        return {
-            "rubrics": rubrics,
-            "rubric": chosen,
+        markers = series.change_markers(
+            series.first_seen(conn, name, now - timedelta(days=days), now)
+        )
+        charts = {
             "mean": series.quality_chart(hours, sums, chosen, "mean"),
             "p10": series.quality_chart(hours, sums, chosen, "p10"),
             "bad": series.quality_chart(hours, sums, chosen, "bad_share"),
-            "rates": {
-                kind: series.rate_chart(hours, sums, kind)
-                for kind in ("thumbs_down", "regenerated", "escalated", "error")
-            },
         }
+        rates = {
+            kind: series.rate_chart(hours, sums, kind)
+            for kind in ("thumbs_down", "regenerated", "escalated", "error")
+        }
+        for chart in (*charts.values(), *rates.values()):
+            chart["markers"] = markers  # deploys and model changes on the time axis
+        return {"rubrics": rubrics, "rubric": chosen, "markers": markers, "rates": rates, **charts}
 
     values = await _recent(request, ("quality", name, dimension, rubric, days), work)
     return page(

@@ -217,3 +217,42 @@ def totals(sums: dict[str, dict[datetime, Aggregate]]) -> Aggregate:
         for aggregate in by_hour.values():
             total.add(aggregate)
     return total
+
+
+# The dimensions whose first appearance is a deploy or a model change, with the word that
+# names them on the time axis.
+CHANGES = {"prompt_version": "prompt", "model_served": "model"}
+
+
+def first_seen(
+    conn: sa.Connection, project: str, since: datetime, until: datetime
+) -> dict[str, dict[str, datetime]]:
+    """Per dimension of CHANGES: value → the first hour it has traffic in [since, until]."""
+    start, end = floor_to(since, HOUR), floor_to(until, HOUR) + timedelta(hours=1)
+    positions = {d: DIMENSIONS.index(d) for d in CHANGES}
+    seen: dict[str, dict[str, datetime]] = {d: {} for d in CHANGES}
+    for bucket_at, values, aggregate in read_series(conn, project, HOUR, start, end):
+        if aggregate.interactions == 0:
+            continue
+        for dimension, position in positions.items():
+            value = values[position]
+            if value:
+                seen[dimension].setdefault(str(value), bucket_at)
+    return seen
+
+
+def change_markers(seen: dict[str, dict[str, datetime]]) -> list[dict[str, Any]]:
+    """Labelled moments for the time axis: each prompt version or served model's first hour,
+    in time order, skipping those seen in the first hour with traffic (present from the
+    start, not a change within the range)."""
+    firsts = [at for by_value in seen.values() for at in by_value.values()]
+    if not firsts:
+        return []
+    opening = min(firsts)
+    markers = [
+        (at, f"{CHANGES.get(dimension, dimension)} {value}")
+        for dimension, by_value in seen.items()
+        for value, at in by_value.items()
+        if at > opening
+    ]
+    return [{"x": int(at.timestamp()), "label": label} for at, label in sorted(markers)]

@@ -65,12 +65,34 @@
         },
       ],
       legend: { live: true },
+      hooks: { draw: [function (u) { mark(u, data.markers || []); }] },
     };
     el.textContent = "";
     const plot = new uPlot(options, columns, el);
     const rows = plot.root.querySelectorAll(".u-legend .u-series");
     hidden.forEach(function (index) { if (rows[index]) rows[index].style.display = "none"; });
     el.dataset.drawn = "1";
+  }
+
+  // deploys and model changes: a dashed vertical line with its label at each marker's time
+  function mark(plot, markers) {
+    plot.over.querySelectorAll(".marker").forEach(function (old) { old.remove(); });
+    markers.forEach(function (m, i) {
+      const left = plot.valToPos(m.x, "x");
+      if (!isFinite(left) || left < 0 || left > plot.over.clientWidth) return;
+      const line = document.createElement("div");
+      line.className = "marker";
+      line.style.left = left + "px";
+      const label = document.createElement("span");
+      label.textContent = m.label;
+      label.style.top = (i % 3) * 1.1 + "em";  // markers close in time stack their labels
+      if (left > plot.over.clientWidth / 2) {  // a label in the right half reads leftwards
+        label.style.left = "auto";
+        label.style.right = "3px";
+      }
+      line.appendChild(label);
+      plot.over.appendChild(line);
+    });
   }
 
   function init() {
