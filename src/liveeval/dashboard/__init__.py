@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from liveeval.dashboard.alert_pages import router as alert_router
 from liveeval.dashboard.cache import DRIFT_TTL_S, RECENT_TTL_S, Background, Recent
+from liveeval.dashboard.golden_selection import router as golden_selection_router
 from liveeval.dashboard.pages import router
 from liveeval.dashboard.security import LoginRequired
 
@@ -19,6 +20,7 @@ STATIC = Path(__file__).parent / "static"
 def mount_dashboard(app: FastAPI) -> None:
     app.state.recent = Recent(RECENT_TTL_S)
     app.state.drift_reports = Background(DRIFT_TTL_S)
+    app.include_router(golden_selection_router)
     app.include_router(router)
     app.include_router(alert_router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="dashboard-static")
