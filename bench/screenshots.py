@@ -29,7 +29,7 @@ PAGES = [
     ("interactions", "/ui/interactions"),
     ("quality", "/ui/quality"),
     # the demo's last 6 days (from the Acme Card launch) against the 15 before them
-    ("drift", "/ui/drift?window=144&baseline=360"),
+    ("drift", "/ui/drift?window_days=6&baseline_days=15"),
     ("alerts", "/ui/alerts"),
     ("review", "/ui/review"),
     ("golden", "/ui/golden"),

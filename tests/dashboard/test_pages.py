@@ -12,16 +12,19 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 
+from liveeval.config import Settings
 from liveeval.model import Interaction, Role
+from liveeval.server import create_app
 from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
 from liveeval.store.keys import create_key
 from liveeval.store.rollups import refresh_rollups
 from liveeval.store.schema import scores
 from liveeval.store.scores import interaction_ids_by_span
+from tests.conftest import Clock
 from tests.flywheel.test_review_flow import run_intake, thumbs_down
 from tests.monitor.traffic import Traffic, store_traffic
-from tests.server.asgi import client
+from tests.server.asgi import HOST, client, serve
 from tests.server.watched import BROKEN, BUSY, GONE, RULES, THIN, store_watched
 from tests.server.watched import COST as WATCHED_COST
 from tests.server.watched import REGEN as WATCHED_REGEN
@@ -280,3 +283,42 @@ async def test_the_overview_groups_slis_by_rule_and_folds_slices_too_thin_to_wat
     ]
     assert "<script>window.__xss" not in response.text
     assert "route=&lt;script&gt;window.__xss=1&lt;/script&gt;" in response.text
+
+
+async def test_the_drift_page_takes_days_and_still_reads_the_old_hour_links(
+    store: Store,
+) -> None:
+    scene(store)  # 48 interactions 30 hours ago, 241 in the last 3 hours
+    app = create_app(Settings(db=str(store.engine.url), allowed_hosts=[HOST]), store, clock=Clock())
+    async with serve(app) as http:
+        pages = []
+        for params in (
+            {"window_days": "0.5", "baseline_days": "1.5"},
+            {"window": "12", "baseline": "36"},
+            {"window_days": "0.1", "baseline_days": "1.5"},
+        ):
+            await http.get("/ui/drift", params={"project": "shop", **params})
+            app.state.drift_reports.wait(("shop", *drift_key_hours(params)), timeout=60)
+            response = await http.get("/ui/drift", params={"project": "shop", **params})
+            assert response.status_code == 200
+            pages.append(response.text)
+        bad = await http.get("/ui/drift", params={"window_days": "0"})
+        old_default = await http.get("/ui/drift", params={"project": "shop"})
+    app.state.drift_reports.close()
+    days, hours, tenth = pages
+    for text in (days, hours):
+        assert "241 interactions in the window against 48 in the baseline" in text
+        assert 'name="window_days" type="number" min="0" max="30" step="any" value="0.5"' in text
+        assert 'name="baseline_days" type="number" min="0" max="60" step="any" value="1.5"' in text
+    # 2.4 hours: the last 24 of v2's 60 minutes (4 a minute) and the hostile one
+    assert "97 interactions in the window against 192" in tenth
+    assert 'value="0.1"' in tenth
+    assert bad.status_code == 422
+    assert 'value="1"' in old_default.text and 'value="7"' in old_default.text
+
+
+def drift_key_hours(params: dict[str, str]) -> tuple[float, float]:
+    """The drift page's cache key for these parameters: (window, baseline) in hours."""
+    if "window" in params:
+        return float(params["window"]), float(params["baseline"])
+    return float(params["window_days"]) * 24, float(params["baseline_days"]) * 24

@@ -127,6 +127,18 @@ def test_the_demo_prints_the_tour_serves_while_playing_and_stops_on_ctrl_c(
         links = [line for line in demo.lines if "/ui/" in line]
         assert len(links) >= 10
         assert all("project=acme-support" in line for line in links), links
+        # the drift link names its periods in days, and the page shows the same days
+        [drift] = [
+            re.search(r"(http://\S+/ui/drift\?\S+)", line) for line in links if "/drift?" in line
+        ]
+        assert drift is not None and "window_days=" in drift.group(1), links
+        days = re.search(r"window_days=([0-9.]+)", drift.group(1))
+        page = httpx.get(drift.group(1), timeout=30)
+        assert days is not None and page.status_code == 200
+        assert (
+            f'name="window_days" type="number" min="0" max="30" step="any" value="{days.group(1)}"'
+            in page.text
+        )
         home = httpx.get(f"{url}/", timeout=30, follow_redirects=True)
         assert "<small>acme-support</small>" in home.text
         assert demo.stop() == 0

@@ -27,7 +27,7 @@ PAGES = (
     ("quality", "judge scores per prompt version: v2 (day {rollout}) beats v1"),
     ("judge", "served-model changes: northwind-chat-2025-01-15 served for the pinned model"),
     (
-        "drift?window={window}&baseline={baseline}",
+        "drift?window_days={drift_days}&baseline_days={drift_day}",
         "the last {drift_days} days against the ones before: Spanish 3% -> 25%, Acme Card topics",
     ),
     ("interactions", "filter language=de, model, prompt version; open one to see why"),
@@ -196,9 +196,8 @@ def _tour(
     drift_days = days - drift_day
     fields = {
         "rollout": rollout + 1,
-        "window": 24 * drift_days,
-        "baseline": 24 * drift_day,
         "drift_days": drift_days,
+        "drift_day": drift_day,
         "days": days,
     }
     for page, what in PAGES:

@@ -499,14 +499,19 @@ async def quality(
 async def drift(
     request: Request,
     project: Str = None,
-    window: Annotated[int, Query(ge=1, le=24 * 30)] = 24,
-    baseline: Annotated[int, Query(ge=1, le=24 * 60)] = 24 * 7,
+    window_days: Annotated[float | None, Query(gt=0, le=30)] = None,
+    baseline_days: Annotated[float | None, Query(gt=0, le=60)] = None,
+    # hours, as links made before the page took days still say
+    window_hours: Annotated[int | None, Query(alias="window", ge=1, le=24 * 30)] = None,
+    baseline_hours: Annotated[int | None, Query(alias="baseline", ge=1, le=24 * 60)] = None,
 ) -> Response:
     from liveeval.monitor.drift_run import run_drift
 
     viewer, name, projects = await _frame(request, project)
     settings = request.app.state.settings
     now = now_of(request)
+    window = _hours(window_days, window_hours, 24.0)
+    baseline = _hours(baseline_days, baseline_hours, 24.0 * 7)
 
     def work() -> Any:
         return run_drift(
@@ -528,9 +533,16 @@ async def drift(
         report=report,
         age=age,
         error=error,
-        window=window,
-        baseline=baseline,
+        window_days=f"{window / 24:g}",
+        baseline_days=f"{baseline / 24:g}",
     )
+
+
+def _hours(days: float | None, hours: int | None, default: float) -> float:
+    """A drift period in hours: from days when given, else from the old hour parameter."""
+    if days is not None:
+        return days * 24
+    return float(hours) if hours is not None else default
 
 
 @router.get("/alerts")
