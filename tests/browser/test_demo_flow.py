@@ -82,7 +82,8 @@ def test_from_the_alert_to_the_slice_its_interactions_review_and_a_frozen_case(
     listed = page.locator("#interactions tbody tr")
     assert listed.count() >= 1
     assert "No interaction matches." not in listed.first.inner_text()
-    served = listed.first.locator("td").nth(2).inner_text()
+    headers = [h.strip() for h in page.locator("#interactions thead th").all_inner_texts()]
+    served = listed.first.locator("td").nth(headers.index("model served")).inner_text()
     assert served.startswith(UPDATED_MODEL) and f"≠ {PINNED_MODEL}" in served
     with page.expect_navigation():
         listed.first.locator("td a").first.click()
