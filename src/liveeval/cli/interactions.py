@@ -15,14 +15,9 @@ from liveeval.figures import money_text, number_text
 from liveeval.model import SignalKind
 from liveeval.server.interaction_export import FORMATS, export_lines, iter_interactions
 from liveeval.server.interaction_views import (
-    DecisionView,
     InteractionDetail,
     InteractionView,
-    JudgeJobView,
-    SignalView,
-    SpanView,
 )
-from liveeval.server.score_bodies import ScoreView
 from liveeval.store.interactions import (
     SLICE_COLUMNS,
     InteractionFilter,
@@ -30,11 +25,6 @@ from liveeval.store.interactions import (
     get_interaction,
     list_interactions,
 )
-from liveeval.store.jobs import jobs_of
-from liveeval.store.sampling import decisions_of
-from liveeval.store.scores import scores_of
-from liveeval.store.signals import list_signals
-from liveeval.store.telemetry import load_spans
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -243,19 +233,7 @@ def _stored_detail(settings: Settings, interaction_id: int) -> InteractionDetail
         interaction = get_interaction(conn, interaction_id)
         if interaction is None:
             raise click.ClickException(f"interaction {interaction_id} does not exist")
-        spans = load_spans(conn, interaction.project, [interaction.trace_id])
-        signals = list_signals(conn, [interaction_id])
-        scores = scores_of(conn, [interaction_id])
-        decisions = decisions_of(conn, interaction_id)
-        judge_jobs = jobs_of(conn, interaction_id)
-    return InteractionDetail(
-        interaction=InteractionView.of(interaction),
-        spans=[SpanView.of(s) for s in spans],
-        signals=[SignalView.of(s) for s in signals],
-        scores=[ScoreView.of(s) for s in scores],
-        sampling=[DecisionView.of(d) for d in decisions],
-        judge_jobs=[JudgeJobView(**job) for job in judge_jobs],
-    )
+        return InteractionDetail.read(conn, interaction)
 
 
 @interactions.command("counts")

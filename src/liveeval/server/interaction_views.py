@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 
 from liveeval.model import Interaction, Signal, Span
 from liveeval.server.score_bodies import ScoreView
-from liveeval.store.sampling import RecordedDecision
+from liveeval.store.jobs import jobs_of
+from liveeval.store.sampling import RecordedDecision, decisions_of
+from liveeval.store.scores import scores_of
+from liveeval.store.signals import list_signals
+from liveeval.store.telemetry import load_spans
 
 
 class ToolCallView(BaseModel):
@@ -262,6 +267,21 @@ class InteractionDetail(BaseModel):
     scores: list[ScoreView]
     sampling: list[DecisionView]
     judge_jobs: list[JudgeJobView]
+
+    @classmethod
+    def read(cls, conn: sa.Connection, interaction: Interaction) -> InteractionDetail:
+        """`interaction` with every span of its trace, its signals, scores, sampling
+        decisions and judge jobs, as stored."""
+        ident, trace = interaction.interaction_id, interaction.trace_id
+        assert ident is not None
+        return cls(
+            interaction=InteractionView.of(interaction),
+            spans=[SpanView.of(s) for s in load_spans(conn, interaction.project, [trace])],
+            signals=[SignalView.of(s) for s in list_signals(conn, [ident])],
+            scores=[ScoreView.of(s) for s in scores_of(conn, [ident])],
+            sampling=[DecisionView.of(d) for d in decisions_of(conn, ident)],
+            judge_jobs=[JudgeJobView(**job) for job in jobs_of(conn, ident)],
+        )
 
 
 class InteractionPage(BaseModel):

@@ -21,18 +21,13 @@ from liveeval.server.interaction_export import (
     iter_interactions,
 )
 from liveeval.server.interaction_views import (
-    DecisionView,
     InteractionDetail,
     InteractionPage,
     InteractionView,
-    JudgeJobView,
-    SignalView,
     SliceCount,
-    SpanView,
 )
 from liveeval.server.params import MAX_ID, ItemId, TimeBound
 from liveeval.server.responses import ANY_ROUTE, errors
-from liveeval.server.score_bodies import ScoreView
 from liveeval.store.interactions import (
     SLICE_COLUMNS,
     InteractionFilter,
@@ -40,11 +35,6 @@ from liveeval.store.interactions import (
     get_interaction,
     list_interactions,
 )
-from liveeval.store.jobs import jobs_of
-from liveeval.store.sampling import decisions_of
-from liveeval.store.scores import scores_of
-from liveeval.store.signals import list_signals
-from liveeval.store.telemetry import load_spans
 
 router = APIRouter(prefix="/api/v1", tags=["interactions"], responses=errors(*ANY_ROUTE))
 
@@ -212,18 +202,6 @@ async def show(request: Request, caller: ReadCaller, interaction_id: ItemId) -> 
             if interaction is None:
                 raise HTTPException(404, f"interaction {interaction_id} does not exist")
             caller.check_project(interaction.project)
-            spans = load_spans(conn, interaction.project, [interaction.trace_id])
-            signals = list_signals(conn, [interaction_id])
-            scores = scores_of(conn, [interaction_id])
-            decisions = decisions_of(conn, interaction_id)
-            judge_jobs = jobs_of(conn, interaction_id)
-        return InteractionDetail(
-            interaction=InteractionView.of(interaction),
-            spans=[SpanView.of(s) for s in spans],
-            signals=[SignalView.of(s) for s in signals],
-            scores=[ScoreView.of(s) for s in scores],
-            sampling=[DecisionView.of(d) for d in decisions],
-            judge_jobs=[JudgeJobView(**job) for job in judge_jobs],
-        )
+            return InteractionDetail.read(conn, interaction)
 
     return await run_in_threadpool(query)
