@@ -12,7 +12,7 @@ from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
 from liveeval.store.scores import interaction_ids_by_span
 from tests.server.asgi import client
-from tests.telemetry import span_id, trace_id
+from tests.store.stored import chat_interaction
 
 pytestmark = pytest.mark.anyio
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # tests.conftest.Clock's
@@ -20,22 +20,8 @@ NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # tests.conftest.Clock's
 
 def said(user: str, session: str, question: str, answer: str, minutes: int) -> Interaction:
     at = NOW - timedelta(minutes=minutes)
-    return Interaction(
-        project="shop",
-        trace_id=trace_id(),
-        span_id=span_id(),
-        parent_span_id=None,
-        name="chat",
-        convention="genai",
-        operation="chat",
-        start_at=at,
-        end_at=at,
-        latency_ms=5.0,
-        status="ok",
-        input_text=question,
-        output_text=answer,
-        user_id=user,
-        session_id=session,
+    return chat_interaction(
+        at, input_text=question, output_text=answer, user_id=user, session_id=session
     )
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from liveeval.config.sampling import SamplingConfig
 from liveeval.ingest.scoring import sampler_state
-from liveeval.model import Interaction
 from liveeval.model.score import Score, ScoreKind
 from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
@@ -17,7 +16,7 @@ from liveeval.store.rollups import refresh_rollups
 from liveeval.store.sampling import judge_cost_since
 from liveeval.store.scores import interaction_ids_by_span, write_scores
 from tests.server.asgi import client
-from tests.telemetry import span_id, trace_id
+from tests.store.stored import chat_interaction
 
 pytestmark = pytest.mark.anyio
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # tests.conftest.Clock's
@@ -25,22 +24,7 @@ NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # tests.conftest.Clock's
 
 def one(store: Store, project: str, cost_usd: float | None) -> int:
     at = NOW - timedelta(hours=1)
-    interaction = Interaction(
-        project=project,
-        trace_id=trace_id(),
-        span_id=span_id(),
-        parent_span_id=None,
-        name="chat",
-        convention="genai",
-        operation="chat",
-        start_at=at,
-        end_at=at,
-        latency_ms=5.0,
-        status="ok",
-        input_text="q",
-        output_text="a",
-        cost_usd=cost_usd,
-    )
+    interaction = chat_interaction(at, project, cost_usd=cost_usd)
     with store.writing() as conn:
         upsert_interactions(conn, [interaction], at)
         refresh_rollups(conn)
