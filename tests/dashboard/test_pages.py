@@ -310,6 +310,9 @@ async def test_the_drift_page_takes_days_and_still_reads_the_old_hour_links(
         assert "241 interactions in the window against 48 in the baseline" in text
         assert 'name="window_days" type="number" min="0" max="30" step="any" value="0.5"' in text
         assert 'name="baseline_days" type="number" min="0" max="60" step="any" value="1.5"' in text
+        # each feature drawn in both periods: bars per category, a histogram for numbers
+        assert '<svg class="shape bars"' in text and '<svg class="shape histogram"' in text
+        assert "of the baseline," in text and "of the window</title>" in text
     # 2.4 hours: the last 24 of v2's 60 minutes (4 a minute) and the hostile one
     assert "97 interactions in the window against 192" in tenth
     assert 'value="0.1"' in tenth

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from liveeval.monitor import drift_text
+from liveeval.monitor.drift_shapes import Bar, Histogram, category_bars, numeric_histogram
 from liveeval.stats.categorical_drift import CategoricalDrift, categorical_drift, category_counts
 from liveeval.stats.embedding_drift import (
     domain_classifier_auc,
@@ -120,6 +121,8 @@ class FeatureDrift:
     moved: list[str]
     numeric: NumericDrift | None = None
     categorical: CategoricalDrift | None = None
+    bars: list[Bar] = field(default_factory=list)  # categorical: baseline vs window
+    histogram: Histogram | None = None  # numeric: both periods on shared bins
 
     def to_dict(self) -> dict[str, Any]:
         return _json_ready(asdict(self))
@@ -237,6 +240,7 @@ def numeric_feature_drift(
         },
         moved=moved if status != "ok" else [],
         numeric=detail,
+        histogram=numeric_histogram(ref, cur),
     )
 
 
@@ -300,6 +304,7 @@ def categorical_feature_drift(
         },
         moved=moved,
         categorical=detail,
+        bars=category_bars(name, detail, labels),
     )
 
 
