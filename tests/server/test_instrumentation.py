@@ -7,7 +7,10 @@ real packages, unmodified.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -258,3 +261,67 @@ def test_openinference_instrumentation_spans_make_one_interaction(
         ("user", QUESTION),
     ]
     assert interaction.output_text == ANSWER
+
+
+ZERO_CODE_APP = """
+import sys
+
+import openai
+
+with openai.OpenAI(base_url=sys.argv[1], api_key="sk-test", max_retries=0) as client:
+    client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": sys.argv[2]}]
+    )
+"""
+
+
+def hide_distribution(folder: Path, name: str) -> None:
+    """Shadow an installed distribution with an empty one of the same name, first on the path.
+
+    importlib.metadata lists one distribution per name, the first found on sys.path, so
+    its entry points (how `opentelemetry-instrument` finds instrumentations) disappear.
+    """
+    info = folder / f"{name.replace('-', '_')}-0.0.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.0.0\n")
+
+
+def test_the_zero_code_path_of_docs_tracing_md_records_an_unchanged_app(
+    live_server: RunningServer, tmp_path: Path
+) -> None:
+    """`opentelemetry-instrument python app.py`, configured only by the environment that
+    docs/tracing.md gives, on an app that never imports OpenTelemetry."""
+    (tmp_path / "app.py").write_text(ZERO_CODE_APP)
+    # This environment also has OpenInference's OpenAI instrumentation, whose entry point
+    # is also named "openai": a user installs one (docs/tracing.md), so hide the other.
+    hide_distribution(tmp_path / "hidden", "openinference-instrumentation-openai")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "tracing.md").read_text()
+    documented = dict(re.findall(r"^export (OTEL_[A-Z_]+)=(\S+)$", doc, flags=re.MULTILINE))
+    assert documented["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:7318"
+    environment = {
+        **os.environ,
+        **documented,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": live_server.url,
+        "OTEL_SERVICE_NAME": "travel-bot",
+        "PYTHONPATH": str(tmp_path / "hidden"),
+    }
+    instrument = Path(sys.executable).with_name("opentelemetry-instrument")
+    with fake_openai() as (base_url, fake):
+        subprocess.run(
+            [str(instrument), sys.executable, "app.py", base_url, QUESTION],
+            cwd=tmp_path,
+            env=environment,
+            check=True,
+            timeout=120,
+        )
+    assert len(fake.requests) == 1
+
+    def stored() -> list[Interaction]:
+        with live_server.store.reading() as conn:
+            return list_interactions(conn, InteractionFilter(project="travel-bot"), limit=10)
+
+    [interaction] = wait_for(stored, timeout=30)
+    assert interaction.convention == "genai"
+    assert interaction.model_served == SERVED_MODEL
+    assert interaction.content_captured
+    assert (interaction.input_text, interaction.output_text) == (QUESTION, ANSWER)
