@@ -1,7 +1,9 @@
-"""`interactions list --server URL`: the CLI reads a running liveeval over its REST API."""
+"""`interactions list --server URL` and the like: the CLI reads a running liveeval over its
+REST API."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import timedelta
@@ -15,11 +17,14 @@ from liveeval.config import Settings
 from liveeval.ingest.assemble import AssemblyRules
 from liveeval.ingest.pipeline import write_spans
 from liveeval.model import Score, ScoreKind, ScoreStatus
+from liveeval.model.alert import AlertState
 from liveeval.model.keys import Role
+from liveeval.store.alerts import save_alert
 from liveeval.store.database import Store, open_store
 from liveeval.store.keys import create_key
 from liveeval.store.scores import insert_score
 from tests.conftest import RunningServer, run_server
+from tests.server.test_monitor import stored_alert
 from tests.telemetry import T0, genai_attributes, model_span, span_id, trace_id
 
 
@@ -135,3 +140,28 @@ def test_db_and_server_together_are_a_usage_error(elsewhere: Path) -> None:
     done = run("interactions", "list", "--db", "x.db", "--server", "http://127.0.0.1:1")
     assert done.exit_code == 2
     assert "give --db or --server, not both" in done.output
+
+
+def test_alerts_list_reads_a_server_as_it_reads_the_store(stored: Store, elsewhere: Path) -> None:
+    with stored.writing() as conn:
+        for minutes_ago, state in ((30, AlertState.RESOLVED), (5, AlertState.FIRING)):
+            save_alert(conn, stored_alert("shop", "error_rate_rise", state, minutes_ago))
+    db = str(stored.engine.url)
+    local = run("alerts", "list", "--project", "shop", "--db", db)
+    local_firing = run("alerts", "list", "--project", "shop", "--db", db, "--state", "firing")
+    with serving(stored) as server:
+        remote = run("alerts", "list", "--project", "shop", "--server", server.url)
+        firing = run(
+            "alerts", "list", "--project", "shop", "--server", server.url, "--state", "firing"
+        )
+        as_json = run("alerts", "list", "--project", "shop", "--server", server.url, "--json")
+    assert remote.exit_code == 0, remote.output
+    assert remote.output == local.output
+    assert "moved 5 minutes ago" in remote.output and "moved 30 minutes ago" in remote.output
+    assert firing.output == local_firing.output
+    assert "moved 30 minutes ago" not in firing.output
+    assert [json.loads(line)["state"] for line in as_json.output.splitlines()] == [
+        "firing",
+        "resolved",
+    ]
+    assert list(elsewhere.iterdir()) == []

@@ -12,6 +12,7 @@ import click
 
 from liveeval.cli.interactions import AwareDateTime
 from liveeval.cli.options import opened_store, settings_from, store_options
+from liveeval.cli.remote import get_json, server_options
 from liveeval.cli.table import render_table
 from liveeval.figures import number_text
 from liveeval.monitor.delivery import NotifierConfigError, send_probes
@@ -44,31 +45,40 @@ def alerts() -> None:
 @click.option("--project", help="Project (default: default_project).")
 @click.option("--state", type=click.Choice(["firing", "resolved"]))
 @click.option("--rule", help="Only this rule's alerts.")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one alert a line.")
 @store_options
-def list_command(config_file, db, project, state, rule, limit, as_json) -> None:  # type: ignore[no-untyped-def]
-    """Newest alerts first: state, severity, the slice that moved, and why."""
-    settings = settings_from(config_file, db=db)
-    where = AlertFilter(project or settings.default_project, state, rule, limit)
-    with opened_store(settings) as store, store.reading() as conn:
-        found = list_alerts(conn, where)
+@server_options
+def list_command(config_file, db, server, api_key, project, state, rule, limit, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Newest alerts first: state, severity, the slice that moved, and why; from the store
+    or, with --server, a server's REST API."""
+    if server is not None:
+        if db is not None:
+            raise click.UsageError("give --db or --server, not both")
+        query = {"project": project, "state": state, "rule": rule, "limit": limit}
+        params = {name: value for name, value in query.items() if value is not None}
+        found = get_json(server, "/api/v1/alerts", params, api_key)
+    else:
+        settings = settings_from(config_file, db=db)
+        where = AlertFilter(project or settings.default_project, state, rule, limit)
+        with opened_store(settings) as store, store.reading() as conn:
+            found = [alert_json(alert) for alert in list_alerts(conn, where)]
     if as_json:
         for alert in found:
-            click.echo(json.dumps(alert_json(alert)))
+            click.echo(json.dumps(alert))
         return
     if not found:
         click.echo("no alerts")
         return
     rows = [
         [
-            a.alert_id,
-            a.state.value,
-            a.severity.value,
-            a.rule,
-            ", ".join(f"{k}={v}" for k, v in a.slice.items()) or "all traffic",
-            f"{a.started_at:%Y-%m-%d %H:%M}",
-            a.summary.split(": ", 1)[-1],
+            a["alert_id"],
+            a["state"],
+            a["severity"],
+            a["rule"],
+            ", ".join(f"{k}={v}" for k, v in a["slice"].items()) or "all traffic",
+            f"{datetime.fromisoformat(a['started_at']):%Y-%m-%d %H:%M}",
+            a["summary"].split(": ", 1)[-1],
         ]
         for a in found
     ]
