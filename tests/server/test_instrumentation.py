@@ -36,13 +36,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from liveeval.config import Settings
+from liveeval.ingest.otlp import decode_span
 from liveeval.model import Interaction
 from liveeval.store.database import Store
 from liveeval.store.interactions import InteractionFilter, list_interactions
 from liveeval.store.sampling import decisions_of
 from liveeval.store.schema import log_events
 from liveeval.store.scores import scores_of
-from liveeval.store.telemetry import load_spans
+from liveeval.store.telemetry import load_stored_spans
 from tests.conftest import Clock, RunningServer, run_server, wait_for
 
 RESPONSE_ID = "chatcmpl-fake-0001"
@@ -170,7 +171,8 @@ def test_openai_v2_instrumentation_spans_and_log_events_make_one_interaction(
     assert completion.id == RESPONSE_ID
     assert fake.requests[0]["model"] == "gpt-4o-mini"
     with live_server.store.reading() as conn:
-        [span] = load_spans(conn, "travel-bot", [only_interaction(live_server).trace_id])
+        [stored] = load_stored_spans(conn, "travel-bot", [only_interaction(live_server).trace_id])
+        span = decode_span(stored)
         [event_name] = conn.execute(sa.select(log_events.c.name)).scalars()
     assert "gen_ai.input.messages" not in span.attributes
     assert event_name == "gen_ai.client.inference.operation.details"

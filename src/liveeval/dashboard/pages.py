@@ -48,6 +48,7 @@ from liveeval.flywheel.snapshot import ScrubText, snapshot
 from liveeval.gate.divergence import divergence_now
 from liveeval.gate.online_ab import COMPARABLE, compare_online
 from liveeval.ingest.capture import capture_notice
+from liveeval.ingest.otlp import decode_span
 from liveeval.judge.rubrics import rubrics_from_config
 from liveeval.model import Role
 from liveeval.model.review import ReviewState
@@ -79,7 +80,7 @@ from liveeval.store.sampling import decisions_of, judge_cost_since
 from liveeval.store.scores import scores_of
 from liveeval.store.sessions import close_session, open_session
 from liveeval.store.signals import list_signals
-from liveeval.store.telemetry import load_spans
+from liveeval.store.telemetry import load_stored_spans
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 T = TypeVar("T")
@@ -357,7 +358,7 @@ async def interaction(request: Request, interaction_id: ItemId, error: Str = Non
         found = get_interaction(conn, interaction_id)
         if found is None or (viewer.project is not None and found.project != viewer.project):
             return None
-        spans = load_spans(conn, found.project, {found.trace_id})
+        spans = [decode_span(s) for s in load_stored_spans(conn, found.project, {found.trace_id})]
         return {
             "item": found,
             "spans": sorted(spans, key=lambda s: s.start_at),

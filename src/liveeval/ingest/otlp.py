@@ -21,7 +21,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 
-from liveeval.model import LogEvent, Span, SpanEvent
+from liveeval.model import LogEvent, Span, SpanEvent, StoredSpan
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -176,9 +176,12 @@ def span_from_proto(
     )
 
 
-def decode_span(encoded: bytes, project: str, resource: dict[str, Any], scope: str | None) -> Span:
+def decode_span(stored: StoredSpan) -> Span:
     """A stored span back from its protobuf encoding."""
-    return span_from_proto(ProtoSpan.FromString(encoded), encoded, project, resource, scope)
+    encoded = stored.payload
+    return span_from_proto(
+        ProtoSpan.FromString(encoded), encoded, stored.project, stored.resource, stored.scope
+    )
 
 
 def log_events_from_request(

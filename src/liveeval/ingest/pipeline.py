@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from liveeval.ingest.assemble import AssemblyRules, assemble, span_type
 from liveeval.ingest.evaluations import EvaluationEvent, evaluation_events
+from liveeval.ingest.otlp import decode_span
 from liveeval.ingest.scoring import (
     Checked,
     OnlineEvaluation,
@@ -39,7 +40,7 @@ from liveeval.store.telemetry import (
     insert_log_events,
     insert_spans,
     load_log_events,
-    load_spans,
+    load_stored_spans,
     register_traces,
 )
 
@@ -130,7 +131,7 @@ def _reassemble(
     """Interactions of whole traces, from everything stored for them."""
     if not trace_ids:
         return []
-    spans = load_spans(conn, project, trace_ids)
+    spans = [decode_span(stored) for stored in load_stored_spans(conn, project, trace_ids)]
     return assemble(spans, load_log_events(conn, project, trace_ids), rules)
 
 
@@ -146,7 +147,7 @@ def _store_interactions(
 ) -> Written:
     if not interactions:
         return Written()
-    upsert_interactions(conn, interactions, now)
+    ids = upsert_interactions(conn, interactions, now)
     trace_ids = {i.trace_id for i in interactions}
     response_ids = {i.response_id for i in interactions if i.response_id}
     attached = attach_pending(conn, project, trace_ids, response_ids, claim_from=claim_pending_from)
@@ -155,13 +156,13 @@ def _store_interactions(
         return written
     evaluation.capture.observe(project, interactions, now)
     if evaluation.background:
-        evaluated = record_deferred(conn, project, interactions, events, now)
+        evaluated = record_deferred(conn, project, interactions, events, now, ids)
         return _sum(written, Written(scores=evaluated.scores))
     kinds: dict[int, set[str]] = defaultdict(set)
     for interaction_id, kind in attached:
         kinds[interaction_id].add(kind)
     evaluated = record_evaluation(
-        conn, evaluation, project, interactions, checked, events, now, kinds
+        conn, evaluation, project, interactions, checked, events, now, ids, kinds
     )
     return _sum(
         written,

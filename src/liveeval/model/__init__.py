@@ -10,7 +10,7 @@ from liveeval.model.interaction import (
 from liveeval.model.keys import ApiKey, Role
 from liveeval.model.score import Score, ScoreKind, ScoreStatus
 from liveeval.model.signal import EXPLICIT_KINDS, Signal, SignalKind
-from liveeval.model.span import LogEvent, Span, SpanEvent
+from liveeval.model.span import LogEvent, Span, SpanEvent, StoredSpan
 
 __all__ = [
     "EXPLICIT_KINDS",
@@ -27,6 +27,7 @@ __all__ = [
     "SignalKind",
     "Span",
     "SpanEvent",
+    "StoredSpan",
     "TokenUsage",
     "ToolCall",
 ]

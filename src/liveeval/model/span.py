@@ -45,6 +45,17 @@ class Span:
         return (self.end_at - self.start_at).total_seconds() * 1000.0
 
 
+@dataclass(frozen=True, slots=True)
+class StoredSpan:
+    """A span as the store keeps it: its OTLP protobuf encoding, with the resource and scope
+    it came with. `liveeval.ingest.otlp.decode_span` reads it back into a `Span`."""
+
+    project: str
+    payload: bytes
+    resource: Attributes
+    scope: str | None
+
+
 @dataclass(slots=True)
 class LogEvent:
     """An OTLP log record that belongs to a span (the GenAI event form)."""

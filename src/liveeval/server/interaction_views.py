@@ -8,13 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from liveeval.ingest.otlp import decode_span
 from liveeval.model import Interaction, Signal, Span
 from liveeval.server.score_bodies import ScoreView
 from liveeval.store.jobs import jobs_of
 from liveeval.store.sampling import RecordedDecision, decisions_of
 from liveeval.store.scores import scores_of
 from liveeval.store.signals import list_signals
-from liveeval.store.telemetry import load_spans
+from liveeval.store.telemetry import load_stored_spans
 
 
 class ToolCallView(BaseModel):
@@ -276,7 +277,10 @@ class InteractionDetail(BaseModel):
         assert ident is not None
         return cls(
             interaction=InteractionView.of(interaction),
-            spans=[SpanView.of(s) for s in load_spans(conn, interaction.project, [trace])],
+            spans=[
+                SpanView.of(decode_span(s))
+                for s in load_stored_spans(conn, interaction.project, [trace])
+            ],
             signals=[SignalView.of(s) for s in list_signals(conn, [ident])],
             scores=[ScoreView.of(s) for s in scores_of(conn, [ident])],
             sampling=[DecisionView.of(d) for d in decisions_of(conn, ident)],

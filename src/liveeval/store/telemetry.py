@@ -9,8 +9,7 @@ from datetime import datetime
 import orjson
 import sqlalchemy as sa
 
-from liveeval.ingest.otlp import decode_span
-from liveeval.model import LogEvent, Span
+from liveeval.model import LogEvent, Span, StoredSpan
 from liveeval.store.dialect import (
     bulk_insert,
     db_json,
@@ -110,21 +109,21 @@ def register_traces(
     return set(ids) - new
 
 
-def load_spans(conn: sa.Connection, project: str, trace_ids: Collection[str]) -> list[Span]:
+def load_stored_spans(
+    conn: sa.Connection, project: str, trace_ids: Collection[str]
+) -> list[StoredSpan]:
+    """The spans of these traces as stored, oldest first; `ingest.otlp.decode_span` reads one."""
     if not trace_ids:
         return []
     query = (
-        sa.select(spans)
+        sa.select(spans.c.project, spans.c.payload, spans.c.resource, spans.c.scope)
         .where(spans.c.project == project, spans.c.trace_id.in_(list(trace_ids)))
         .order_by(spans.c.start_at, spans.c.span_pk)
     )
-    return [span_from_row(row) for row in conn.execute(query).mappings()]
-
-
-def span_from_row(row: sa.RowMapping) -> Span:
-    span = decode_span(row["payload"], row["project"], row["resource"], row["scope"])
-    span.protobuf = bytes(span.protobuf)
-    return span
+    return [
+        StoredSpan(project=row[0], payload=bytes(row[1]), resource=row[2], scope=row[3])
+        for row in conn.execute(query)
+    ]
 
 
 def insert_log_events(
