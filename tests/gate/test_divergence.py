@@ -13,7 +13,6 @@ from liveeval.gate.divergence import (
     ADVICE,
     RULE,
     DivergenceConfig,
-    OfflinePoint,
     OnlinePoint,
     detect_divergence,
     divergence_series,
@@ -21,6 +20,7 @@ from liveeval.gate.divergence import (
     online_point,
     watch_divergence,
 )
+from liveeval.model.regression import OfflinePoint
 from liveeval.stats.quality import ScoreSummary
 from liveeval.store.alerts import firing_alerts, list_alerts
 from liveeval.store.database import Store

@@ -22,26 +22,17 @@ import sqlalchemy as sa
 
 from liveeval.gate.online_ab import score_span
 from liveeval.model.alert import Alert, AlertState, Severity
+from liveeval.model.regression import OfflinePoint
 from liveeval.monitor.alerting import Change
 from liveeval.monitor.rollup import sum_by
 from liveeval.monitor.rules import fingerprint
 from liveeval.stats.quality import ScoreSummary
 from liveeval.store.alerts import enqueue_notifications, firing_alerts, save_alert
+from liveeval.store.regression_runs import offline_points
 from liveeval.store.rollups import read_range
 
 RULE = "offline-online-divergence"
 ADVICE = "the offline set no longer matches reality — refresh it from production failures"
-
-
-@dataclass(frozen=True, slots=True)
-class OfflinePoint:
-    """One regression run of the golden set against a release."""
-
-    prompt_version: str
-    at: datetime
-    pass_rate: float
-    mean_score: float | None  # graders' scores, 0..1
-    snapshot: str  # the golden set's snapshot hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,8 +303,6 @@ def divergence_now(
     config: DivergenceConfig = DivergenceConfig(),
 ) -> Divergence:
     """The series from the stored regression runs and the live rollups, and its verdict."""
-    from liveeval.store.regression_runs import offline_points  # the store reads gate types
-
     name, online = online_points(conn, project, since, until, rubric)
     offline = offline_points(conn, project, since)
     return detect_divergence(divergence_series(offline, online, config), name, config)

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from liveeval.gate.divergence import OfflinePoint
+from liveeval.model.regression import OfflinePoint
 from liveeval.store.schema import regression_runs
 
 
