@@ -40,12 +40,13 @@ from typing import Any
 
 import numpy as np
 
-from liveeval.config.monitor import DIMENSIONS, MonitorConfig
+from liveeval.config.monitor import MonitorConfig
 from liveeval.model.alert import Alert
+from liveeval.model.rollup import Aggregate
+from liveeval.model.slices import DIMENSIONS, SliceValues
 from liveeval.monitor.alerting import reconcile
 from liveeval.monitor.budget import Budget
 from liveeval.monitor.evaluation import evaluate_project
-from liveeval.monitor.rollup import Aggregate, SliceValues
 from liveeval.stats.histogram import LATENCY_EDGES_MS
 from liveeval.stats.means import Moments
 from liveeval.stats.quality import ScoreSummary

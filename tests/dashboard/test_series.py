@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from liveeval.dashboard import series
-from liveeval.monitor.rollup import Aggregate
+from liveeval.model.rollup import Aggregate
 from liveeval.stats.quality import ScoreSummary
 from liveeval.store.database import Store
 from liveeval.store.rollups import refresh_rollups

@@ -13,10 +13,10 @@ from scipy.stats import poisson
 
 from liveeval.config.monitor import DriftConfig, RuleConfig
 from liveeval.model.alert import Alert
+from liveeval.model.rollup import Aggregate
 from liveeval.monitor.alerting import reconcile
 from liveeval.monitor.budget import Budget
 from liveeval.monitor.detectors import SCALES, Bernoulli, Detector
-from liveeval.monitor.rollup import Aggregate
 from liveeval.monitor.rules import evaluate_rule
 from liveeval.stats.sequential import bernoulli_kl
 

@@ -7,7 +7,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from liveeval.config.monitor import DEFAULT_RULES, DriftConfig, RuleConfig
-from liveeval.monitor.rollup import Aggregate, SliceValues
+from liveeval.model.rollup import Aggregate
+from liveeval.model.slices import SliceValues
 from liveeval.monitor.rules import evaluate_rule
 from liveeval.stats.quality import ScoreSummary
 

@@ -10,7 +10,7 @@ from functools import cache
 
 from liveeval.config.monitor import DriftConfig, RuleConfig
 from liveeval.ingest.features import input_language
-from liveeval.monitor.rollup import Aggregate
+from liveeval.model.rollup import Aggregate
 from liveeval.monitor.rules import evaluate_rule
 from tests.conftest import DATASETS
 

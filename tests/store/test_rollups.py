@@ -22,7 +22,9 @@ import sqlalchemy as sa
 
 import liveeval.store.rollups as rollups_module
 from liveeval.model import Interaction, Score, ScoreKind, ScoreStatus, Signal, SignalKind
-from liveeval.monitor.rollup import Aggregate, SliceValues, sum_by
+from liveeval.model.rollup import Aggregate
+from liveeval.model.slices import SliceValues
+from liveeval.monitor.rollup import sum_by
 from liveeval.stats.histogram import LATENCY_EDGES_MS, bucket_counts, histogram_quantile
 from liveeval.store.database import Store
 from liveeval.store.features import Features, write_features

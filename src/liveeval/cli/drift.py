@@ -10,8 +10,8 @@ import click
 from liveeval.cli.interactions import AwareDateTime
 from liveeval.cli.options import opened_store, settings_from, store_options
 from liveeval.cli.table import render_table
-from liveeval.config.monitor import DIMENSIONS
 from liveeval.config.sampling import parse_window
+from liveeval.model.slices import DIMENSIONS
 from liveeval.monitor.drift import DriftReport
 from liveeval.monitor.drift_run import run_drift
 

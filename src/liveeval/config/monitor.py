@@ -25,9 +25,7 @@ from pydantic import (
 
 from liveeval.config.sampling import format_window, parse_window
 from liveeval.model.alert import Severity
-
-# Slice dimensions the rollups keep; a rule slices by one or several ("model_served+language").
-DIMENSIONS = ("model_requested", "model_served", "prompt_version", "route", "segment", "language")
+from liveeval.model.slices import DIMENSIONS
 
 # Rates over all traffic: the share of interactions with at least one such signal.
 SIGNAL_RATES = {

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from liveeval.config.monitor import DIMENSIONS
 from liveeval.dashboard import series
 from liveeval.dashboard.render import ENVIRONMENT, chosen_project, page
 from liveeval.dashboard.security import (
@@ -53,6 +52,7 @@ from liveeval.judge.rubrics import rubrics_from_config
 from liveeval.model import Role
 from liveeval.model.review import ReviewState
 from liveeval.model.signal import EXPLICIT_KINDS
+from liveeval.model.slices import DIMENSIONS
 from liveeval.monitor.detectability_text import group_by_rule
 from liveeval.monitor.evaluation import evaluate_project
 from liveeval.server.interaction_export import (

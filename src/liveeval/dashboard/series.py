@@ -17,8 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from liveeval.config.monitor import DIMENSIONS
-from liveeval.monitor.rollup import Aggregate
+from liveeval.model.rollup import Aggregate
+from liveeval.model.slices import DIMENSIONS
 from liveeval.stats.means import t_interval
 from liveeval.stats.quality import ScoreSummary
 from liveeval.store.rollups import HOUR, floor_to, read_series

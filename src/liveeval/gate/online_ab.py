@@ -20,9 +20,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from liveeval.config.monitor import DIMENSIONS
+from liveeval.model.rollup import Aggregate
+from liveeval.model.slices import DIMENSIONS, SliceValues
 from liveeval.monitor.drift_text import display_name, format_share
-from liveeval.monitor.rollup import Aggregate, SliceValues
 from liveeval.stats.categorical_drift import MISSING, categorical_drift
 from liveeval.stats.histogram import LATENCY_EDGES_MS, histogram_quantile
 from liveeval.stats.means import MeanDifference, Moments, t_interval, welch_difference

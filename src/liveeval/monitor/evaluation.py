@@ -15,8 +15,9 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from liveeval.config.monitor import DriftConfig, RuleConfig
+from liveeval.model.rollup import Aggregate, collapse
+from liveeval.model.slices import SliceValues
 from liveeval.monitor.budget import Budget
-from liveeval.monitor.rollup import Aggregate, SliceValues, collapse
 from liveeval.monitor.rules import NONE, Evaluation, count_detectors, decide, plan_rule
 from liveeval.monitor.sequential import Planned
 from liveeval.store.rollups import (

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+from liveeval.model.rollup import Aggregate
 from liveeval.monitor.prometheus import Gauge, Sample, cap_cardinality
-from liveeval.monitor.rollup import Aggregate
 from liveeval.monitor.rules import Evaluation
 
 

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from liveeval.config.monitor import SIGNAL_RATES, RuleConfig
+from liveeval.model.rollup import BAD_SCORE, Aggregate
 from liveeval.monitor.detectors import RESOLVE_BELOW, Detectability
-from liveeval.monitor.rollup import BAD_SCORE, Aggregate
 from liveeval.stats.quality import ScoreSummary
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from liveeval.model.rollup import Aggregate
 from liveeval.monitor.budget import Budget
 from liveeval.monitor.detectors import Bernoulli, Detector, Verdict
 from liveeval.monitor.drift import Labels
 from liveeval.monitor.drift_text import display_name, format_share
 from liveeval.monitor.metrics import Measurement
-from liveeval.monitor.rollup import Aggregate
 from liveeval.monitor.sequential import (
     BASELINE_CONFIDENCE,
     Batches,

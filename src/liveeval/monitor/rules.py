@@ -16,12 +16,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from liveeval.config.monitor import DRIFT_METRICS, JUDGE_METRICS, DriftConfig, RuleConfig
+from liveeval.model.rollup import Aggregate, collapse
+from liveeval.model.slices import SliceValues
 from liveeval.monitor.budget import Budget
 from liveeval.monitor.detectors import Detector, Verdict
 from liveeval.monitor.drift import DriftThresholds, Labels
 from liveeval.monitor.metrics import Measurement, measure
 from liveeval.monitor.mix import plan_mix
-from liveeval.monitor.rollup import Aggregate, SliceValues, collapse, sum_by
+from liveeval.monitor.rollup import sum_by
 from liveeval.monitor.sequential import (
     Batches,
     Context,

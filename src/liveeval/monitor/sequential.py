@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from liveeval.config.monitor import DIMENSIONS, RuleConfig
+from liveeval.config.monitor import RuleConfig
+from liveeval.model.rollup import Aggregate
+from liveeval.model.slices import DIMENSIONS, SliceValues
 from liveeval.monitor.budget import Budget
 from liveeval.monitor.detectors import Bernoulli, Detector, Direction, Gaussian, Verdict
 from liveeval.monitor.metrics import RATES, Measurement
-from liveeval.monitor.rollup import Aggregate, SliceValues
 from liveeval.stats.histogram import LATENCY_EDGES_MS, bucket_index, histogram_quantile
 from liveeval.stats.sequential import (
     BetaPrior,

@@ -12,9 +12,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from liveeval.config.monitor import DIMENSIONS
 from liveeval.config.sampling import parse_window
 from liveeval.model.alert import Alert
+from liveeval.model.slices import DIMENSIONS
 from liveeval.monitor.detectability_text import status_of
 from liveeval.monitor.drift_run import run_drift
 from liveeval.monitor.evaluation import evaluate_project, rule_ranges

@@ -20,17 +20,15 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from liveeval.config.monitor import DIMENSIONS
-from liveeval.monitor.rollup import (
+from liveeval.model.rollup import (
     Aggregate,
     RawInteraction,
     RawScore,
     RawSignal,
-    SliceValues,
     aggregate_bucket,
     collapse,
-    slice_key,
 )
+from liveeval.model.slices import DIMENSIONS, SliceValues, slice_key
 from liveeval.store.dialect import bulk_insert, clip, db_json, db_time, string_widths
 from liveeval.store.schema import (
     interaction_features,

@@ -1,4 +1,4 @@
-"""Rollup sums (monitor/rollup.py): what a bucket counts, how sums combine, the stored form.
+"""Rollup sums (model/rollup.py): what a bucket counts, how sums combine, the stored form.
 
 Expected values are worked out from the raw rows each test writes, with numpy's
 histogram and mean as references, never read back from the implementation.
@@ -18,18 +18,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liveeval.config.monitor import DIMENSIONS
-from liveeval.monitor.rollup import (
+from liveeval.model.rollup import (
     BAD_SCORE,
     Aggregate,
     RawInteraction,
     RawScore,
     RawSignal,
-    SliceValues,
     aggregate_bucket,
     model_mismatch,
-    sum_by,
 )
+from liveeval.model.slices import DIMENSIONS, SliceValues
+from liveeval.monitor.rollup import sum_by
 from liveeval.stats.histogram import LATENCY_EDGES_MS, bucket_counts
 
 
