@@ -15,8 +15,9 @@ from liveeval.sdk.bodies import FEEDBACK_KINDS, SIGNAL_KINDS
 from liveeval.sdk.client import ClientConfig, SignalClient, SignalStats, default_client
 from liveeval.sdk.feedback import feedback, signal
 from liveeval.sdk.lifecycle import flush, shutdown
+from liveeval.sdk.span_queue import SpanQueue, SpanQueueStats
 from liveeval.sdk.spans import LLMSpan, RecordedSpan, RetrieverSpan, llm_call, retrieval
-from liveeval.sdk.tracing import get_logger_provider, get_tracer_provider, setup
+from liveeval.sdk.tracing import get_logger_provider, get_tracer_provider, setup, span_stats
 
 __all__ = [
     "FEEDBACK_KINDS",
@@ -27,6 +28,8 @@ __all__ = [
     "RetrieverSpan",
     "SignalClient",
     "SignalStats",
+    "SpanQueue",
+    "SpanQueueStats",
     "default_client",
     "feedback",
     "flush",
@@ -37,4 +40,5 @@ __all__ = [
     "setup",
     "shutdown",
     "signal",
+    "span_stats",
 ]

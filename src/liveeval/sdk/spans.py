@@ -11,21 +11,23 @@ propagates unchanged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Any, TypeVar
 
-from opentelemetry import trace
+from opentelemetry import context, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 from opentelemetry.util.types import AttributeValue
 
 from liveeval.sdk import messages
 from liveeval.sdk.messages import MessagesLike
-from liveeval.sdk.tracing import get_tracer
+from liveeval.sdk.tracing import get_tracer, is_noop
 
 log = logging.getLogger(__name__)
 
 Attributes = dict[str, AttributeValue]
+_S = TypeVar("_S", bound="RecordedSpan")
 
 
 class RecordedSpan:
@@ -68,15 +70,18 @@ class LLMSpan(RecordedSpan):
         openai client's message objects, or the parts schema), and the response's metadata.
         Output messages carry `finish_reason`, "stop" when none is given."""
 
+        if not self.span.is_recording():
+            return
+
         def build() -> Attributes:
             attributes: Attributes = {}
             if output is not None:
-                converted = messages.output_messages(output, finish_reason or "stop")
-                attributes["gen_ai.output.messages"] = messages.dump_json(converted)
+                converted = messages.output_json(output, finish_reason or "stop")
+                attributes["gen_ai.output.messages"] = converted
             if finish_reason is not None:
                 attributes["gen_ai.response.finish_reasons"] = [str(finish_reason)]
-            _put(attributes, "gen_ai.response.id", response_id, str)
-            _put(attributes, "gen_ai.response.model", response_model, str)
+            _put(attributes, "gen_ai.response.id", response_id)
+            _put(attributes, "gen_ai.response.model", response_model)
             _put(attributes, "gen_ai.usage.input_tokens", input_tokens, int)
             _put(attributes, "gen_ai.usage.output_tokens", output_tokens, int)
             _put(attributes, "gen_ai.usage.cache_read.input_tokens", cache_read_tokens, int)
@@ -94,10 +99,60 @@ class RetrieverSpan(RecordedSpan):
     def set_documents(self, documents: Sequence[Mapping[str, Any] | str]) -> None:
         """The documents retrieved, best first: dicts with ``content`` and optionally
         ``id``, ``score`` and ``metadata``, or plain strings. Call it once per span."""
-        self.span.set_attributes(_safely("the documents", lambda: _documents(documents)))
+        if self.span.is_recording():
+            self.span.set_attributes(_safely("the documents", lambda: _documents(documents)))
 
 
-@contextmanager
+class _Scope(AbstractContextManager[_S]):
+    """Starts the span as the current one on entry; on exit records an exception escaping
+    the block as the span's error, then ends it. A class, not generator-based context
+    managers stacked four deep: entering and leaving is most of an SDK span's cost."""
+
+    __slots__ = ("_attributes", "_kind", "_make", "_name", "_recorded", "_token", "_tracer")
+
+    def __init__(
+        self,
+        tracer: trace.Tracer,
+        name: str,
+        kind: SpanKind,
+        attributes: Attributes,
+        make: Callable[[Span], _S],
+    ) -> None:
+        self._tracer = tracer
+        self._name = name
+        self._kind = kind
+        self._attributes = attributes
+        self._make = make
+
+    def __enter__(self) -> _S:
+        span = self._tracer.start_span(
+            self._name,
+            kind=self._kind,
+            attributes=self._attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+        self._token = context.attach(trace.set_span_in_context(span))
+        self._recorded = self._make(span)
+        return self._recorded
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        span = self._recorded.span
+        try:
+            if exc is not None and not isinstance(exc, GeneratorExit):
+                span.set_attribute("error.type", type(exc).__qualname__)
+                span.record_exception(exc, escaped=True)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        finally:
+            context.detach(self._token)
+            span.end()
+
+
 def llm_call(
     model: str,
     *,
@@ -112,36 +167,34 @@ def llm_call(
     system_instructions: str | Sequence[Any] | None = None,
     attributes: Mapping[str, AttributeValue] | None = None,
     tracer_provider: TracerProvider | None = None,
-) -> Iterator[LLMSpan]:
+) -> AbstractContextManager[LLMSpan]:
     """Record one LLM call as a span named ``"{operation} {model}"``; set what it answered
     with `LLMSpan.set_output` inside the block. The span comes from `tracer_provider`,
     else the latest `setup()`'s, else the global one."""
 
     def build() -> Attributes:
         request: Attributes = {"gen_ai.operation.name": str(operation)}
-        _put(request, "gen_ai.provider.name", provider, str)
-        _put(request, "gen_ai.request.model", model, str)
-        _put(request, "gen_ai.conversation.id", session_id, str)
-        _put(request, "user.id", user_id, str)
-        _put(request, "liveeval.prompt.version", prompt_version, str)
-        _put(request, "liveeval.route", route, str)
-        _put(request, "liveeval.segment", segment, str)
+        _put(request, "gen_ai.provider.name", provider)
+        _put(request, "gen_ai.request.model", model)
+        _put(request, "gen_ai.conversation.id", session_id)
+        _put(request, "user.id", user_id)
+        _put(request, "liveeval.prompt.version", prompt_version)
+        _put(request, "liveeval.route", route)
+        _put(request, "liveeval.segment", segment)
         if input_messages is not None:
-            converted = messages.input_messages(input_messages)
-            request["gen_ai.input.messages"] = messages.dump_json(converted)
+            request["gen_ai.input.messages"] = messages.input_json(input_messages)
         if system_instructions is not None:
             parts = messages.system_instructions(system_instructions)
             request["gen_ai.system_instructions"] = messages.dump_json(parts)
-        request.update(attributes or {})
+        if attributes:
+            request.update(attributes)
         return request
 
-    request = _safely("the request", build)
-    span_name = f"{operation} {model}"
-    with _recording(tracer_provider, span_name, SpanKind.CLIENT, request) as span:
-        yield LLMSpan(span)
+    tracer = get_tracer(tracer_provider)
+    request = {} if is_noop(tracer) else _safely("the request", build)
+    return _Scope(tracer, f"{operation} {model}", SpanKind.CLIENT, request, LLMSpan)
 
 
-@contextmanager
 def retrieval(
     query: str,
     documents: Sequence[Mapping[str, Any] | str] | None = None,
@@ -149,44 +202,22 @@ def retrieval(
     name: str = "retrieve",
     attributes: Mapping[str, AttributeValue] | None = None,
     tracer_provider: TracerProvider | None = None,
-) -> Iterator[RetrieverSpan]:
+) -> AbstractContextManager[RetrieverSpan]:
     """Record one retrieval (a vector search, a keyword search) as a RETRIEVER span; give
     the documents here or with `RetrieverSpan.set_documents` inside the block."""
 
     def build() -> Attributes:
         request: Attributes = {"openinference.span.kind": "RETRIEVER"}
-        _put(request, "input.value", query, str)
+        _put(request, "input.value", query)
         if documents is not None:
             request.update(_documents(documents))
-        request.update(attributes or {})
+        if attributes:
+            request.update(attributes)
         return request
 
-    request = _safely("the retrieval", build)
-    with _recording(tracer_provider, name, SpanKind.INTERNAL, request) as span:
-        yield RetrieverSpan(span)
-
-
-@contextmanager
-def _recording(
-    tracer_provider: TracerProvider | None, name: str, kind: SpanKind, attributes: Attributes
-) -> Iterator[Span]:
-    """A current span that records an exception escaping the block as its error."""
-    with get_tracer(tracer_provider).start_as_current_span(
-        name,
-        kind=kind,
-        attributes=attributes,
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        try:
-            yield span
-        except GeneratorExit:
-            raise
-        except BaseException as exc:
-            span.set_attribute("error.type", type(exc).__qualname__)
-            span.record_exception(exc, escaped=True)
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-            raise
+    tracer = get_tracer(tracer_provider)
+    request = {} if is_noop(tracer) else _safely("the retrieval", build)
+    return _Scope(tracer, name, SpanKind.INTERNAL, request, RetrieverSpan)
 
 
 def _documents(documents: Sequence[Mapping[str, Any] | str]) -> Attributes:
@@ -205,11 +236,17 @@ def _documents(documents: Sequence[Mapping[str, Any] | str]) -> Attributes:
 
 
 def _put(
-    attributes: Attributes, key: str, value: object, kind: Callable[[Any], AttributeValue]
+    attributes: Attributes,
+    key: str,
+    value: object,
+    kind: Callable[[Any], AttributeValue] = str,
 ) -> None:
     """Set `key` to `value` converted by `kind` (str, int, float), unless it is None;
     a value that does not convert is logged and left out."""
     if value is None:
+        return
+    if type(value) is kind:  # already what it should be: most calls
+        attributes[key] = value  # type: ignore[assignment]
         return
     try:
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):

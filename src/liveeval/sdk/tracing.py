@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,11 +23,12 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.util.types import AttributeValue
 
 import liveeval
 from liveeval.sdk.client import ClientConfig, default_client
+from liveeval.sdk.span_queue import DEFAULT_MAX_BLOCK, DEFAULT_MAX_QUEUE, SpanQueue, SpanQueueStats
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +40,15 @@ DEFAULT_SERVICE_NAME = "default"
 class _Providers:
     tracer_provider: TracerProvider | None = None
     logger_provider: LoggerProvider | None = None
+    span_queue: SpanQueue | None = None
 
 
 _current = _Providers()
 _lock = threading.Lock()
+# liveeval's tracer of each provider: `get_tracer` builds a scope and takes a lock per call.
+_tracers: weakref.WeakKeyDictionary[trace.TracerProvider, trace.Tracer] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def setup(
@@ -53,6 +60,8 @@ def setup(
     resource_attributes: Mapping[str, AttributeValue] | None = None,
     set_global: bool = True,
     batch: bool = True,
+    max_queue: int = DEFAULT_MAX_QUEUE,
+    max_block: float = DEFAULT_MAX_BLOCK,
 ) -> TracerProvider:
     """Send this process's spans, GenAI log events and signals to liveeval at `endpoint`.
 
@@ -61,6 +70,8 @@ def setup(
     resource's ``service.name`` (liveeval's project when no key says otherwise) is
     `project`, else `service_name`, else the one in `resource_attributes`, else
     ``OTEL_SERVICE_NAME``, else ``"default"``.
+    Spans wait for export in a queue of `max_queue`; when it is full, the thread ending
+    a span waits up to `max_block` seconds for room (see `span_queue.SpanQueue`).
     Returns the tracer provider; pass it to instrumentations when `set_global` is off.
     """
     config = ClientConfig.resolve(endpoint, api_key, project)
@@ -71,9 +82,8 @@ def setup(
 
     tracer_provider = TracerProvider(resource=resource)
     span_exporter = OTLPSpanExporter(endpoint=f"{config.endpoint}/v1/traces", headers=headers)
-    tracer_provider.add_span_processor(
-        BatchSpanProcessor(span_exporter) if batch else SimpleSpanProcessor(span_exporter)
-    )
+    span_queue = SpanQueue(span_exporter, max_queue=max_queue, max_block=max_block)
+    tracer_provider.add_span_processor(span_queue if batch else SimpleSpanProcessor(span_exporter))
     logger_provider = LoggerProvider(resource=resource)
     log_exporter = OTLPLogExporter(endpoint=f"{config.endpoint}/v1/logs", headers=headers)
     logger_provider.add_log_record_processor(
@@ -83,6 +93,7 @@ def setup(
     with _lock:
         _current.tracer_provider = tracer_provider
         _current.logger_provider = logger_provider
+        _current.span_queue = span_queue if batch else None
     if set_global:
         _set_globals(tracer_provider, logger_provider)
     default_client().configure(config)
@@ -100,12 +111,31 @@ def get_logger_provider() -> LoggerProvider | None:
     return _current.logger_provider
 
 
+def span_stats() -> SpanQueueStats | None:
+    """What the latest `setup()`'s span queue queued, exported, dropped and waited for;
+    None before the first `setup()` or with `batch=False`."""
+    span_queue = _current.span_queue
+    return None if span_queue is None else span_queue.stats()
+
+
 def get_tracer(provider: trace.TracerProvider | None = None) -> trace.Tracer:
     """liveeval's tracer from `provider`, else the latest `setup()`'s, else the global one."""
-    provider = provider or _current.tracer_provider
-    if provider is not None:
-        return provider.get_tracer(TRACER_NAME, liveeval.__version__)
-    return trace.get_tracer(TRACER_NAME, liveeval.__version__)
+    provider = provider or _current.tracer_provider or trace.get_tracer_provider()
+    tracer = _tracers.get(provider)
+    if tracer is None:
+        tracer = provider.get_tracer(TRACER_NAME, liveeval.__version__)
+        _tracers[provider] = tracer
+    return tracer
+
+
+def is_noop(tracer: trace.Tracer) -> bool:
+    """Whether `tracer` records nothing: OpenTelemetry's no-op one, or the global proxy
+    while no provider is set (then the app's values need not be converted at all)."""
+    if isinstance(tracer, trace.ProxyTracer):
+        return isinstance(
+            trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider
+        )
+    return isinstance(tracer, trace.NoOpTracer)
 
 
 def flush_tracing(timeout: float) -> bool:
