@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from liveeval.evaluators.refusal import RefusalParams, refusal
-from tests.evaluators.interactions import interaction
+from liveeval.evaluators.refusal import PhraseSet, RefusalParams, normalize, refusal
+from tests.evaluators.interactions import DATASET_LANGUAGES, interaction, sentences
 
 REFUSALS = {
     "en": [
@@ -145,3 +147,38 @@ def test_empty_output_is_left_to_not_empty() -> None:
 def test_bad_params_are_rejected(params: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         RefusalParams.model_validate(params)
+
+
+def _search_every_phrase(phrases: PhraseSet, text: str) -> tuple[str, re.Match[str]] | None:
+    """The search as first written: every phrase in order, skipped unless triggered."""
+    words = phrases.words
+    hits = {words[token] for token in words.keys() & text.split()}
+    hits.update(sub for sub in phrases.substrings if sub in text)
+    for phrase in phrases.phrases:
+        if phrase.triggers and phrase.triggers.isdisjoint(hits):
+            continue
+        match = phrase.pattern.search(text)
+        if match is not None:
+            return phrase.language, match
+    return None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        RefusalParams(),
+        RefusalParams(languages=("en", "de", "ja"), extra_phrases=(r"contact (our )?support",)),
+    ],
+)
+def test_the_trigger_index_finds_what_trying_every_phrase_finds(params: RefusalParams) -> None:
+    texts = [text for texts in REFUSALS.values() for text in texts] + NOT_REFUSALS
+    texts += [f"{refusal}. Please contact support." for refusal in REFUSALS["en"]]
+    texts += [text for language in DATASET_LANGUAGES for text in sentences(language, 40)]
+    found = 0
+    for text in texts:
+        head = normalize(text[:300])
+        expected = _search_every_phrase(params.phrases, head)
+        got = params.phrases.search(head)
+        assert (got and (got[0], got[1].span())) == (expected and (expected[0], expected[1].span()))
+        found += expected is not None
+    assert found >= len(REFUSALS["en"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, field_validator
 
 from liveeval.evaluators.refusal_phrases import PHRASES, UNSPACED
 from liveeval.evaluators.registry import CheckParams, register_check
@@ -37,6 +38,10 @@ class PhraseSet:
     phrases: tuple[CompiledPhrase, ...]
     words: dict[str, str]  # a token as it may appear → its trigger word
     substrings: tuple[str, ...]  # Japanese and Chinese triggers
+    # Each trigger → the positions of the phrases it lets run, and the phrases that always
+    # run: the texts that trigger nothing (most) cost no loop over the phrases.
+    by_trigger: dict[str, tuple[int, ...]]
+    untriggered: tuple[int, ...]
 
     def search(self, text: str) -> tuple[str, re.Match[str]] | None:
         """The first phrase (in language order) found in normalized `text`."""
@@ -44,9 +49,13 @@ class PhraseSet:
         hits = {words[token] for token in words.keys() & text.split()}
         if self.substrings and not text.isascii() and _WIDE.search(text):
             hits.update(sub for sub in self.substrings if sub in text)
-        for phrase in self.phrases:
-            if phrase.triggers and phrase.triggers.isdisjoint(hits):
-                continue
+        if not hits and not self.untriggered:
+            return None
+        candidates = set(self.untriggered)
+        for hit in hits:
+            candidates.update(self.by_trigger[hit])
+        for position in sorted(candidates):
+            phrase = self.phrases[position]
             match = phrase.pattern.search(text)
             if match is not None:
                 return phrase.language, match
@@ -71,7 +80,18 @@ def compile_phrases(languages: tuple[str, ...], extra: tuple[str, ...]) -> Phras
                 for lead in _LEADING:
                     for trail in _TRAILING:
                         words[lead + word + trail] = word
-    return PhraseSet(tuple(phrases), words, tuple(sorted(substrings)))
+    by_trigger: dict[str, list[int]] = {}
+    for position, compiled in enumerate(phrases):
+        for trigger in compiled.triggers:
+            by_trigger.setdefault(trigger, []).append(position)
+    untriggered = tuple(i for i, compiled in enumerate(phrases) if not compiled.triggers)
+    return PhraseSet(
+        tuple(phrases),
+        words,
+        tuple(sorted(substrings)),
+        {trigger: tuple(positions) for trigger, positions in by_trigger.items()},
+        untriggered,
+    )
 
 
 class RefusalParams(CheckParams):
@@ -82,10 +102,9 @@ class RefusalParams(CheckParams):
         default=(), description="More refusal phrasings, as regular expressions."
     )
     max_chars: int = Field(default=300, gt=0, description="Look at this many leading chars.")
-    _phrases: PhraseSet = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
-        self._phrases = compile_phrases(self.languages, self.extra_phrases)
+        _ = self.phrases  # compile now, not on the first interaction
 
     @field_validator("languages")
     @classmethod
@@ -107,9 +126,11 @@ class RefusalParams(CheckParams):
                 raise ValueError(f"{phrase!r} is not a regular expression: {exc}") from None
         return phrases
 
-    @property
+    @cached_property
     def phrases(self) -> PhraseSet:
-        return self._phrases
+        """The compiled phrases. Cached in the instance's `__dict__`, so a read is a plain
+        attribute read: a pydantic private attribute costs about 2 µs each time."""
+        return compile_phrases(self.languages, self.extra_phrases)
 
 
 def normalize(text: str) -> str:
