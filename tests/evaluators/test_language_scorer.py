@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts
 
-from liveeval.evaluators.language_scorer import _encode, known_languages, language_scorer
+from liveeval.evaluators.language_scorer import _encode, _model, known_languages, language_scorer
 from tests.evaluators.interactions import DATASET_LANGUAGES, sentences
 
 LANGUAGES = DATASET_LANGUAGES
@@ -26,6 +26,23 @@ def test_scores_agree_with_py3langid_on_real_text(
         assert found[0] == expected_label, text
         if expected_label not in {"sr", "uz"}:  # labels with two columns, folded alike
             assert found[1] == pytest.approx(expected_probability, abs=1e-4)
+
+
+def test_shared_feature_counts_are_py3langids_on_every_read(reference: LanguageIdentifier) -> None:
+    model, scorer = _model(), language_scorer()
+    for language in LANGUAGES:
+        for text in sentences(language, 10):
+            data = _encode(text, 128)
+            nextmove, rowbase, output = (
+                reference.tk_nextmove,
+                reference._rowbase,
+                reference.tk_output,
+            )
+            expected = list(visit_counts(nextmove, rowbase, output, data).items())
+            for _ in range(2):  # the second read is the shared one
+                assert list(model.features(data).items()) == expected
+                scorer.probabilities(text, 128)
+                scorer.classify(text, 128)
 
 
 def test_only_the_leading_bytes_are_read_and_cut_at_a_character() -> None:

@@ -10,11 +10,12 @@ cannot tell at all); it says so.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, field_validator
 
-from liveeval.evaluators.language_scorer import known_languages, language_scorer
+from liveeval.evaluators.language_scorer import LanguageScorer, known_languages, language_scorer
 from liveeval.evaluators.registry import CheckParams, register_check
 from liveeval.evaluators.result import CheckResult
 from liveeval.evaluators.short_text import guess_language
@@ -79,7 +80,6 @@ class LanguageParams(CheckParams):
     equivalent: tuple[tuple[str, ...], ...] = Field(
         default=EQUIVALENT, description="Groups of labels that count as the same language."
     )
-    _same: frozenset[tuple[str, str]] = PrivateAttr()
 
     @field_validator("languages", "expected_output")
     @classmethod
@@ -93,13 +93,22 @@ class LanguageParams(CheckParams):
         return codes
 
     def model_post_init(self, context: Any, /) -> None:
-        language_scorer(
-            self.languages, self.equivalent
-        )  # load the model now, not on the first interaction
-        self._same = frozenset((a, b) for group in self.equivalent for a in group for b in group)
+        _ = self.scorer  # load the model now, not on the first interaction
+
+    # Derived values are cached properties, kept in the instance's `__dict__`: read twice
+    # or more per interaction, they cost a plain attribute read, where a pydantic private
+    # attribute costs about 2 µs and the cached `language_scorer` call hashes its arguments.
+    @cached_property
+    def scorer(self) -> LanguageScorer:
+        """The shared scorer for these candidates and equivalences."""
+        return language_scorer(self.languages, self.equivalent)
+
+    @cached_property
+    def equivalent_pairs(self) -> frozenset[tuple[str, str]]:
+        return frozenset((a, b) for group in self.equivalent for a in group for b in group)
 
     def same_language(self, first: str, second: str) -> bool:
-        return first == second or (first, second) in self._same
+        return first == second or (first, second) in self.equivalent_pairs
 
 
 def detect(
@@ -119,7 +128,7 @@ def detect(
     if letters < params.min_letters:
         why = f"too short to tell ({letters} letters < {params.min_letters})"
         return _guess(head, letters, params, None, why)
-    scorer = language_scorer(params.languages, params.equivalent)
+    scorer = params.scorer
     if expect:
         probe = scorer.classify(head, params.max_bytes // 2)
         if (

@@ -16,8 +16,8 @@ import math
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Sequence
-from functools import cache
+from collections.abc import Callable, Sequence
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -114,8 +114,12 @@ class _Model:
         self.table = np.asarray(identifier.nb_ptc, dtype=np.float32)
         self.prior = np.asarray(identifier.nb_pc, dtype=np.float32)
         self.classes: list[str] = list(identifier.nb_classes)
+        # The last few walks, shared: a text the model was unsure of is read again for the
+        # short-text guess, and a short answer's probe is its whole text. Callers do not
+        # modify the counts they get.
+        self.features: Callable[[bytes], Counter[int]] = lru_cache(maxsize=8)(self._walk)
 
-    def features(self, data: bytes) -> Counter[int]:
+    def _walk(self, data: bytes) -> Counter[int]:
         """Feature counts of `data`: py3langid's DFA walk (`visit_counts`) over compact arrays."""
         nextmove, rowbase, output = self.nextmove, self.rowbase, self.output
         found: list[int] = []
