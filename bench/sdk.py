@@ -2,7 +2,7 @@
 
     python bench/sdk.py                     # per-span cost, then a 50,000-span burst
     python bench/sdk.py --part cost --spans 2000 --rounds 7
-    python bench/sdk.py --part burst --burst 50000
+    python bench/sdk.py --part burst --burst 50000 --max-queue 2048
 
 Both parts export over OTLP/HTTP protobuf to a minimal receiver running as its own
 process (it decodes every request and counts the spans in it, nothing else), so the
@@ -134,7 +134,8 @@ def make_variant(name: str, url: str, options: dict[str, Any]) -> Variant:
     from liveeval.sdk import tracing
 
     def stats() -> dict[str, Any]:
-        counted = tracing.span_stats()
+        span_stats = getattr(tracing, "span_stats", None)  # absent before SpanQueue
+        counted = span_stats() if span_stats else None
         return {} if counted is None else dataclasses.asdict(counted)
 
     return (
@@ -171,9 +172,10 @@ def per_span_cost(url: str, spans: int, rounds: int) -> None:
         )
 
 
-def burst_child(name: str, url: str, spans: int) -> None:
+def burst_child(name: str, url: str, spans: int, max_queue: int | None) -> None:
     """Send `spans` spans as fast as possible; print what it took as JSON."""
-    one, _, stop, stats = make_variant(name, url, {})
+    options = {} if max_queue is None else {"max_queue": max_queue}
+    one, _, stop, stats = make_variant(name, url, options)
     slowest = 0.0
     started = time.perf_counter()
     for n in range(spans):
@@ -197,12 +199,13 @@ def burst_child(name: str, url: str, spans: int) -> None:
     )
 
 
-def burst(url: str, spans: int) -> None:
+def burst(url: str, spans: int, max_queue: int | None) -> None:
     print(f"burst of {spans} spans, each variant in a fresh process ({_load()})")
     for name in ("plain", "sdk"):
         before = _received(url)
         child = subprocess.run(
-            [sys.executable, __file__, "--child", name, "--url", url, "--burst", str(spans)],
+            [sys.executable, __file__, "--child", name, "--url", url, "--burst", str(spans)]
+            + ([] if max_queue is None else ["--max-queue", str(max_queue)]),
             capture_output=True,
             text=True,
             check=True,
@@ -317,6 +320,7 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=2000, help="spans per cost round")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--burst", type=int, default=50_000)
+    parser.add_argument("--max-queue", type=int, help="the SDK's max_queue in the burst")
     parser.add_argument("--receive", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["plain", "sdk"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -325,13 +329,13 @@ def main() -> None:
         receive()
         return
     if args.child:
-        burst_child(args.child, args.url, args.burst)
+        burst_child(args.child, args.url, args.burst, args.max_queue)
         return
     with Receiver() as receiver:
         if args.part in ("cost", "both"):
             per_span_cost(receiver.url, args.spans, args.rounds)
         if args.part in ("burst", "both"):
-            burst(receiver.url, args.burst)
+            burst(receiver.url, args.burst, args.max_queue)
 
 
 if __name__ == "__main__":

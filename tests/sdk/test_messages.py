@@ -1,5 +1,9 @@
 import json
+from typing import Any
 
+import pytest
+
+from liveeval.sdk import messages
 from liveeval.sdk.messages import dump_json, input_messages, output_messages, system_instructions
 
 
@@ -110,3 +114,24 @@ def test_dump_json_keeps_unicode_and_writes_odd_objects_as_strings() -> None:
     assert json.loads(text)["content"] == "héllo"
     assert "héllo" in text
     assert json.loads(text)["when"].startswith("<class")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'Where is "order" 7?\n\u00e9\u4e2d\U0001f600 \\ \x00',
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi \u00e9"}],
+        [{"role": "user", "content": ""}],
+        [],
+        [{"role": "", "content": "no role"}],
+        [{"role": "tool", "content": "4", "tool_call_id": "c1"}],
+        [{"role": "user", "content": [{"type": "text", "text": "blocks"}]}],
+        [{"role": "user", "content": "a", "name": "ann"}],
+        ({"role": "user", "content": "a tuple"},),
+    ],
+)
+def test_the_direct_json_matches_the_converted_messages(value: Any) -> None:
+    assert messages.input_json(value) == messages.dump_json(messages.input_messages(value))
+    assert messages.output_json(value, "length") == messages.dump_json(
+        messages.output_messages(value, "length")
+    )

@@ -26,7 +26,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_QUEUE = 8192
+DEFAULT_MAX_QUEUE = 2048
 DEFAULT_BATCH_SIZE = 512
 DEFAULT_SCHEDULE_DELAY = 1.0
 DEFAULT_MAX_BLOCK = 5.0
