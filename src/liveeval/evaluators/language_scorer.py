@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
-from typing import Any
+from typing import Literal
 
 import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -107,10 +106,13 @@ class _Model:
     """The model's arrays: the DFA (py3langid's, shared) and float32 weights."""
 
     def __init__(self, identifier: LanguageIdentifier) -> None:
-        self.nextmove: Any = identifier.tk_nextmove
-        # compact arrays rather than lists of int objects: fewer cache misses per byte
-        self.rowbase = array("I", (row << 8 for row in identifier.tk_row))
-        self.output = array("i", identifier.tk_output)
+        # Compact arrays rather than lists of int objects: fewer cache misses per byte. Each
+        # byte reads the 39 MB transition table at random; numpy puts an array that big on
+        # transparent huge pages (where the kernel allows), which spares most of those reads
+        # a TLB miss (about 10% of the walk), and a memoryview reads it as fast as an array.
+        self.nextmove = _ints(np.array(identifier.tk_nextmove, dtype=np.uint32), "I")
+        self.rowbase = _ints(np.array(identifier.tk_row, dtype=np.uint32) << 8, "I")
+        self.output = _ints(np.array(identifier.tk_output, dtype=np.int32), "i")
         self.table = np.asarray(identifier.nb_ptc, dtype=np.float32)
         self.prior = np.asarray(identifier.nb_pc, dtype=np.float32)
         self.classes: list[str] = list(identifier.nb_classes)
@@ -131,6 +133,11 @@ class _Model:
             if feature >= 0:
                 append(feature)
         return Counter(found)
+
+
+def _ints(values: np.ndarray, typecode: Literal["I", "i"]) -> memoryview[int]:
+    """`values` read item by item as Python ints (the view keeps the array alive)."""
+    return np.ascontiguousarray(values).data.cast("B").cast(typecode)
 
 
 @cache
