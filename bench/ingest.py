@@ -219,12 +219,14 @@ def start_server(db_url: str, env: dict[str, str]) -> tuple[subprocess.Popen[str
         env=env,
     )
     assert server.stdout is not None
-    line = server.stdout.readline()
-    match = re.search(r"http://\S+", line)
-    if not match:
-        server.kill()
-        raise RuntimeError(f"liveeval serve did not start: {line!r}")
-    return server, match.group(0)
+    said = []  # serve prints its progress first, then the line with its address
+    for line in server.stdout:
+        said.append(line)
+        match = re.search(r"http://\S+", line)
+        if match:
+            return server, match.group(0)
+    server.kill()
+    raise RuntimeError(f"liveeval serve did not start: {''.join(said)!r}")
 
 
 def run(

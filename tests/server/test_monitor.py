@@ -35,7 +35,7 @@ from liveeval.server import create_app
 from liveeval.store import jobs
 from liveeval.store.alerts import AlertFilter, list_alerts, save_alert
 from liveeval.store.database import Store, open_store
-from liveeval.store.evaluation_queue import enqueue_traces
+from liveeval.store.evaluation_queue import enqueue
 from liveeval.store.keys import create_key
 from liveeval.store.schema import interactions, signals
 from tests.conftest import DATASETS, Clock, postgres_schema_url, run_server
@@ -82,12 +82,6 @@ class Scene:
     app: FastAPI  # one app for the module: its first request is the costly one
 
 
-def trace_ids(store: Store, ids: list[int]) -> list[str]:
-    query = sa.select(interactions.c.trace_id).where(interactions.c.interaction_id.in_(ids))
-    with store.reading() as conn:
-        return list(conn.execute(query).scalars())
-
-
 def regenerated_share(store: Store, ids: list[int]) -> float:
     """Share of `ids` with a regenerated signal, counted from the signals table."""
     query = sa.select(sa.func.count(sa.distinct(signals.c.interaction_id))).where(
@@ -112,10 +106,9 @@ def build_scene(store: Store, url: str) -> Scene:
         shop_key = create_key(conn, "shop", Role.READ, None, NOW)[1]
         bank_key = create_key(conn, "bank", Role.READ, None, NOW)[1]
         ingest_key = create_key(conn, "shop", Role.INGEST, None, NOW)[1]
-    shop_traces, bank_traces = trace_ids(store, new[:4]), trace_ids(store, bank[:1])
     with store.writing() as conn:
-        enqueue_traces(conn, "shop", shop_traces, NOW)
-        enqueue_traces(conn, "bank", bank_traces, NOW)
+        enqueue(conn, "shop", new[:4], NOW)
+        enqueue(conn, "bank", bank[:1], NOW)
     with run_receiver() as receiver:
         receiver.script(Reply(503, "busy"))
         notifiers = [

@@ -61,7 +61,7 @@ def listed(store: Store, **conditions: object) -> list[Interaction]:
         return list_interactions(
             conn,
             InteractionFilter(project=conditions.pop("project", "shop"), **conditions),  # type: ignore[arg-type]
-            limit=1000,
+            limit=2000,
         )
 
 
@@ -115,6 +115,25 @@ def test_a_reassembled_interaction_replaces_the_fields_and_keeps_its_id(store: S
     [again] = listed(store)
     assert again.interaction_id == stored.interaction_id
     assert (again.output_text, again.route) == ("done", "/r")
+
+
+def test_upsert_answers_every_id_the_last_copy_of_a_span_winning(store: Store) -> None:
+    """1,201 interactions (three statements' worth) with one span twice in the batch: each
+    key stored once, with its last copy's fields, and every id answered by the write."""
+    batch = [interaction(start_at=T0 + timedelta(seconds=n)) for n in range(1200)]
+    twice = replace(batch[7], output_text="the later copy")
+    with store.writing() as conn:
+        ids = upsert_interactions(conn, [*batch, twice], T0)
+    stored = listed(store)
+    assert len(stored) == 1200
+    assert ids == {(i.trace_id, i.span_id): i.interaction_id for i in stored}
+    [again] = [i for i in stored if i.span_id == twice.span_id]
+    assert again.output_text == "the later copy"
+    with store.writing() as conn:  # the same spans again: the same ids, nothing added
+        assert upsert_interactions(conn, batch[:3], T0) == {
+            key: ids[key] for key in [(i.trace_id, i.span_id) for i in batch[:3]]
+        }
+    assert len(listed(store)) == 1200
 
 
 def test_listing_is_newest_first_and_only_of_the_project(store: Store) -> None:

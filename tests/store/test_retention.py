@@ -31,7 +31,7 @@ from liveeval.model import (
 )
 from liveeval.store import jobs
 from liveeval.store.database import Store
-from liveeval.store.evaluation_queue import enqueue_traces
+from liveeval.store.evaluation_queue import enqueue
 from liveeval.store.features import Features, write_features
 from liveeval.store.interactions import get_interactions, upsert_interactions
 from liveeval.store.judge_cache import CachedVerdict, remember
@@ -236,7 +236,7 @@ def _store_evaluations(conn: sa.Connection, batch: list[Interaction], iids: list
             .where(judge_jobs.c.interaction_id == iid, judge_jobs.c.rubric == "correctness")
             .values(state=jobs.DONE, finished_at=at)
         )
-        enqueue_traces(conn, i.project, [i.trace_id], at)
+        enqueue(conn, i.project, [iid], at)
 
 
 def rows(store: Store, table: sa.Table, *order: str) -> list[dict[str, Any]]:

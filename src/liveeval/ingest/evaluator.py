@@ -60,7 +60,15 @@ def evaluate_pending(
     with store.reading() as conn:  # everything but the inserts, outside the write lock
         plans = [
             plan_evaluation(
-                conn, evaluation, project, batch, run_checks(evaluation, batch), (), now, kinds
+                conn,
+                evaluation,
+                project,
+                batch,
+                run_checks(evaluation, batch),
+                (),
+                now,
+                {(i.trace_id, i.span_id): iid for iid, i in found.items() if i.project == project},
+                kinds,
             )
             for project, batch in by_project.items()
         ]

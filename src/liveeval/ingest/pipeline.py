@@ -147,7 +147,7 @@ def _store_interactions(
 ) -> Written:
     if not interactions:
         return Written()
-    upsert_interactions(conn, interactions, now)
+    ids = upsert_interactions(conn, interactions, now)
     trace_ids = {i.trace_id for i in interactions}
     response_ids = {i.response_id for i in interactions if i.response_id}
     attached = attach_pending(conn, project, trace_ids, response_ids, claim_from=claim_pending_from)
@@ -156,13 +156,13 @@ def _store_interactions(
         return written
     evaluation.capture.observe(project, interactions, now)
     if evaluation.background:
-        evaluated = record_deferred(conn, project, interactions, events, now)
+        evaluated = record_deferred(conn, project, interactions, events, now, ids)
         return _sum(written, Written(scores=evaluated.scores))
     kinds: dict[int, set[str]] = defaultdict(set)
     for interaction_id, kind in attached:
         kinds[interaction_id].add(kind)
     evaluated = record_evaluation(
-        conn, evaluation, project, interactions, checked, events, now, kinds
+        conn, evaluation, project, interactions, checked, events, now, ids, kinds
     )
     return _sum(
         written,

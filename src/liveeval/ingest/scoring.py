@@ -47,7 +47,7 @@ from liveeval.sampling import (
     window_start,
 )
 from liveeval.store import jobs
-from liveeval.store.evaluation_queue import enqueue_traces
+from liveeval.store.evaluation_queue import enqueue
 from liveeval.store.features import Features, write_features
 from liveeval.store.sampling import (
     RecordedDecision,
@@ -58,7 +58,7 @@ from liveeval.store.sampling import (
     sampled_since,
     triggers_of,
 )
-from liveeval.store.scores import interaction_ids_by_span, write_scores
+from liveeval.store.scores import write_scores
 from liveeval.store.signals import record_signal
 
 INGEST = "ingest"
@@ -197,12 +197,13 @@ def plan_evaluation(
     results: Sequence[Checked],
     events: Sequence[EvaluationEvent],
     now: datetime,
+    ids: Mapping[tuple[str, str], int],
     signals: Mapping[int, set[str]] | None = None,
 ) -> Plan:
     """The check scores, event scores, schema signals and sampling decisions of `batch`
-    (stored interactions). Reads only: the background evaluator calls it outside the
-    write lock. `signals`: the kinds of signal each interaction has drawn, by id."""
-    ids = interaction_ids_by_span(conn, project, sorted({i.trace_id for i in batch}))
+    (stored interactions, whose ids `ids` gives by (trace_id, span_id)). Reads only: the
+    background evaluator calls it outside the write lock. `signals`: the kinds of signal
+    each interaction has drawn, by id."""
     stored = [(i, ids[(i.trace_id, i.span_id)], r) for i, r in zip(batch, results, strict=True)]
     plan = Plan()
     plan.scores, plan.keys = _check_scores(stored, now)
@@ -238,10 +239,11 @@ def record_evaluation(
     results: Sequence[Checked],
     events: Sequence[EvaluationEvent],
     now: datetime,
+    ids: Mapping[tuple[str, str], int],
     signals: Mapping[int, set[str]] | None = None,
 ) -> Evaluated:
     """Inline evaluation: plan and write in the ingest transaction."""
-    plan = plan_evaluation(conn, evaluation, project, batch, results, events, now, signals)
+    plan = plan_evaluation(conn, evaluation, project, batch, results, events, now, ids, signals)
     return write_plan(conn, evaluation, plan, now)
 
 
@@ -251,16 +253,16 @@ def record_deferred(
     batch: Sequence[Interaction],
     events: Sequence[EvaluationEvent],
     now: datetime,
+    ids: Mapping[tuple[str, str], int],
 ) -> Evaluated:
     """Background evaluation: store the app's own evaluation events now, and queue the
-    interactions for the evaluator (ingest/evaluator.py), which runs checks and sampling."""
-    trace_ids = sorted({i.trace_id for i in batch})
+    interactions (`ids` by (trace_id, span_id)) for the evaluator (ingest/evaluator.py),
+    which runs checks and sampling."""
     scores: list[Score] = []
     if events:
-        ids = interaction_ids_by_span(conn, project, trace_ids)
         scores, keys = _event_scores(events, batch, ids, now)
         write_scores(conn, scores, keys)
-    enqueue_traces(conn, project, trace_ids, now)
+    enqueue(conn, project, ids.values(), now)
     return Evaluated(scores=len(scores))
 
 

@@ -70,6 +70,84 @@ def bulk_insert(
     conn.exec_driver_sql(sql, list(rows))
 
 
+# Parameters in one SQLite statement: its default limit is 32,766.
+MAX_PARAMETERS = 30_000
+MAX_ROWS_PER_STATEMENT = 500
+
+
+@lru_cache(maxsize=64)
+def _bulk_returning_sql(
+    dialect: str,
+    table: str,
+    columns: tuple[str, ...],
+    unique: tuple[str, ...],
+    update: tuple[str, ...] | None,
+    returning: tuple[str, ...],
+    rows: int,
+) -> str:
+    placeholder = "?" if dialect == "sqlite" else "%s"
+    one_row = f"({', '.join(placeholder for _ in columns)})"
+    values = ", ".join(one_row for _ in range(rows))
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
+        if update
+        else "DO NOTHING"
+    )
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} "
+        f"ON CONFLICT ({', '.join(unique)}) {action} RETURNING {', '.join(returning)}"
+    )
+
+
+def bulk_insert_returning(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    unique: Sequence[str],
+    returning: Sequence[str],
+    update: Sequence[str] | None = None,
+) -> list[tuple[Any, ...]]:
+    """bulk_insert, answering the `returning` columns of each row inserted or updated.
+
+    The ids come back from the write itself: finding them afterwards by a second query
+    depends on the planner picking the right index, which PostgreSQL does not on a table
+    without statistics. PostgreSQL takes the one-row statement pipelined (psycopg's
+    executemany with returning); SQLite, whose executemany answers no rows, takes many
+    rows to a statement.
+    """
+    if not rows:
+        return []
+    key = (
+        conn.dialect.name,
+        table.name,
+        tuple(columns),
+        tuple(unique),
+        tuple(update) if update else None,
+        tuple(returning),
+    )
+    if conn.dialect.name != "sqlite":
+        cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(_bulk_returning_sql(*key, 1), rows, returning=True)
+            answered: list[tuple[Any, ...]] = []
+            while True:
+                answered += cursor.fetchall()
+                if not cursor.nextset():
+                    return answered
+        finally:
+            cursor.close()
+    per_statement = max(1, min(MAX_ROWS_PER_STATEMENT, MAX_PARAMETERS // len(columns)))
+    answered = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        flat = tuple(value for row in chunk for value in row)
+        answered += [
+            tuple(row) for row in conn.exec_driver_sql(_bulk_returning_sql(*key, len(chunk)), flat)
+        ]
+    return answered
+
+
 def db_time(conn: sa.Connection) -> Callable[[datetime], Any]:
     """How the driver takes a timestamp: SQLite as SQLAlchemy's naive UTC text, others as is."""
     if conn.dialect.name == "sqlite":

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from liveeval.store.dialect import db_time
+from liveeval.store.dialect import bulk_insert, db_time
 from liveeval.store.schema import evaluation_queue, signals
 
 
-def enqueue_traces(
-    conn: sa.Connection, project: str, trace_ids: Collection[str], now: datetime
+def enqueue(
+    conn: sa.Connection, project: str, interaction_ids: Iterable[int], now: datetime
 ) -> None:
-    """Queue every interaction of these traces; one queued already moves to `now`."""
-    if not trace_ids:
-        return
-    placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
-    marks = ", ".join(placeholder for _ in trace_ids)
-    conn.exec_driver_sql(
-        "INSERT INTO evaluation_queue (interaction_id, project, enqueued_at) "
-        f"SELECT interaction_id, project, {placeholder} FROM interactions "
-        f"WHERE project = {placeholder} AND trace_id IN ({marks}) "
-        "ON CONFLICT (interaction_id) DO UPDATE SET enqueued_at = excluded.enqueued_at",
-        (db_time(conn)(now), project, *trace_ids),
+    """Queue these interactions; one queued already moves to `now`."""
+    as_time = db_time(conn)(now)
+    rows = [(iid, project, as_time) for iid in sorted(set(interaction_ids))]
+    bulk_insert(
+        conn,
+        evaluation_queue,
+        ("interaction_id", "project", "enqueued_at"),
+        rows,
+        ("interaction_id",),
+        update=("enqueued_at",),
     )
 
 

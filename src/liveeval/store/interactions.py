@@ -10,7 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from liveeval.model import Interaction, Message, RetrievedDocument, TokenUsage, ToolCall
-from liveeval.store.dialect import bulk_insert, clip, db_json, db_time, string_widths
+from liveeval.store.dialect import (
+    bulk_insert_returning,
+    clip,
+    db_json,
+    db_time,
+    string_widths,
+)
 from liveeval.store.schema import interaction_features, interactions, scores, signals
 from liveeval.store.slice_hours import slice_conditions, slice_hours
 
@@ -76,14 +82,29 @@ UPDATED_COLUMNS = tuple(c for c in INTERACTION_COLUMNS if c not in (*KEY, "recei
 
 def upsert_interactions(
     conn: sa.Connection, batch: Sequence[Interaction], received_at: datetime
-) -> None:
-    """Insert new interactions; one re-assembled from more spans replaces the old fields."""
+) -> dict[tuple[str, str], int]:
+    """Insert new interactions; one re-assembled from more spans replaces the old fields.
+
+    Returns (trace_id, span_id) → interaction_id for every interaction of the batch.
+    """
     if not batch:
-        return
+        return {}
     time = db_time(conn)
     received = time(received_at)
-    rows = [clip(interaction_row(i, received, time), WIDTHS) for i in batch]
-    bulk_insert(conn, interactions, INTERACTION_COLUMNS, rows, KEY, update=UPDATED_COLUMNS)
+    # one row per key, the last one winning as it would row by row: PostgreSQL refuses
+    # to update a row twice in one statement
+    latest = {(i.project, i.trace_id, i.span_id): i for i in batch}
+    rows = [clip(interaction_row(i, received, time), WIDTHS) for i in latest.values()]
+    written = bulk_insert_returning(
+        conn,
+        interactions,
+        INTERACTION_COLUMNS,
+        rows,
+        KEY,
+        ("trace_id", "span_id", "interaction_id"),
+        update=UPDATED_COLUMNS,
+    )
+    return {(trace_id, span_id): iid for trace_id, span_id, iid in written}
 
 
 def interaction_row(
