@@ -77,9 +77,10 @@ class CheckSuite:
 
     def evaluate(self, interaction: Interaction) -> list[tuple[ConfiguredCheck, CheckResult]]:
         """Each applicable check of the interaction's route with its result."""
+        captured = interaction.content_captured  # once, not once per check
         out: list[tuple[ConfiguredCheck, CheckResult]] = []
         for configured in self.checks_for(interaction.route):
-            result = run_check(configured, interaction)
+            result = _run(configured, interaction, captured)
             if result is not None:
                 out.append((configured, result))
         return out
@@ -87,9 +88,10 @@ class CheckSuite:
     def run(self, interaction: Interaction) -> list[CheckResult]:
         """The results of the route's checks, in config order; checks that do not apply
         give none, and a check that raises gives an error result."""
+        captured = interaction.content_captured
         out: list[CheckResult] = []
         for configured in self.checks_for(interaction.route):
-            result = run_check(configured, interaction)
+            result = _run(configured, interaction, captured)
             if result is not None:
                 out.append(result)
         return out
@@ -99,7 +101,14 @@ def run_check(configured: ConfiguredCheck, interaction: Interaction) -> CheckRes
     """One check's result under its configured name; an exception becomes an error result.
     None where it does not apply, and for a content check where the span carried no
     content: not evaluated, rather than an empty answer failed."""
-    if configured.reads_content and not interaction.content_captured:
+    return _run(configured, interaction, interaction.content_captured)
+
+
+def _run(
+    configured: ConfiguredCheck, interaction: Interaction, captured: bool
+) -> CheckResult | None:
+    """`run_check`, told whether the interaction's content was captured."""
+    if configured.reads_content and not captured:
         return None
     try:
         result = configured.function(interaction, configured.params)
