@@ -4,7 +4,13 @@ import re
 
 import pytest
 
-from liveeval.evaluators.refusal import PhraseSet, RefusalParams, normalize, refusal
+from liveeval.evaluators.refusal import (
+    PhraseSet,
+    RefusalParams,
+    normalize,
+    normalize_words,
+    refusal,
+)
 from tests.evaluators.interactions import DATASET_LANGUAGES, interaction, sentences
 
 REFUSALS = {
@@ -178,7 +184,8 @@ def test_the_trigger_index_finds_what_trying_every_phrase_finds(params: RefusalP
     for text in texts:
         head = normalize(text[:300])
         expected = _search_every_phrase(params.phrases, head)
-        got = params.phrases.search(head)
+        assert normalize_words(text[:300]) == (head, head.split())
+        got = params.phrases.search(*normalize_words(text[:300]))
         assert (got and (got[0], got[1].span())) == (expected and (expected[0], expected[1].span()))
         found += expected is not None
     assert found >= len(REFUSALS["en"])

@@ -43,10 +43,13 @@ class PhraseSet:
     by_trigger: dict[str, tuple[int, ...]]
     untriggered: tuple[int, ...]
 
-    def search(self, text: str) -> tuple[str, re.Match[str]] | None:
-        """The first phrase (in language order) found in normalized `text`."""
+    def search(
+        self, text: str, tokens: list[str] | None = None
+    ) -> tuple[str, re.Match[str]] | None:
+        """The first phrase (in language order) found in normalized `text`; `tokens`, where
+        given, are `text.split()`, which `normalize_words` already made."""
         words = self.words
-        hits = {words[token] for token in words.keys() & text.split()}
+        hits = {words[token] for token in words.keys() & (tokens or text.split())}
         if self.substrings and not text.isascii() and _WIDE.search(text):
             hits.update(sub for sub in self.substrings if sub in text)
         if not hits and not self.untriggered:
@@ -135,7 +138,13 @@ class RefusalParams(CheckParams):
 
 def normalize(text: str) -> str:
     """Lower case, single spaces and plain apostrophes: the form phrases are written for."""
-    return " ".join(text.lower().replace("’", "'").replace("＇", "'").split())
+    return normalize_words(text)[0]
+
+
+def normalize_words(text: str) -> tuple[str, list[str]]:
+    """`normalize(text)`, and its words (split once, for both the text and the triggers)."""
+    words = text.lower().replace("’", "'").replace("＇", "'").split()
+    return " ".join(words), words
 
 
 @register_check(NAME, params=RefusalParams)
@@ -144,8 +153,8 @@ def refusal(interaction: Interaction, params: RefusalParams) -> CheckResult | No
     text = model_output(interaction)
     if not text or text.isspace():
         return None  # nothing to judge; not_empty reports it
-    head = normalize(text[: params.max_chars])
-    found = params.phrases.search(head)
+    head, words = normalize_words(text[: params.max_chars])
+    found = params.phrases.search(head, words)
     if found is None:
         return CheckResult.pass_(NAME, "The output does not refuse or deflect.")
     language, match = found
