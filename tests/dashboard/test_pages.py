@@ -16,6 +16,7 @@ from liveeval.config import Settings
 from liveeval.model import Interaction, Role
 from liveeval.server import create_app
 from liveeval.store.database import Store
+from liveeval.store.evaluation_queue import enqueue
 from liveeval.store.interactions import upsert_interactions
 from liveeval.store.keys import create_key
 from liveeval.store.rollups import refresh_rollups
@@ -90,6 +91,18 @@ async def test_every_page_renders_and_untrusted_text_stays_text(store: Store) ->
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in detail.text
     assert 'href="javascript:' not in detail.text
     assert "thumbs_down" in review.text
+
+
+async def test_the_overview_says_how_far_the_checks_are_behind(store: Store) -> None:
+    iid = scene(store)
+    async with client(store) as http:
+        caught_up = await http.get("/ui/overview", params={"project": "shop"})
+    with store.writing() as conn:
+        enqueue(conn, "shop", [iid], NOW - timedelta(minutes=12))
+    async with client(store) as http:
+        behind = await http.get("/ui/overview", params={"project": "shop"})
+    assert 'id="evaluation-lag"' not in caught_up.text
+    assert "Checks are ~12 min behind ingest: 1 interaction waiting for their checks" in behind.text
 
 
 async def test_the_quality_charts_carry_a_marker_where_a_prompt_version_first_appears(

@@ -107,8 +107,8 @@ def build_scene(store: Store, url: str) -> Scene:
         bank_key = create_key(conn, "bank", Role.READ, None, NOW)[1]
         ingest_key = create_key(conn, "shop", Role.INGEST, None, NOW)[1]
     with store.writing() as conn:
-        enqueue(conn, "shop", new[:4], NOW)
-        enqueue(conn, "bank", bank[:1], NOW)
+        enqueue(conn, "shop", new[:4], NOW - timedelta(seconds=90))
+        enqueue(conn, "bank", bank[:1], NOW - timedelta(seconds=30))
     with run_receiver() as receiver:
         receiver.script(Reply(503, "busy"))
         notifiers = [
@@ -260,6 +260,8 @@ async def test_metrics_show_judge_jobs_by_state_and_the_evaluation_backlog(scene
     jobs_by_state = {labels["state"]: v for labels, v in families["liveeval_judge_jobs"][1]}
     assert jobs_by_state == {"queued": 5.0, "leased": 0.0, "done": 0.0, "dead": 0.0}
     assert families["liveeval_evaluation_backlog"][1] == [({}, 5.0)]
+    # the first interaction still waiting (shop's, queued 90 s before the clock's now)
+    assert families["liveeval_evaluation_lag_seconds"][1] == [({}, 90.0)]
 
 
 async def test_a_project_key_sees_only_its_projects_series(scene: Scene) -> None:
@@ -288,6 +290,7 @@ async def test_a_project_key_does_not_see_other_projects_backlog_or_notification
         bank = await scrape(http)
         bank_alerts = await alerts_of(http)
     assert bank["liveeval_evaluation_backlog"][1] == [({}, 1.0)]  # one bank trace queued
+    assert bank["liveeval_evaluation_lag_seconds"][1] == [({}, 30.0)]
     notes = {labels["state"]: v for labels, v in bank["liveeval_notifications"][1]}
     assert sum(notes.values()) == 2 * len(bank_alerts)  # log + hook per bank alert
 

@@ -63,6 +63,7 @@ from liveeval.server.interaction_export import (
 )
 from liveeval.server.params import MAX_ID, ItemId
 from liveeval.store import cases as stored_cases
+from liveeval.store import evaluation_queue
 from liveeval.store import review as queue
 from liveeval.store.ab_runs import list_ab_runs
 from liveeval.store.alerts import AlertFilter, firing_alerts, list_alerts
@@ -238,11 +239,17 @@ async def overview(request: Request, project: Str = None) -> Response:
             "judge_cost": judge_cost_since(conn, name, now - timedelta(hours=24)),
             "budget": settings.sampling.budget,
             "capture": capture_notice(list_interactions(conn, recent, limit=CAPTURE_SAMPLE)),
+            "backlog": _behind(evaluation_queue.backlog(conn, name, now)),
         }
 
     values = await _recent(request, ("overview", name), work)
     values["review"] = await _read(request, lambda conn: queue.state_counts(conn, name))
     return page(request, "overview.html", viewer, name, projects, **values)
+
+
+def _behind(backlog: tuple[int, float]) -> tuple[int, timedelta]:
+    waiting, seconds = backlog
+    return waiting, timedelta(seconds=seconds)
 
 
 @router.get("/interactions")

@@ -108,7 +108,10 @@ def alert_family(firing: Mapping[tuple[str, str, str], int]) -> Gauge:
 
 
 def queue_families(
-    judge_jobs: Mapping[str, int], evaluation_backlog: int, notifications: Mapping[str, int]
+    judge_jobs: Mapping[str, int],
+    evaluation_backlog: int,
+    notifications: Mapping[str, int],
+    evaluation_lag_s: float = 0.0,
 ) -> list[Gauge]:
     return [
         Gauge(
@@ -120,6 +123,12 @@ def queue_families(
             "liveeval_evaluation_backlog",
             "Interactions waiting for their checks and sampling decision.",
             [Sample({}, float(evaluation_backlog))],
+        ),
+        Gauge(
+            "liveeval_evaluation_lag_seconds",
+            "How long the first interaction still waiting for its checks has waited "
+            "(0: none waits).",
+            [Sample({}, evaluation_lag_s)],
         ),
         Gauge(
             "liveeval_notifications",

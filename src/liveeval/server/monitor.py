@@ -322,12 +322,12 @@ def _exposition(request: Request, caller: Caller) -> str:
         for a in list_alerts(conn, where):
             firing[(a.project, a.rule, str(a.severity))] += 1
         judge = jobs.counts(conn, caller.project)
-        backlog = evaluation_queue.count(conn, caller.project)
+        backlog, lag = evaluation_queue.backlog(conn, caller.project, now)
         notes = notification_counts(conn, caller.project)
     families = [
         *sli_families(evaluations, monitor.max_label_values),
         alert_family(firing),
         *traffic_families(last_hour, monitor.max_label_values),
-        *queue_families(judge, backlog, notes),
+        *queue_families(judge, backlog, notes, lag),
     ]
     return render(families)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -28,9 +28,11 @@ def enqueue(
 
 
 def pending(conn: sa.Connection, limit: int) -> list[tuple[int, datetime]]:
-    """The oldest queued interactions: (interaction_id, enqueued_at)."""
+    """The first queued interactions, by id (ids grow with arrival, so the oldest first):
+    (interaction_id, enqueued_at). Read along the primary key: ordering by `enqueued_at`,
+    which has no index, sorted the whole queue for every batch taken."""
     c = evaluation_queue.c
-    query = sa.select(c.interaction_id, c.enqueued_at).order_by(c.enqueued_at).limit(limit)
+    query = sa.select(c.interaction_id, c.enqueued_at).order_by(c.interaction_id).limit(limit)
     return [(iid, at) for iid, at in conn.execute(query)]
 
 
@@ -52,6 +54,21 @@ def count(conn: sa.Connection, project: str | None = None) -> int:
     if project is not None:
         query = query.where(evaluation_queue.c.project == project)
     return int(conn.execute(query).scalar_one())
+
+
+def backlog(conn: sa.Connection, project: str | None, now: datetime) -> tuple[int, float]:
+    """(interactions waiting, seconds the first of them has waited): how far the checks,
+    features and sampling are behind ingest. 0 seconds when nothing waits."""
+    c = evaluation_queue.c
+    first = sa.select(c.enqueued_at).order_by(c.interaction_id).limit(1)
+    if project is not None:
+        first = first.where(c.project == project)
+    oldest = conn.execute(first).scalar_one_or_none()
+    if oldest is None:
+        return 0, 0.0
+    if oldest.tzinfo is None:  # SQLite gives naive UTC
+        oldest = oldest.replace(tzinfo=UTC)
+    return count(conn, project), max(0.0, (now - oldest).total_seconds())
 
 
 def signal_kinds(conn: sa.Connection, interaction_ids: Collection[int]) -> dict[int, set[str]]:
