@@ -27,6 +27,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -231,7 +232,7 @@ def start_server(db_url: str, env: dict[str, str]) -> tuple[subprocess.Popen[str
 
 def run(
     backend: str, spans: int, batch_size: int, connections: int, evaluate: bool = True
-) -> dict[str, float]:
+) -> dict[str, Any]:
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
@@ -291,7 +292,7 @@ def run(
             server.wait(timeout=30)
         if stored != spans:
             raise RuntimeError(f"{stored} interactions stored of {spans} sent")
-        size = _stored_bytes(db_url, tmp, schema)
+        size, tables = _stored_bytes(db_url, tmp, schema)
         if schema is not None:
             with admin.begin() as conn:
                 conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -303,6 +304,7 @@ def run(
         "seconds": elapsed,
         "peak_rss_mb": rss,
         "bytes_per_span": size / spans,
+        "table_bytes_per_span": {name: bytes_ / spans for name, bytes_ in tables.items()},
         "retries": timing["retries"],
     }
 
@@ -321,25 +323,36 @@ def wait_for_evaluation(db_url: str) -> float:
         engine.dispose()
 
 
-def _stored_bytes(db_url: str, tmp: str, schema: str | None) -> int:
-    if schema is None:
-        engine = sa.create_engine(db_url)
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-        return sum(p.stat().st_size for p in Path(tmp).glob("bench.db*"))
+def _stored_bytes(db_url: str, tmp: str, schema: str | None) -> tuple[int, dict[str, int]]:
+    """All the store's bytes on disk, and the bytes of each table with its indexes (and, on
+    PostgreSQL, its TOAST table), largest first."""
     engine = sa.create_engine(db_url)
-    with engine.connect() as conn:
-        size = conn.execute(
-            sa.text(
-                "select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c "
-                "join pg_namespace n on n.oid = c.relnamespace "
-                "where n.nspname = :schema and c.relkind = 'r'"
-            ),
-            {"schema": schema},
-        ).scalar_one()
-    engine.dispose()
-    return int(size)
+    try:
+        with engine.connect() as conn:
+            if schema is None:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                # dbstat: every page of the file, named by its table or index
+                rows = conn.exec_driver_sql(
+                    "select coalesce(m.tbl_name, d.name), sum(d.pgsize) from dbstat d "
+                    "left join sqlite_master m on m.name = d.name group by 1"
+                ).all()
+            else:
+                rows = conn.execute(
+                    sa.text(
+                        "select c.relname, pg_total_relation_size(c.oid) from pg_class c "
+                        "join pg_namespace n on n.oid = c.relnamespace "
+                        "where n.nspname = :schema and c.relkind = 'r'"
+                    ),
+                    {"schema": schema},
+                ).all()
+    finally:
+        engine.dispose()
+    tables = {str(name): int(size) for name, size in rows if size}
+    if schema is None:
+        total = sum(p.stat().st_size for p in Path(tmp).glob("bench.db*"))
+    else:
+        total = sum(tables.values())
+    return total, dict(sorted(tables.items(), key=lambda item: -item[1]))
 
 
 def postgres_reachable() -> bool:
@@ -387,6 +400,14 @@ def main() -> None:
                 f"({result['seconds']:.1f} s)  peak RSS {result['peak_rss_mb']:.0f} MB  "
                 f"{result['bytes_per_span']:,.0f} bytes/span stored  "
                 f"{result['retries']} retries after 503"
+            )
+            print(
+                f"{'':<10}  bytes/span by table (with its indexes): "
+                + ", ".join(
+                    f"{name} {per_span:,.0f}"
+                    for name, per_span in result["table_bytes_per_span"].items()
+                    if per_span >= 1
+                )
             )
             if evaluate:
                 print(

@@ -21,6 +21,7 @@ from liveeval.model.span import LogEvent
 from liveeval.store.database import Store
 from liveeval.store.interactions import InteractionFilter, list_interactions
 from liveeval.store.schema import spans
+from liveeval.store.span_payloads import expand_payload
 from tests.conftest import RunningServer, run_server
 from tests.telemetry import chat_attributes
 
@@ -70,7 +71,7 @@ def test_a_scrubbed_project_stores_no_pii_and_others_are_untouched(
         lab = list_interactions(conn, InteractionFilter(project="lab"), limit=10)
         raw: dict[str, bytes] = {"shop": b"", "lab": b""}
         for project, payload in conn.execute(sa.select(spans.c.project, spans.c.payload)):
-            raw[project] += payload
+            raw[project] += expand_payload(payload)  # as stored: compressed
     assert len(shop) == 2 and len(lab) == 2
     for interaction in shop:
         text = json.dumps(

@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from liveeval.model import (
     Interaction,
@@ -24,6 +25,7 @@ from liveeval.store.interactions import (
     list_interactions,
     upsert_interactions,
 )
+from liveeval.store.schema import interactions
 from liveeval.store.scores import write_scores
 from liveeval.store.signals import record_signal
 from tests.store.test_rollups import judge_score
@@ -304,3 +306,50 @@ def test_user_and_text_filters_find_a_users_interactions_and_words_in_any_case(
     assert ids(text="k%h") == []
     assert ids(text="_") == [b.span_id]
     assert ids(text="order", user_id="u-2") == []
+
+
+def test_messages_whose_content_is_the_text_store_the_text_once_and_read_back_whole(
+    store: Store,
+) -> None:
+    prompt, answer = "Where is my parcel? 📦", "It is on its way."
+    chat = interaction(
+        input_text=prompt,
+        input_messages=(
+            Message(role="system", content="Be kind."),
+            Message(role="user", content=prompt),
+            Message(role="user", content=None),
+        ),
+        output_text=answer,
+        output_messages=(Message(role="assistant", content=answer, finish_reason="stop"),),
+    )
+    [back] = save(store, chat)
+    assert back == replace(chat, interaction_id=back.interaction_id)
+    with store.reading() as conn:
+        stored = conn.execute(
+            sa.select(interactions.c.input_messages, interactions.c.output_messages)
+        ).one()
+    assert stored.input_messages[1] == {"role": "user"}  # the text is not stored again
+    assert stored.input_messages[2] == {"role": "user", "content": None}
+    assert stored.output_messages == [{"role": "assistant", "finish_reason": "stop"}]
+
+
+def test_messages_stored_with_their_content_beside_the_text_read_as_written(
+    store: Store,
+) -> None:
+    """Rows written before the text was stored once keep the content in every message."""
+    chat = interaction(
+        input_text="Hi",
+        input_messages=(Message(role="user", content="Hi"),),
+        output_text="Hello",
+        output_messages=(Message(role="assistant", content="Hello"),),
+    )
+    [back] = save(store, chat)
+    with store.writing() as conn:
+        conn.execute(
+            interactions.update().values(
+                input_messages=[{"role": "user", "content": "Hi"}],
+                output_messages=[{"role": "assistant", "content": "Hello"}],
+            )
+        )
+    [again] = listed(store)
+    assert again == back

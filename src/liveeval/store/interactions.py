@@ -136,9 +136,9 @@ def interaction_row(
         i.session_id,
         i.user_id,
         i.input_text,
-        db_json([message_json(m) for m in i.input_messages]),
+        db_json(stored_messages(i.input_messages, i.input_text)),
         i.output_text,
-        db_json([message_json(m) for m in i.output_messages]),
+        db_json(stored_messages(i.output_messages, i.output_text)),
         db_json([document_json(d) for d in i.retrieved_context]),
         db_json([tool_call_json(t) for t in i.tool_calls]),
         usage.input,
@@ -170,6 +170,20 @@ def message_json(message: Message) -> dict[str, Any]:
         out["name"] = message.name
     if message.finish_reason:
         out["finish_reason"] = message.finish_reason
+    return out
+
+
+def stored_messages(messages: Sequence[Message], text: str | None) -> list[dict[str, Any]]:
+    """The messages as stored beside their text: a message whose content is the text (the
+    usual single prompt or completion) is stored without it, so the text is stored once;
+    reading it back puts the text in again (see `_message`). `message_json` always writes
+    "content", so rows stored before this read as they were written."""
+    out = []
+    for message in messages:
+        data = message_json(message)
+        if text is not None and message.content == text:
+            del data["content"]
+        out.append(data)
     return out
 
 
@@ -208,9 +222,11 @@ def interaction_from_row(row: sa.RowMapping) -> Interaction:
         session_id=row["session_id"],
         user_id=row["user_id"],
         input_text=row["input_text"],
-        input_messages=tuple(_message(m) for m in row["input_messages"] or ()),
+        input_messages=tuple(_message(m, row["input_text"]) for m in row["input_messages"] or ()),
         output_text=row["output_text"],
-        output_messages=tuple(_message(m) for m in row["output_messages"] or ()),
+        output_messages=tuple(
+            _message(m, row["output_text"]) for m in row["output_messages"] or ()
+        ),
         retrieved_context=tuple(RetrievedDocument(**d) for d in row["retrieved_context"] or ()),
         tool_calls=tuple(ToolCall(**t) for t in row["tool_calls"] or ()),
         usage=TokenUsage(
@@ -228,10 +244,10 @@ def interaction_from_row(row: sa.RowMapping) -> Interaction:
     )
 
 
-def _message(data: dict[str, Any]) -> Message:
+def _message(data: dict[str, Any], text: str | None) -> Message:
     return Message(
         role=data["role"],
-        content=data.get("content"),
+        content=data.get("content", text),
         tool_calls=tuple(ToolCall(**t) for t in data.get("tool_calls", ())),
         tool_call_id=data.get("tool_call_id"),
         name=data.get("name"),

@@ -19,6 +19,7 @@ from liveeval.store.dialect import (
     string_widths,
 )
 from liveeval.store.schema import log_events, spans
+from liveeval.store.span_payloads import compress_payload, expand_payload
 
 SPAN_KEY = ("project", "trace_id", "span_id")
 
@@ -74,7 +75,7 @@ def insert_spans(
                 time(span.end_at),
                 span.status_code,
                 span.status_message,
-                span.protobuf,
+                compress_payload(span.protobuf),
                 resource,
                 span.scope[:SCOPE_WIDTH] if span.scope else None,
                 received,
@@ -121,7 +122,9 @@ def load_stored_spans(
         .order_by(spans.c.start_at, spans.c.span_pk)
     )
     return [
-        StoredSpan(project=row[0], payload=bytes(row[1]), resource=row[2], scope=row[3])
+        StoredSpan(
+            project=row[0], payload=expand_payload(bytes(row[1])), resource=row[2], scope=row[3]
+        )
         for row in conn.execute(query)
     ]
 
