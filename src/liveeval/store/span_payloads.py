@@ -53,7 +53,7 @@ _DICTIONARIES = {
 def compress_payload(protobuf: bytes) -> bytes:
     """The payload to store for a span's protobuf bytes."""
     deflate = zlib.compressobj(
-        6, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, _DICTIONARIES[DICTIONARY_1]
+        6, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, _DICTIONARIES[DICTIONARY_1]
     )
     return bytes((COMPRESSED, DICTIONARY_1)) + deflate.compress(protobuf) + deflate.flush()
 
