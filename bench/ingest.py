@@ -406,7 +406,7 @@ def main() -> None:
                 + ", ".join(
                     f"{name} {per_span:,.0f}"
                     for name, per_span in result["table_bytes_per_span"].items()
-                    if per_span >= 1
+                    if per_span >= 5  # the rest: empty tables, a page or two each
                 )
             )
             if evaluate:
