@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -231,7 +232,12 @@ def start_server(db_url: str, env: dict[str, str]) -> tuple[subprocess.Popen[str
 
 
 def run(
-    backend: str, spans: int, batch_size: int, connections: int, evaluate: bool = True
+    backend: str,
+    spans: int,
+    batch_size: int,
+    connections: int,
+    evaluate: bool = True,
+    stored_before: int = 0,
 ) -> dict[str, Any]:
     env = {
         **os.environ,
@@ -252,6 +258,8 @@ def run(
                 .update_query_dict({"options": f"-csearch_path={schema}"})
                 .render_as_string(hide_password=False)
             )
+        if stored_before:
+            preload(db_url, schema, stored_before)
         server, url = start_server(db_url, env)
         try:
             sender = subprocess.Popen(
@@ -290,8 +298,8 @@ def run(
         finally:
             server.terminate()
             server.wait(timeout=30)
-        if stored != spans:
-            raise RuntimeError(f"{stored} interactions stored of {spans} sent")
+        if stored - stored_before != spans:
+            raise RuntimeError(f"{stored - stored_before} interactions stored of {spans} sent")
         size, tables = _stored_bytes(db_url, tmp, schema)
         if schema is not None:
             with admin.begin() as conn:
@@ -303,10 +311,106 @@ def run(
         "spans_per_s": spans / elapsed,
         "seconds": elapsed,
         "peak_rss_mb": rss,
-        "bytes_per_span": size / spans,
-        "table_bytes_per_span": {name: bytes_ / spans for name, bytes_ in tables.items()},
+        # of the stored and the sent together
+        "bytes_per_span": size / (spans + stored_before),
+        "table_bytes_per_span": {
+            name: bytes_ / (spans + stored_before) for name, bytes_ in tables.items()
+        },
         "retries": timing["retries"],
     }
+
+
+SAMPLE_SPANS = 2_000  # spans ingested for real, then copied to fill a store
+
+
+def preload(db_url: str, schema: str | None, count: int) -> None:
+    """Fill a fresh store with `count` interactions (and their traces and spans) of the
+    bench's project before the run, as a store that has been in use for months.
+
+    SAMPLE_SPANS spans go through the real pipeline; SQL then copies those rows under new
+    trace and span ids (md5 of the copy number and the old id) until `count` are stored.
+    Nothing is queued for evaluation. On PostgreSQL autovacuum is off for these tables
+    (the server's own setting cannot change here) and nothing is analyzed: the planner
+    sees a large table it has no statistics for, as on a fresh server.
+    """
+    from liveeval.config import Settings
+    from liveeval.ingest.assemble import AssemblyRules
+    from liveeval.ingest.otlp import spans_from_request
+    from liveeval.ingest.pipeline import write_spans
+    from liveeval.store.database import open_store
+
+    started = time.perf_counter()
+    store = open_store(db_url)
+    try:
+        if schema is not None:
+            with store.writing() as conn:
+                for (table,) in conn.execute(
+                    sa.text("select tablename from pg_tables where schemaname = :s"), {"s": schema}
+                ):
+                    conn.exec_driver_sql(f'ALTER TABLE "{table}" SET (autovacuum_enabled = false)')
+        settings = Settings(db=db_url)
+        for body in build_batches(SAMPLE_SPANS, 500, seed=3):
+            request = ExportTraceServiceRequest.FromString(body)
+            decoded = spans_from_request(
+                request,
+                project=None,
+                default_project=settings.default_project,
+                max_attribute_chars=settings.max_attribute_chars,
+            )
+            write_spans(store, decoded.records, AssemblyRules(), datetime.now(UTC))
+        copies = -(-count // SAMPLE_SPANS) - 1
+        with store.writing() as conn:
+            for table, keys in (
+                ("traces", ("trace_id",)),
+                ("spans", ("trace_id", "span_id", "span_pk")),
+                ("interactions", ("trace_id", "span_id", "interaction_id")),
+            ):
+                _copy_rows(conn, table, keys, copies, schema is None)
+            excess = (copies + 1) * SAMPLE_SPANS - count
+            conn.exec_driver_sql(
+                "DELETE FROM interactions WHERE interaction_id IN (SELECT interaction_id "
+                f"FROM interactions ORDER BY interaction_id DESC LIMIT {excess})"
+            )
+    finally:
+        store.close()
+    print(f"  stored {count:,} interactions first ({time.perf_counter() - started:.0f} s)")
+
+
+def _copy_rows(
+    conn: sa.Connection, table: str, keys: tuple[str, ...], copies: int, sqlite: bool
+) -> None:
+    """Copy every row of `table` `copies` times under new trace (and span) ids."""
+    columns = [
+        column
+        for column in (
+            [row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")]
+            if sqlite
+            else conn.execute(
+                sa.text(
+                    "select column_name from information_schema.columns where table_name = :t "
+                    "and table_schema = current_schema() order by ordinal_position"
+                ),
+                {"t": table},
+            ).scalars()
+        )
+        if column not in keys[2:]  # an autoincrement key is numbered anew
+    ]
+    if sqlite:  # no md5 in SQLite: random ids (the copies' traces are never read again)
+        trace = "printf('%016x%016x', abs(random()), abs(random()))"
+        span = "printf('%016x', abs(random()))"
+        copies_from = (
+            f"(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {copies}) "
+            "SELECT n FROM g)"
+        )
+    else:
+        trace = "md5(g.n::text || t.trace_id)"
+        span = "left(md5(g.n::text || t.span_id), 16)"
+        copies_from = f"generate_series(1, {copies})"
+    chosen = [trace if c == "trace_id" else span if c == "span_id" else f"t.{c}" for c in columns]
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(chosen)} FROM {table} t CROSS JOIN {copies_from} AS g(n)"
+    )
 
 
 def wait_for_evaluation(db_url: str) -> float:
@@ -378,6 +482,13 @@ def main() -> None:
         default="on",
         help="checks, evaluation events and sampling at ingest (default on); both: compare",
     )
+    parser.add_argument(
+        "--stored",
+        type=int,
+        default=0,
+        metavar="N",
+        help="interactions already stored before the run (e.g. 1000000)",
+    )
     parser.add_argument("--send", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.send:
@@ -392,7 +503,7 @@ def main() -> None:
         modes = {"on": [True], "off": [False], "both": [False, True]}[args.evaluation]
         rates = []
         for evaluate in modes:
-            result = run(backend, args.spans, args.batch, args.connections, evaluate)
+            result = run(backend, args.spans, args.batch, args.connections, evaluate, args.stored)
             rates.append(result["spans_per_s"])
             print(
                 f"{backend:<10}  evaluation {'on ' if evaluate else 'off'}  "

@@ -207,11 +207,12 @@ def string_widths(table: sa.Table, columns: Sequence[str]) -> tuple[int | None, 
     )
 
 
-def clip(row: tuple[Any, ...], widths: Sequence[int | None]) -> tuple[Any, ...]:
+def clip(row: tuple[Any, ...], widths: tuple[int | None, ...]) -> tuple[Any, ...]:
     """Strings cut to their column's width: PostgreSQL refuses longer ones (failing the whole
     batch), SQLite would keep them; either way a too-long model name must not lose a span."""
-    for value, width in zip(row, widths, strict=True):
-        if width is not None and isinstance(value, str) and len(value) > width:
+    for index, width in _bounded(widths):
+        value = row[index]
+        if isinstance(value, str) and len(value) > width:
             break
     else:
         return row  # the usual case: nothing to cut, no copy
@@ -219,3 +220,9 @@ def clip(row: tuple[Any, ...], widths: Sequence[int | None]) -> tuple[Any, ...]:
         value[:width] if width is not None and isinstance(value, str) else value
         for value, width in zip(row, widths, strict=True)
     )
+
+
+@lru_cache(maxsize=64)
+def _bounded(widths: tuple[int | None, ...]) -> tuple[tuple[int, int], ...]:
+    """(position, width) of each bounded column: the only ones clip has to look at."""
+    return tuple((index, width) for index, width in enumerate(widths) if width is not None)
