@@ -225,9 +225,17 @@ def test_the_liveeval_command_loads_no_cli_before_it_runs() -> None:
     assert "click" not in loaded
 
 
-def test_the_worker_app_loads_the_server_but_not_the_cli() -> None:
+def test_the_worker_app_loads_the_server_but_not_the_cli(tmp_path: Path) -> None:
+    """The worker module itself is light (serve reads its names too); its factory builds
+    the app."""
     module, factory = WORKER_APP.split(":")
-    loaded = imports_after(f"import {module}; assert callable({module}.{factory})")
+    settings = Settings(db=f"sqlite:///{tmp_path / 'workers.db'}").model_dump_json()
+    loaded = imports_after(
+        f"import os\nfrom liveeval.store.database import open_store\n"
+        f"open_store({str(Settings.model_validate_json(settings).db)!r}).close()\n"
+        f"import {module}\nos.environ[{module}.SETTINGS_VARIABLE] = {settings!r}\n"
+        f"{module}.{factory}()"
+    )
     assert "liveeval.server.app" in loaded
     assert not {m for m in loaded if m.startswith("liveeval.cli")} and "click" not in loaded
 

@@ -103,7 +103,7 @@ def serve(
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from liveeval.server import create_app, hosts
+    from liveeval.server import hosts
     from liveeval.server.worker import SETTINGS_VARIABLE, tune_gc
 
     store = store_from(settings, create=True)
@@ -160,6 +160,10 @@ def serve(
         "timeout_graceful_shutdown": 10,
     }
     if settings.workers == 1:
+        # Only here: with N workers this process serves nothing, and the app's modules
+        # would cost it 70 MB.
+        from liveeval.server import create_app
+
         app = create_app(settings, store)
         tune_gc()
         # uvicorn re-raises the signal that stopped it once it has shut down; turn

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from scipy.stats import binom
 
 from liveeval.features.kmeans import squared_distances
 
@@ -99,6 +98,8 @@ def novel_points(
         return np.zeros(len(window), dtype=bool)
     counts, looked_at = window_share_of_neighbours(window, reference, neighbours)
     null_share = (len(window) - 1) / (len(reference) + len(window) - 1)
+    from scipy.stats import binom  # on use: 65 MB the server's pages need not hold
+
     dominated = binom.sf(counts - 1, looked_at, null_share) < alpha
     far = mean_nearest_distance(window, reference, close) > reference_spread
     return np.asarray(dominated & far, dtype=bool)

@@ -21,14 +21,13 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from liveeval.config import Settings
-from liveeval.config.settings import ConfigError
-from liveeval.ingest.scoring import OnlineEvaluation, plan_evaluation, run_checks, write_plan
-from liveeval.model import Interaction
-from liveeval.store import evaluation_queue
-from liveeval.store.database import Store, open_store
-from liveeval.store.interactions import get_interactions
+# The checks, the sampling and the store are imported where they run: `serve` imports
+# this module for READY and SETTINGS_VARIABLE, and with N workers it runs no checks.
+if TYPE_CHECKING:
+    from liveeval.ingest.scoring import OnlineEvaluation
+    from liveeval.store.database import Store
 
 log = logging.getLogger(__name__)
 SETTINGS_VARIABLE = "LIVEEVAL_EVALUATOR_SETTINGS"
@@ -47,6 +46,11 @@ def evaluate_pending(
     limit: int = BATCH,
 ) -> int:
     """Evaluate up to `limit` queued interactions; returns how many were taken."""
+    from liveeval.ingest.scoring import plan_evaluation, run_checks, write_plan
+    from liveeval.model import Interaction
+    from liveeval.store import evaluation_queue
+    from liveeval.store.interactions import get_interactions
+
     with store.reading() as conn:
         taken = evaluation_queue.pending(conn, limit)
         if not taken:
@@ -102,6 +106,11 @@ def lower_priority() -> None:
 def main() -> None:
     """The evaluator process `serve` starts: settings from the environment, lowest CPU
     priority (SCHED_IDLE where the OS has it, else nice 19)."""
+    from liveeval.config import Settings
+    from liveeval.config.settings import ConfigError
+    from liveeval.ingest.scoring import OnlineEvaluation
+    from liveeval.store.database import open_store
+
     settings = Settings.model_validate_json(os.environ[SETTINGS_VARIABLE])
     lower_priority()
     stop = threading.Event()

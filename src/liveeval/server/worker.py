@@ -1,16 +1,20 @@
-"""The app as each server process builds it when `liveeval serve --workers N` forks N."""
+"""The app as each server process builds it when `liveeval serve --workers N` forks N.
+
+The app's modules are imported in `app_from_environment`: `serve` reads this module's
+names in its own process too, which with N workers serves nothing itself.
+"""
 
 from __future__ import annotations
 
 import atexit
 import gc
 import os
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from liveeval.config import Settings
-from liveeval.server.app import create_app
-from liveeval.store.database import open_store
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 SETTINGS_VARIABLE = "LIVEEVAL_WORKER_SETTINGS"
 
@@ -28,6 +32,9 @@ def tune_gc() -> None:
 
 def app_from_environment() -> FastAPI:
     """uvicorn factory: settings come from the parent process as JSON in the environment."""
+    from liveeval.server.app import create_app
+    from liveeval.store.database import open_store
+
     settings = Settings.model_validate_json(os.environ[SETTINGS_VARIABLE])
     # The parent has already migrated; each worker has its own connections.
     store = open_store(settings.db, migrate=False)

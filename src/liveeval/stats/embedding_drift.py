@@ -13,9 +13,6 @@ Each works on a bounded, seeded subsample, so its cost does not grow with the wi
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import expit
-from scipy.stats import rankdata
 
 
 def _as_matrix(values: np.ndarray, name: str) -> np.ndarray:
@@ -49,6 +46,8 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     n_pos, n_neg = int(positive.sum()), int((~positive).sum())
     if n_pos == 0 or n_neg == 0:
         raise ValueError("ROC AUC needs both classes")
+    from scipy.stats import rankdata  # on use: the server imports this module for its pages
+
     ranks = rankdata(scores)  # average ranks for ties: the Mann–Whitney U statistic
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
@@ -61,6 +60,9 @@ def fit_logistic_regression(
     Minimises 0.5 * |w|^2 + c * sum log(1 + exp(-y (x.w + b))) with L-BFGS, the
     objective of scikit-learn's LogisticRegression(C=c); the intercept is not penalised.
     """
+    from scipy.optimize import minimize  # on use: the server imports this module for its pages
+    from scipy.special import expit
+
     x = np.asarray(features, dtype=np.float64)
     sign = np.where(np.asarray(labels, dtype=bool), 1.0, -1.0)
 

@@ -12,8 +12,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
-from scipy.stats import kstwo
 
 EXACT_KS_MAX_N = 10_000  # as scipy's method="auto": exact p-value up to this many rows a side
 PSI_EPSILON = 1e-4  # share given to an empty bin, so that PSI stays finite (Evidently's)
@@ -109,7 +107,7 @@ def _ks_p_lattice(m: int, n: int, h: int) -> float:
             band /= top
             log_scale += math.log(top)
         low_prev = low
-    log_paths = special.gammaln(m + n + 1) - special.gammaln(m + 1) - special.gammaln(n + 1)
+    log_paths = math.lgamma(m + n + 1) - math.lgamma(m + 1) - math.lgamma(n + 1)
     inside = math.exp(math.log(counts[n]) + log_scale - log_paths) if counts[n] > 0 else 0.0
     return min(max(1.0 - inside, 0.0), 1.0)
 
@@ -130,6 +128,10 @@ def ks_p_value(statistic: float, n_reference: int, n_current: int) -> float:
         if math.isfinite(p) and 0.0 <= p <= 1.0:
             return p
     effective_n = round(m * n / (m + n))
+    # scipy.stats for samples past EXACT_KS_MAX_N only: importing it costs a process 65 MB
+    # (the server imports this module for its pages).
+    from scipy.stats import kstwo
+
     return float(np.clip(kstwo.sf(statistic, effective_n), 0.0, 1.0))
 
 

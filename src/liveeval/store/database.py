@@ -17,10 +17,6 @@ except ImportError:  # Windows: SQLite's own busy_timeout still serializes write
 
 import orjson
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from liveeval.store.dialect import db_json
 from liveeval.store.location import (
@@ -77,6 +73,11 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (alembic upgrade head)."""
+        # alembic (12 MB) is imported by the processes that migrate or check the schema,
+        # not by those that only open a store (the background evaluator, serve's workers).
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
@@ -246,6 +247,8 @@ def open_existing_store(url: str) -> Store:
         store = Store(create_store_engine(url))
     except OSError as exc:
         raise StoreUnavailable(describe_failure(parsed, exc)) from None
+    from alembic.runtime.migration import MigrationContext
+
     try:
         with store.reading() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
@@ -262,6 +265,9 @@ def open_existing_store(url: str) -> Store:
 def _schema_problem(current: str | None, url: sa.URL) -> str | None:
     if current is None:
         return missing_store(url)
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     scripts = ScriptDirectory.from_config(config)
