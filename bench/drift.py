@@ -24,12 +24,27 @@ distance); Evidently runs its DataDriftPreset on the 10 numeric and categorical 
 Prints the best of `--rounds` runs of liveeval, one run of Evidently (Dataset.from_pandas
 and Report.run, timed together), their ratio and what each called drifted. Budget: 5 s
 for liveeval, and at least 5 times faster than Evidently.
+
+As the user runs it, reading included (`--store`): fills a store with `--rows`
+interactions over 8 days (bench/drift_store.py: executemany on SQLite, COPY on
+PostgreSQL, in the private schema `bench_drift`), then runs, one after the other,
+`liveeval drift --window 24h --baseline 7d` (the CLI, in a subprocess) and, in the
+Evidently virtualenv, pandas.read_sql of the same 13 columns from the same store plus
+DataDriftPreset on them; prints each one's seconds and peak RSS:
+
+    python bench/drift.py --store postgresql --evidently-python /work/bench-venv/bin/python
+    python bench/drift.py --store sqlite --keep     # the store filled by an earlier run
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -135,12 +150,148 @@ def time_evidently(reference: FeatureFrame, current: FeatureFrame) -> tuple[floa
     return elapsed, drifted
 
 
+STORE_COLUMNS = {
+    "numeric": ("input_chars", "output_chars", "input_tokens", "output_tokens", "latency_ms",
+                "cost_usd"),
+    "categorical": ("language", "intent", "model_requested", "model_served", "prompt_version",
+                    "route", "segment"),
+}  # fmt: skip
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SQLITE_PATH = Path("/tmp/liveeval-bench-drift.db")
+
+
+def store_url(kind: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{SQLITE_PATH}"
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS bench_drift"))
+    admin.dispose()
+    return f"{POSTGRES_URL}?options=-csearch_path%3Dbench_drift"
+
+
+def run_measured(command: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS in MiB, stdout) of a child process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    out = child.stdout.read() if child.stdout is not None else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"{command[0]} failed ({child.returncode})")
+    return elapsed, usage.ru_maxrss / 1024, out
+
+
+def evidently_child(url: str) -> None:
+    """In the Evidently virtualenv: read the columns from the store, run the report."""
+    import pandas as pd
+    import sqlalchemy as sa
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    from drift_store import END, PROJECT  # bench/, first on the path of a script
+
+    engine = sa.create_engine(url)
+    columns = [*STORE_COLUMNS["numeric"], *STORE_COLUMNS["categorical"]]
+    features = {"input_chars", "output_chars", "language", "intent"}
+    select = ", ".join(f"{'f' if c in features else 'i'}.{c}" for c in columns)
+    query = (
+        f"SELECT {select} FROM interactions i LEFT JOIN interaction_features f "
+        "ON f.interaction_id = i.interaction_id "
+        "WHERE i.project = :project AND i.start_at >= :start AND i.start_at < :end"
+    )
+    day = pd.Timedelta(days=1)
+    end = pd.Timestamp(END)
+    if engine.dialect.name == "sqlite":  # stored naive UTC text
+        end = end.tz_localize(None)
+    start = time.perf_counter()
+    with engine.connect() as conn:
+        frames = [
+            pd.read_sql_query(
+                sa.text(query),
+                conn,
+                params={"project": PROJECT, "start": str(s), "end": str(e)}
+                if engine.dialect.name == "sqlite"
+                else {"project": PROJECT, "start": s.to_pydatetime(), "end": e.to_pydatetime()},
+            )
+            for s, e in ((end - 8 * day, end - day), (end - day, end))
+        ]
+    read = time.perf_counter() - start
+    definition = DataDefinition(
+        numerical_columns=list(STORE_COLUMNS["numeric"]),
+        categorical_columns=list(STORE_COLUMNS["categorical"]),
+    )
+    snapshot = Report([DataDriftPreset()]).run(
+        current_data=Dataset.from_pandas(frames[1], data_definition=definition),
+        reference_data=Dataset.from_pandas(frames[0], data_definition=definition),
+    )
+    drifted = []
+    for metric in snapshot.dict()["metrics"]:
+        config = metric.get("config", {})
+        column, threshold = config.get("column"), config.get("threshold")
+        value = metric.get("value")
+        if column and isinstance(value, float) and threshold is not None and value >= threshold:
+            drifted.append(column)
+    rows = [len(frame) for frame in frames]
+    print(json.dumps({"read_s": read, "total_s": time.perf_counter() - start, "rows": rows,
+                      "drifted": drifted}))  # fmt: skip
+
+
+def bench_store(args: argparse.Namespace) -> None:
+    from drift_store import END, fill
+
+    url = store_url(args.store)
+    if not args.keep:
+        start = time.perf_counter()
+        fill(url, args.rows)
+        print(f"filled {args.store} with {args.rows:,} interactions over 8 days in "
+              f"{time.perf_counter() - start:.0f} s")  # fmt: skip
+    liveeval = Path(sys.executable).with_name("liveeval")
+    command = [str(liveeval), "drift", "--project", "bench", "--window", "24h", "--baseline",
+               "7d", "--until", END.isoformat(), "--db", url, "--json"]  # fmt: skip
+    print(f"load before: {os.getloadavg()[0]:.2f}")
+    seconds, peak, out = run_measured(command)
+    run = json.loads(out)
+    drifted = run["overall"]["drifted"]
+    verdict = "within" if seconds <= BUDGET_S else "OVER"
+    print(f"  liveeval drift   {seconds:7.2f} s  peak {peak:6.0f} MiB   "
+          f"{run['n_baseline']:,} vs {run['n_window']:,} rows, budget {BUDGET_S:.0f} s: "
+          f"{verdict}")  # fmt: skip
+    print(f"    drifted: {', '.join(drifted) or 'nothing'}")
+    if not args.evidently_python:
+        return
+    print(f"load before: {os.getloadavg()[0]:.2f}")
+    child = [args.evidently_python, __file__, "--evidently-child", url]
+    their_s, their_peak, out = run_measured(child)
+    theirs = json.loads(out.strip().splitlines()[-1])
+    print(f"  evidently        {their_s:7.2f} s  peak {their_peak:6.0f} MiB   "
+          f"read_sql {theirs['read_s']:.2f} s + DataDriftPreset, 13 columns")  # fmt: skip
+    print(f"    drifted: {', '.join(theirs['drifted']) or 'nothing'}")
+    ratio = their_s / seconds
+    verdict = "met" if ratio >= MIN_SPEEDUP else "NOT MET"
+    print(f"  ratio            {ratio:7.1f} x   (at least {MIN_SPEEDUP:.0f} x: {verdict})")
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows a window")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows a window (a store)")
     parser.add_argument("--rounds", type=int, default=3, help="liveeval runs; the best counts")
     parser.add_argument("--no-evidently", action="store_true", help="time liveeval alone")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), help="from a store")
+    parser.add_argument("--keep", action="store_true", help="use the store already filled")
+    parser.add_argument("--evidently-python", help="the Evidently virtualenv's python")
+    parser.add_argument("--evidently-child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.evidently_child:
+        evidently_child(args.evidently_child)
+        return
+    if args.store:
+        bench_store(args)
+        return
     rng = np.random.default_rng(7)
     reference = build_window(args.rows, rng, drifted=False)
     current = build_window(args.rows, rng, drifted=True)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from liveeval.config.monitor import DriftConfig
 from liveeval.ingest.features import features_of
-from liveeval.model import Interaction
+from liveeval.model import Interaction, TokenUsage
 from liveeval.monitor.drift_run import run_drift
 from liveeval.store.database import Store
 from liveeval.store.features import write_features
@@ -85,3 +85,65 @@ def test_the_same_traffic_in_both_periods_shows_no_drift(sqlite_store: Store) ->
     )
     assert run.overall.drifted == [], run.overall.summary
     assert (run.n_window, run.n_baseline) == (300, 500)
+
+
+def store_mixed_traffic(store: Store, start: object, n: int, seed: int, german: float) -> None:
+    """Varied traffic: two models, languages by share, lengths, costs sometimes unknown,
+    a metadata attribute, and some interactions the evaluator has not seen yet."""
+    rng = random.Random(seed)
+    pool = [t for i in (*BASE, "report_lost_card") for t in BY_INTENT[i]]
+    batch = [
+        Interaction(
+            project="bank",
+            trace_id=trace_id(),
+            span_id=span_id(),
+            parent_span_id=None,
+            name="chat",
+            convention="genai",
+            operation="chat",
+            start_at=start + timedelta(seconds=k),  # type: ignore[operator]
+            end_at=start + timedelta(seconds=k, milliseconds=800),  # type: ignore[operator]
+            latency_ms=round(rng.lognormvariate(6.5, 0.4), 3),
+            status="ok",
+            model_served=rng.choice(("m1", "m1", "m2")),
+            route=rng.choice(("/a", "/b", None)),
+            input_text=(
+                "Wie kann ich mein Konto sperren?" if rng.random() < german else rng.choice(pool)
+            ),
+            output_text="Sure." * rng.randint(1, 40),
+            usage=TokenUsage(
+                input=rng.randint(5, 60),
+                output=rng.randint(1, 200) if rng.random() < 0.9 else None,
+            ),
+            cost_usd=round(rng.uniform(0, 0.01), 6) if rng.random() < 0.8 else None,
+            metadata={"tier": rng.choice(("free", "pro"))},
+        )
+        for k in range(n)
+    ]
+    with store.writing() as conn:
+        upsert_interactions(conn, batch, T0)
+        ids = interaction_ids_by_span(conn, "bank", [i.trace_id for i in batch])
+        seen = [i for i in batch if rng.random() < 0.9]  # the rest: features not yet known
+        write_features(conn, [features_of(i, ids[(i.trace_id, i.span_id)], []) for i in seen])
+
+
+def test_counting_in_the_database_gives_the_report_of_every_row(store: Store) -> None:
+    store_mixed_traffic(store, T0 - DAY, 700, seed=5, german=0.05)
+    store_mixed_traffic(store, T0, 400, seed=6, german=0.3)
+    config = DriftConfig(encoder="hashing", attributes=("tier",), embed_sample=300)
+    for slice_by in (None, "model_served", "route", "language"):
+        runs = [
+            run_drift(
+                store, "bank", (T0, T0 + DAY), (T0 - DAY, T0), config, slice_by=slice_by, read=read
+            ).to_dict()
+            for read in ("counts", "rows")
+        ]
+        assert runs[0] == runs[1], slice_by
+    assert "language drifted" in runs[0]["overall"]["summary"]
+    empty = [
+        run_drift(store, "bank", (T0 + DAY, T0 + 2 * DAY), (T0 - DAY, T0), config, read=read)
+        for read in ("counts", "rows")
+    ]
+    assert empty[0].to_dict() == empty[1].to_dict()
+    assert empty[0].n_window == 0 and empty[0].n_baseline == 700
+    assert {s["value"] for s in runs[0]["slices"]} >= {"en", "de", "(none)"}

@@ -41,7 +41,7 @@ class FeatureColumns:
         return len(self.ids)
 
 
-def _column(name: str) -> sa.ColumnElement[object]:
+def feature_column(name: str) -> sa.ColumnElement[object]:
     table = interaction_features if name in _FROM_FEATURES else interactions
     return table.c[name]
 
@@ -55,7 +55,7 @@ def read_feature_columns(
 ) -> FeatureColumns:
     """Every interaction of [start, end) with its features (lengths and language come from
     the evaluator; an interaction it has not seen yet has them unknown)."""
-    columns = [_column(n) for n in (*NUMERIC, *CATEGORICAL)]
+    columns = [feature_column(n) for n in (*NUMERIC, *CATEGORICAL)]
     extra = [interactions.c.metadata[a].as_string().label(f"attr:{a}") for a in attributes]
     query = (
         sa.select(interactions.c.interaction_id, *columns, *extra)
