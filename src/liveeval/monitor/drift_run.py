@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -29,7 +30,9 @@ from liveeval.stats.categorical_drift import MISSING, category_counts
 from liveeval.store.database import Store
 from liveeval.store.drift_counts import (
     FeatureCounts,
-    read_feature_counts,
+    combine_counts,
+    count_features,
+    read_float_features,
     read_values_of,
 )
 from liveeval.store.drift_features import (
@@ -182,10 +185,28 @@ def _run_on_counts(
     topics: bool,
     seed: int,
 ) -> DriftRun:
-    with store.reading() as conn:
-        current = read_feature_counts(conn, project, *window, config.attributes, slice_by)
-        reference = read_feature_counts(conn, project, *baseline, config.attributes, slice_by)
-    found = _topics(store, reference.ids, current.ids, config, seed) if topics else Topics()
+
+    def counted(period: Range) -> dict[str | None, FeatureCounts]:
+        with store.reading() as conn:
+            return count_features(conn, project, *period, config.attributes, slice_by)
+
+    def floats(period: Range) -> tuple[dict[str | None, FeatureCounts], np.ndarray]:
+        with store.reading() as conn:
+            return read_float_features(conn, project, *period, slice_by)
+
+    # Four reads on their own connections at once, and topics (which need only the ids)
+    # while the database still counts: sqlite3 and psycopg let go of the GIL as they wait.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = [pool.submit(counted, period) for period in (baseline, window)]
+        values = [pool.submit(floats, period) for period in (baseline, window)]
+        (ref_floats, ref_ids), (cur_floats, cur_ids) = (v.result() for v in values)
+        found = _topics(store, ref_ids, cur_ids, config, seed) if topics else Topics()
+        reference = combine_counts(
+            counts[0].result(), ref_floats, ref_ids, config.attributes, slice_by
+        )
+        current = combine_counts(
+            counts[1].result(), cur_floats, cur_ids, config.attributes, slice_by
+        )
     sampled = np.array(sorted(found.of), dtype=np.int64)
     ref_sampled = np.intersect1d(sampled, reference.ids)
     cur_sampled = np.intersect1d(sampled, current.ids)

@@ -70,18 +70,34 @@ def read_feature_counts(
     by: str | None = None,
 ) -> PeriodCounts:
     """Counts of every drift feature of [start, end), overall and per value of `by`."""
-    names = [*CATEGORICAL, *attributes]
-    expressions: dict[str, sa.ColumnElement[Any]] = {n: feature_column(n) for n in CATEGORICAL}
-    expressions |= {
-        a: interactions.c.metadata[a].as_string() for a in attributes if a not in expressions
-    }
+    counted = count_features(conn, project, start, end, attributes, by)
+    floats, ids = read_float_features(conn, project, start, end, by)
+    return combine_counts(counted, floats, ids, attributes, by)
+
+
+def _expression(name: str) -> sa.ColumnElement[Any]:
+    if name in (*CATEGORICAL, *NUMERIC):
+        return feature_column(name)
+    return interactions.c.metadata[name].as_string()
+
+
+def count_features(
+    conn: sa.Connection,
+    project: str,
+    start: datetime,
+    end: datetime,
+    attributes: Sequence[str] = (),
+    by: str | None = None,
+) -> dict[Value, FeatureCounts]:
+    """Rows per value of the categorical and integer features, per value of `by` (None
+    when not sliced); no float feature (read_float_features reads those)."""
+    names = [*CATEGORICAL, *(a for a in attributes if a not in CATEGORICAL)]
     counted = [n for n in NUMERIC if _is_integer(n)]
-    expressions |= {n: feature_column(n) for n in counted}
-    key = expressions[by] if by is not None else None
+    expressions = {n: _expression(n) for n in (*names, *counted)}
+    key = _expression(by) if by is not None else None
     joined = interactions.outerjoin(interaction_features)
     where = _period_filter(project, start, end)
     by_slice: dict[Value, FeatureCounts] = {}
-
     numbers: dict[tuple[Value, str], tuple[list[float], list[int]]] = {}
 
     def add(name: str, slice_value: Value, value: Any, rows: int) -> None:
@@ -131,9 +147,38 @@ def read_feature_counts(
             )
             for row in conn.execute(query):
                 add(name, row.slice, row.value, row.rows)
-    ids = _read_floats(conn, [n for n in NUMERIC if n not in counted], key, joined, where, by_slice)
     for (slice_value, name), (values, counts) in numbers.items():
         by_slice[slice_value].numeric[name] = _sorted_counts(np.array(values), np.array(counts))
+    return by_slice
+
+
+def read_float_features(
+    conn: sa.Connection, project: str, start: datetime, end: datetime, by: str | None = None
+) -> tuple[dict[Value, FeatureCounts], np.ndarray]:
+    """The float features' values per value of `by` (None when not sliced), and every
+    interaction id of [start, end), ascending."""
+    by_slice: dict[Value, FeatureCounts] = {}
+    key = _expression(by) if by is not None else None
+    names = [n for n in NUMERIC if not _is_integer(n)]
+    joined = interactions.outerjoin(interaction_features)
+    where = _period_filter(project, start, end)
+    ids = _read_floats(conn, names, key, joined, where, by_slice)
+    return by_slice, ids
+
+
+def combine_counts(
+    counted: dict[Value, FeatureCounts],
+    floats: dict[Value, FeatureCounts],
+    ids: np.ndarray,
+    attributes: Sequence[str] = (),
+    by: str | None = None,
+) -> PeriodCounts:
+    """One period from count_features and read_float_features, overall and per slice."""
+    names = [*CATEGORICAL, *(a for a in attributes if a not in CATEGORICAL)]
+    by_slice = {key: FeatureCounts(0, dict(found.numeric), dict(found.categorical))
+                for key, found in counted.items()}  # fmt: skip
+    for key, found in floats.items():
+        by_slice.setdefault(key, FeatureCounts()).numeric.update(found.numeric)
     nothing = (np.zeros(0), np.zeros(0, np.int64))  # a feature never known in a slice
     for found in by_slice.values():
         found.numeric = {name: found.numeric.get(name, nothing) for name in NUMERIC}
