@@ -181,14 +181,16 @@ def sender_main(url: str, spans: int, batch_size: int, connections: int) -> None
     print(json.dumps({"started": started, "finished": finished, "retries": retries}), flush=True)
 
 
+def tree_pids(pid: int) -> list[int]:
+    """A process and its children (the server, its workers and its evaluator)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(c) for c in (children.read_text().split() if children.exists() else ()))]
+
+
 def peak_rss_mb(pid: int) -> float:
     """Peak resident memory of the server: its own and its workers', added up."""
-    processes = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        processes += [int(child) for child in children.read_text().split()]
     total = 0
-    for process in processes:
+    for process in tree_pids(pid):
         for line in Path(f"/proc/{process}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 total += int(line.split()[1])

@@ -39,7 +39,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 import ingest
-from ingest import MODELS, POSTGRES_URL, ROUTES, SENTENCES, _kv, _text, start_server
+from ingest import MODELS, POSTGRES_URL, ROUTES, SENTENCES, _kv, _text, start_server, tree_pids
 
 PROJECT = "bench-app"
 SCRAPE_S = 5.0
@@ -157,12 +157,8 @@ def sender_main(url: str, rate: float, batch: int, seconds: float) -> None:
 
 def rss_mb(pid: int) -> float:
     """Resident memory now of the server and its children, added up."""
-    processes = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        processes += [int(child) for child in children.read_text().split()]
     total = 0
-    for process in processes:
+    for process in tree_pids(pid):
         try:
             status = Path(f"/proc/{process}/status").read_text()
         except FileNotFoundError:
