@@ -37,16 +37,23 @@ def _bulk_sql(
     columns: tuple[str, ...],
     unique: tuple[str, ...],
     update: tuple[str, ...] | None,
+    returning: tuple[str, ...] = (),
+    rows: int = 1,
 ) -> str:
+    """INSERT of `rows` rows, skipping a `unique` conflict or updating `update` on it."""
     placeholder = "?" if dialect == "sqlite" else "%s"
+    one_row = f"({', '.join(placeholder for _ in columns)})"
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
+        if update
+        else "DO NOTHING"
+    )
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(placeholder for _ in columns)}) "
-        f"ON CONFLICT ({', '.join(unique)}) "
+        f"VALUES {', '.join(one_row for _ in range(rows))} "
+        f"ON CONFLICT ({', '.join(unique)}) {action}"
     )
-    if not update:
-        return sql + "DO NOTHING"
-    return sql + "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
+    return f"{sql} RETURNING {', '.join(returning)}" if returning else sql
 
 
 def bulk_insert(
@@ -73,30 +80,6 @@ def bulk_insert(
 # Parameters in one SQLite statement: its default limit is 32,766.
 MAX_PARAMETERS = 30_000
 MAX_ROWS_PER_STATEMENT = 500
-
-
-@lru_cache(maxsize=64)
-def _bulk_returning_sql(
-    dialect: str,
-    table: str,
-    columns: tuple[str, ...],
-    unique: tuple[str, ...],
-    update: tuple[str, ...] | None,
-    returning: tuple[str, ...],
-    rows: int,
-) -> str:
-    placeholder = "?" if dialect == "sqlite" else "%s"
-    one_row = f"({', '.join(placeholder for _ in columns)})"
-    values = ", ".join(one_row for _ in range(rows))
-    action = (
-        "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
-        if update
-        else "DO NOTHING"
-    )
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} "
-        f"ON CONFLICT ({', '.join(unique)}) {action} RETURNING {', '.join(returning)}"
-    )
 
 
 def bulk_insert_returning(
@@ -129,7 +112,7 @@ def bulk_insert_returning(
     if conn.dialect.name != "sqlite":
         cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(_bulk_returning_sql(*key, 1), rows, returning=True)
+            cursor.executemany(_bulk_sql(*key), rows, returning=True)
             answered: list[tuple[Any, ...]] = []
             while True:
                 answered += cursor.fetchall()
@@ -143,7 +126,7 @@ def bulk_insert_returning(
         chunk = rows[start : start + per_statement]
         flat = tuple(value for row in chunk for value in row)
         answered += [
-            tuple(row) for row in conn.exec_driver_sql(_bulk_returning_sql(*key, len(chunk)), flat)
+            tuple(row) for row in conn.exec_driver_sql(_bulk_sql(*key, len(chunk)), flat)
         ]
     return answered
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -66,8 +66,6 @@ def backlog(conn: sa.Connection, project: str | None, now: datetime) -> tuple[in
     oldest = conn.execute(first).scalar_one_or_none()
     if oldest is None:
         return 0, 0.0
-    if oldest.tzinfo is None:  # SQLite gives naive UTC
-        oldest = oldest.replace(tzinfo=UTC)
     return count(conn, project), max(0.0, (now - oldest).total_seconds())
 
 
