@@ -181,16 +181,22 @@ def sender_main(url: str, spans: int, batch_size: int, connections: int) -> None
     print(json.dumps({"started": started, "finished": finished, "retries": retries}), flush=True)
 
 
-def tree_pids(pid: int) -> list[int]:
-    """A process and its children (the server, its workers and its evaluator)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    return [pid, *(int(c) for c in (children.read_text().split() if children.exists() else ()))]
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants, parents first (serve, its workers and its evaluator)."""
+    found = [pid]
+    for process in found:
+        for task in Path(f"/proc/{process}/task").glob("*"):
+            try:
+                found += [int(child) for child in (task / "children").read_text().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return found
 
 
 def peak_rss_mb(pid: int) -> float:
     """Peak resident memory of the server: its own and its workers', added up."""
     total = 0
-    for process in tree_pids(pid):
+    for process in process_tree(pid):
         for line in Path(f"/proc/{process}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 total += int(line.split()[1])
@@ -204,20 +210,13 @@ def peak_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def start_server(db_url: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    db_url: str, env: dict[str, str], workers: int = WORKERS
+) -> tuple[subprocess.Popen[str], str]:
+    """`liveeval serve` on a free port; the process and its URL."""
+    command = [sys.executable, "-m", "liveeval", "serve", "--port", "0", "--db", db_url]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "liveeval",
-            "serve",
-            "--port",
-            "0",
-            "--db",
-            db_url,
-            "--workers",
-            str(WORKERS),
-        ],
+        [*command, "--workers", str(workers)],
         stdout=subprocess.PIPE,
         text=True,
         env=env,

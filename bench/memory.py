@@ -19,52 +19,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+from ingest import _kv as kv
+from ingest import process_tree, start_server
 
 BUDGET_MB = 150.0
 ANSWER = '[{"role":"assistant","parts":[{"type":"text","content":"Hello! How can I help?"}]}]'
-
-
-def start_server(db_url: str, workers: int) -> tuple[subprocess.Popen[str], str]:
-    """`liveeval serve` on a free port; the process and its URL."""
-    command = [sys.executable, "-m", "liveeval", "serve", "--port", "0", "--db", db_url]
-    server = subprocess.Popen(
-        [*command, "--workers", str(workers)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert server.stdout is not None
-    said = []
-    for line in server.stdout:
-        said.append(line)
-        match = re.search(r"http://\S+", line)
-        if match:
-            return server, match.group(0)
-    server.kill()
-    raise RuntimeError(f"liveeval serve did not start: {''.join(said)!r}")
-
-
-def tree(pid: int) -> list[int]:
-    """`pid` and its descendants, parents first."""
-    found = [pid]
-    for process in found:
-        for task in Path(f"/proc/{process}/task").glob("*"):
-            try:
-                found += [int(child) for child in (task / "children").read_text().split()]
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-    return found
 
 
 def memory_kb(pid: int) -> tuple[int, int]:
@@ -94,7 +61,7 @@ def label(pid: int) -> str:
 def report(pid: int, when: str) -> float:
     """Print the tree's memory; return its PSS in MB."""
     rows = []
-    for process in tree(pid):
+    for process in process_tree(pid):
         try:
             rss, pss = memory_kb(process)
             rows.append((process, label(process), rss / 1024, pss / 1024))
@@ -113,9 +80,6 @@ def report(pid: int, when: str) -> float:
 
 
 def one_span() -> bytes:
-    def kv(key: str, value: str) -> KeyValue:
-        return KeyValue(key=key, value=AnyValue(string_value=value))
-
     now = time.time_ns()
     span = Span(
         trace_id=os.urandom(16),
@@ -145,7 +109,8 @@ def one_span() -> bytes:
 def measure(workers: int, settle_s: float) -> tuple[float, float]:
     print(f"liveeval serve --workers {workers}")
     with tempfile.TemporaryDirectory() as tmp:
-        server, url = start_server(f"sqlite:///{tmp}/idle.db", workers)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        server, url = start_server(f"sqlite:///{tmp}/idle.db", env, workers)
         try:
             time.sleep(settle_s)
             idle = report(server.pid, f"idle, {settle_s:g} s after start")

@@ -38,8 +38,16 @@ import sqlalchemy as sa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
-import ingest
-from ingest import MODELS, POSTGRES_URL, ROUTES, SENTENCES, _kv, _text, start_server, tree_pids
+from ingest import (
+    MODELS,
+    POSTGRES_URL,
+    ROUTES,
+    SENTENCES,
+    _kv,
+    _text,
+    process_tree,
+    start_server,
+)
 
 PROJECT = "bench-app"
 SCRAPE_S = 5.0
@@ -158,7 +166,7 @@ def sender_main(url: str, rate: float, batch: int, seconds: float) -> None:
 def rss_mb(pid: int) -> float:
     """Resident memory now of the server and its children, added up."""
     total = 0
-    for process in tree_pids(pid):
+    for process in process_tree(pid):
         try:
             status = Path(f"/proc/{process}/status").read_text()
         except FileNotFoundError:
@@ -222,10 +230,9 @@ def run(args: argparse.Namespace) -> None:
         **os.environ,
         "PYTHONUNBUFFERED": "1",
     }
-    ingest.WORKERS = args.workers  # start_server's `serve --workers`
     with tempfile.TemporaryDirectory() as tmp:
         db_url, schema = database(args.backend, tmp)
-        server, url = start_server(db_url, env)
+        server, url = start_server(db_url, env, args.workers)
         samples: list[tuple[float, float, float, float]] = []  # (t, lag, backlog, rss)
         try:
             sender = subprocess.Popen(
