@@ -8,14 +8,14 @@ from datetime import timedelta
 
 from liveeval.config.monitor import DriftConfig
 from liveeval.ingest.features import features_of
-from liveeval.model import Interaction, TokenUsage
+from liveeval.model import TokenUsage
 from liveeval.monitor.drift_run import run_drift
 from liveeval.store.database import Store
 from liveeval.store.features import write_features
 from liveeval.store.interactions import upsert_interactions
-from liveeval.store.scores import interaction_ids_by_span
 from tests.conftest import DATASETS
-from tests.telemetry import T0, span_id, trace_id
+from tests.store.stored import chat_interaction
+from tests.telemetry import T0
 
 CLINC = json.loads((DATASETS / "intents" / "data_full.json").read_text())
 BY_INTENT: dict[str, list[str]] = {}
@@ -27,18 +27,11 @@ DAY = timedelta(days=1)
 
 def store_questions(store: Store, texts: list[str], start: object, model: str) -> None:
     batch = [
-        Interaction(
-            project="bank",
-            trace_id=trace_id(),
-            span_id=span_id(),
-            parent_span_id=None,
-            name="chat",
-            convention="genai",
-            operation="chat",
-            start_at=start + timedelta(seconds=k),  # type: ignore[operator]
+        chat_interaction(
+            start + timedelta(seconds=k),  # type: ignore[operator]
+            "bank",
             end_at=start + timedelta(seconds=k, milliseconds=800),  # type: ignore[operator]
             latency_ms=800.0,
-            status="ok",
             model_served=model,
             input_text=text,
             output_text="Sure.",
@@ -46,8 +39,7 @@ def store_questions(store: Store, texts: list[str], start: object, model: str) -
         for k, text in enumerate(texts)
     ]
     with store.writing() as conn:
-        upsert_interactions(conn, batch, T0)
-        ids = interaction_ids_by_span(conn, "bank", [i.trace_id for i in batch])
+        ids = upsert_interactions(conn, batch, T0)
         write_features(conn, [features_of(i, ids[(i.trace_id, i.span_id)], []) for i in batch])
 
 
@@ -93,18 +85,11 @@ def store_mixed_traffic(store: Store, start: object, n: int, seed: int, german: 
     rng = random.Random(seed)
     pool = [t for i in (*BASE, "report_lost_card") for t in BY_INTENT[i]]
     batch = [
-        Interaction(
-            project="bank",
-            trace_id=trace_id(),
-            span_id=span_id(),
-            parent_span_id=None,
-            name="chat",
-            convention="genai",
-            operation="chat",
-            start_at=start + timedelta(seconds=k),  # type: ignore[operator]
+        chat_interaction(
+            start + timedelta(seconds=k),  # type: ignore[operator]
+            "bank",
             end_at=start + timedelta(seconds=k, milliseconds=800),  # type: ignore[operator]
             latency_ms=round(rng.lognormvariate(6.5, 0.4), 3),
-            status="ok",
             model_served=rng.choice(("m1", "m1", "m2")),
             route=rng.choice(("/a", "/b", None)),
             input_text=(
@@ -121,8 +106,7 @@ def store_mixed_traffic(store: Store, start: object, n: int, seed: int, german: 
         for k in range(n)
     ]
     with store.writing() as conn:
-        upsert_interactions(conn, batch, T0)
-        ids = interaction_ids_by_span(conn, "bank", [i.trace_id for i in batch])
+        ids = upsert_interactions(conn, batch, T0)
         seen = [i for i in batch if rng.random() < 0.9]  # the rest: features not yet known
         write_features(conn, [features_of(i, ids[(i.trace_id, i.span_id)], []) for i in seen])
 

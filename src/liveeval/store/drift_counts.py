@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from liveeval.store.drift_features import CATEGORICAL, NUMERIC, feature_column
+from liveeval.store.drift_features import CATEGORICAL, NUMERIC, feature_column, period_filter
 from liveeval.store.schema import interaction_features, interactions
 
 Value = str | None
@@ -51,14 +51,6 @@ class PeriodCounts:
 
 def _is_integer(name: str) -> bool:
     return isinstance(feature_column(name).type, sa.Integer)
-
-
-def _period_filter(project: str, start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
-    return [
-        interactions.c.project == project,
-        interactions.c.start_at >= start,
-        interactions.c.start_at < end,
-    ]
 
 
 def read_feature_counts(
@@ -96,7 +88,7 @@ def count_features(
     expressions = {n: _expression(n) for n in (*names, *counted)}
     key = _expression(by) if by is not None else None
     joined = interactions.outerjoin(interaction_features)
-    where = _period_filter(project, start, end)
+    where = period_filter(project, start, end)
     by_slice: dict[Value, FeatureCounts] = {}
     numbers: dict[tuple[Value, str], tuple[list[float], list[int]]] = {}
 
@@ -161,7 +153,7 @@ def read_float_features(
     key = _expression(by) if by is not None else None
     names = [n for n in NUMERIC if not _is_integer(n)]
     joined = interactions.outerjoin(interaction_features)
-    where = _period_filter(project, start, end)
+    where = period_filter(project, start, end)
     ids = _read_floats(conn, names, key, joined, where, by_slice)
     return by_slice, ids
 

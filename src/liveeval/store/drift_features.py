@@ -46,6 +46,15 @@ def feature_column(name: str) -> sa.ColumnElement[object]:
     return table.c[name]
 
 
+def period_filter(project: str, start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
+    """The interactions of `project` that started in [start, end)."""
+    return [
+        interactions.c.project == project,
+        interactions.c.start_at >= start,
+        interactions.c.start_at < end,
+    ]
+
+
 def read_feature_columns(
     conn: sa.Connection,
     project: str,
@@ -60,11 +69,7 @@ def read_feature_columns(
     query = (
         sa.select(interactions.c.interaction_id, *columns, *extra)
         .select_from(interactions.outerjoin(interaction_features))
-        .where(
-            interactions.c.project == project,
-            interactions.c.start_at >= start,
-            interactions.c.start_at < end,
-        )
+        .where(*period_filter(project, start, end))
     )
     rows = conn.execute(query).all()
     width = 1 + len(NUMERIC) + len(CATEGORICAL) + len(attributes)
