@@ -125,9 +125,7 @@ def bulk_insert_returning(
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         flat = tuple(value for row in chunk for value in row)
-        answered += [
-            tuple(row) for row in conn.exec_driver_sql(_bulk_sql(*key, len(chunk)), flat)
-        ]
+        answered += [tuple(row) for row in conn.exec_driver_sql(_bulk_sql(*key, len(chunk)), flat)]
     return answered
 
 
