@@ -20,13 +20,15 @@ import sys
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 # The checks, the sampling and the store are imported where they run: `serve` imports
 # this module for READY and SETTINGS_VARIABLE, and with N workers it runs no checks.
 if TYPE_CHECKING:
-    from liveeval.ingest.scoring import OnlineEvaluation
+    from liveeval.ingest.scoring import Checked, OnlineEvaluation, Plan
+    from liveeval.model import Interaction
     from liveeval.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A batch taken from the queue, with what its evaluation reads."""
+
+    taken: list[tuple[int, datetime]]  # (interaction_id, enqueued_at), for `done`
+    by_project: dict[str, list[Interaction]]
+    kinds: dict[int, set[str]]  # the kinds of signal each interaction has drawn
+
+
 def evaluate_pending(
     store: Store,
     evaluation: OnlineEvaluation,
@@ -49,41 +60,79 @@ def evaluate_pending(
     limit: int = BATCH,
 ) -> int:
     """Evaluate up to `limit` queued interactions; returns how many were taken."""
-    from liveeval.ingest.scoring import plan_evaluation, run_checks, write_plan
-    from liveeval.model import Interaction
+    pending = read_pending(store, limit)
+    if pending is None:
+        return 0
+    results = check_pending(evaluation, pending)
+    now = clock()
+    write_pending(
+        store, evaluation, pending, plan_pending(store, evaluation, pending, results, now), now
+    )
+    return len(pending.taken)
+
+
+def read_pending(store: Store, limit: int) -> Pending | None:
+    """The first `limit` queued interactions and their signal kinds; None when none wait."""
     from liveeval.store import evaluation_queue
     from liveeval.store.interactions import get_interactions
 
     with store.reading() as conn:
         taken = evaluation_queue.pending(conn, limit)
         if not taken:
-            return 0
+            return None
         found = get_interactions(conn, [iid for iid, _ in taken])
         kinds = evaluation_queue.signal_kinds(conn, list(found))
     by_project: dict[str, list[Interaction]] = defaultdict(list)
     for interaction in found.values():
         by_project[interaction.project].append(interaction)
-    now = clock()
-    with store.reading() as conn:  # everything but the inserts, outside the write lock
-        plans = [
+    return Pending(taken, dict(by_project), kinds)
+
+
+def check_pending(evaluation: OnlineEvaluation, pending: Pending) -> dict[str, list[Checked]]:
+    """The checks' results of each project's interactions (pure, no store)."""
+    from liveeval.ingest.scoring import run_checks
+
+    return {project: run_checks(evaluation, batch) for project, batch in pending.by_project.items()}
+
+
+def plan_pending(
+    store: Store,
+    evaluation: OnlineEvaluation,
+    pending: Pending,
+    results: dict[str, list[Checked]],
+    now: datetime,
+) -> list[Plan]:
+    """Each project's plan: everything but the inserts, outside the write lock."""
+    from liveeval.ingest.scoring import plan_evaluation
+
+    with store.reading() as conn:
+        return [
             plan_evaluation(
                 conn,
                 evaluation,
                 project,
                 batch,
-                run_checks(evaluation, batch),
+                results[project],
                 (),
                 now,
-                {(i.trace_id, i.span_id): iid for iid, i in found.items() if i.project == project},
-                kinds,
+                {(i.trace_id, i.span_id): i.interaction_id or 0 for i in batch},
+                pending.kinds,
             )
-            for project, batch in by_project.items()
+            for project, batch in pending.by_project.items()
         ]
+
+
+def write_pending(
+    store: Store, evaluation: OnlineEvaluation, pending: Pending, plans: list[Plan], now: datetime
+) -> None:
+    """The plans' rows in one transaction, and the batch off the queue."""
+    from liveeval.ingest.scoring import write_plan
+    from liveeval.store import evaluation_queue
+
     with store.writing() as conn:
         for plan in plans:
             write_plan(conn, evaluation, plan, now)
-        evaluation_queue.done(conn, taken)
-    return len(taken)
+        evaluation_queue.done(conn, pending.taken)
 
 
 def run(store: Store, evaluation: OnlineEvaluation, stop: threading.Event, idle_s: float) -> None:
