@@ -22,6 +22,7 @@ from liveeval.store.interactions import (
     InteractionFilter,
     count_interactions,
     get_interaction,
+    get_interactions,
     list_interactions,
     upsert_interactions,
 )
@@ -67,9 +68,10 @@ def listed(store: Store, **conditions: object) -> list[Interaction]:
         )
 
 
-def test_every_field_of_an_interaction_survives_the_round_trip(store: Store) -> None:
+def every_field() -> Interaction:
+    """An interaction with every field set."""
     call = ToolCall(name="lookup", arguments='{"q": "ünïcode"}', id="call_1")
-    full = interaction(
+    return interaction(
         parent_span_id=span_id(),
         error=None,
         provider="openai",
@@ -104,6 +106,10 @@ def test_every_field_of_an_interaction_survives_the_round_trip(store: Store) -> 
         tags=("beta", "eu"),
         metadata={"tenant": {"id": 7, "tier": "gold"}},
     )
+
+
+def test_every_field_of_an_interaction_survives_the_round_trip(store: Store) -> None:
+    full = every_field()
     [back] = save(store, full)
     assert back.interaction_id is not None
     assert back == replace(full, interaction_id=back.interaction_id)
@@ -251,6 +257,22 @@ def test_get_finds_one_interaction_by_id(store: Store) -> None:
     with store.reading() as conn:
         assert get_interaction(conn, stored.interaction_id or 0) == stored
         assert get_interaction(conn, (stored.interaction_id or 0) + 1000) is None
+
+
+def test_get_interactions_reads_each_as_the_listing_does_and_skips_unknown_ids(
+    store: Store,
+) -> None:
+    stored = save(
+        store,
+        every_field(),
+        interaction(input_text="Grüß Gott", start_at=T0 + timedelta(microseconds=7)),
+        interaction(metadata={"scores": [0.5, -1e300, 2**62], "ok": True, "none": None}),
+    )
+    ids = [i.interaction_id or 0 for i in stored]
+    with store.reading() as conn:
+        found = get_interactions(conn, [*ids, max(ids) + 1000])
+    assert found == {i.interaction_id: i for i in stored}
+    assert all(i.start_at.tzinfo is not None for i in found.values())
 
 
 def test_counts_per_slice_carry_errors_mean_latency_and_cost(store: Store) -> None:

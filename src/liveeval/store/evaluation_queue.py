@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from liveeval.store.dialect import bulk_insert, db_time
-from liveeval.store.schema import evaluation_queue, signals
+from liveeval.store.schema import evaluation_queue
 
 
 def enqueue(
@@ -37,7 +37,11 @@ def pending(conn: sa.Connection, limit: int) -> list[tuple[int, datetime]]:
 
 
 def done(conn: sa.Connection, taken: Sequence[tuple[int, datetime]]) -> None:
-    """Remove what was evaluated, unless it was queued again since (re-assembled)."""
+    """Remove what was evaluated, unless it was queued again since (re-assembled).
+
+    One primary-key probe a row, pipelined on PostgreSQL: a set-based DELETE … USING
+    unnest(…) is planned as a sequential scan of the whole queue once the queue holds
+    ~50k rows and the batch 256."""
     if not taken:
         return
     as_time = db_time(conn)
@@ -70,12 +74,17 @@ def backlog(conn: sa.Connection, project: str | None, now: datetime) -> tuple[in
 
 
 def signal_kinds(conn: sa.Connection, interaction_ids: Collection[int]) -> dict[int, set[str]]:
-    """The kinds of signal each interaction has drawn so far."""
+    """The kinds of signal each interaction has drawn so far (one statement the driver
+    takes as it is: SQLAlchemy's compiling of an IN list cost more than the query)."""
     if not interaction_ids:
         return {}
-    c = signals.c
-    query = sa.select(c.interaction_id, c.kind).where(c.interaction_id.in_(list(interaction_ids)))
+    ids = list(interaction_ids)
+    sql = "SELECT interaction_id, kind FROM signals WHERE interaction_id "
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql(sql + f"IN ({', '.join('?' for _ in ids)})", tuple(ids))
+    else:
+        rows = conn.exec_driver_sql(sql + "= ANY(%s)", (ids,))
     found: dict[int, set[str]] = {}
-    for iid, kind in conn.execute(query):
+    for iid, kind in rows:
         found.setdefault(iid, set()).add(kind)
     return found
