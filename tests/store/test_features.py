@@ -37,6 +37,34 @@ def test_rewritten_features_replace_the_old_ones_under_a_new_id(store: Store) ->
     assert after[second] > max(before.values())  # the rollup job finds it by its new id
 
 
+def test_one_write_inserts_new_features_and_replaces_old_ones_the_first_of_a_repeat_winning(
+    store: Store,
+) -> None:
+    first, second, third = stored_interactions(store, 3)
+    with store.writing() as conn:
+        write_features(conn, [Features(first, "shop", T0, 1, 2, "en")])
+    before = feature_ids(store)
+    with store.writing() as conn:
+        write_features(
+            conn,
+            [
+                Features(second, "shop", T0, 3, 4, "de"),
+                Features(first, "shop", T0, 5, 6, None, "refund"),
+                Features(third, "shop", T0, 7, 8, "ja"),
+                Features(second, "shop", T0, 9, 9, "xx"),
+            ],
+        )
+        written = [features_of(conn, iid) for iid in (first, second, third)]
+    after = feature_ids(store)
+    assert written == [
+        Features(first, "shop", T0, 5, 6, None, "refund"),
+        Features(second, "shop", T0, 3, 4, "de"),
+        Features(third, "shop", T0, 7, 8, "ja"),
+    ]
+    assert after[first] > before[first]
+    assert len(set(after.values())) == 3
+
+
 def test_interactions_filter_on_the_input_language(store: Store) -> None:
     ids = stored_interactions(store, 3)
     with store.writing() as conn:

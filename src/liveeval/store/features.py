@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 
-from liveeval.store.dialect import bulk_insert, clip, db_time, string_widths
+from liveeval.store.dialect import clip, db_time, string_widths
 from liveeval.store.schema import interaction_features
 
 
@@ -36,7 +38,16 @@ _WIDTHS = string_widths(interaction_features, _COLUMNS)
 
 
 def write_features(conn: sa.Connection, batch: Sequence[Features]) -> None:
-    """Insert or replace the features of each interaction (a re-evaluation replaces them)."""
+    """Insert or replace the features of each interaction (a re-evaluation replaces them).
+
+    A replaced row takes a new feature_id, so the rollup job sees the change: SQLite's
+    REPLACE deletes the old row and inserts one under a new AUTOINCREMENT id; PostgreSQL's
+    upsert draws the new id from the column's sequence. One statement either way, where
+    a DELETE of the batch's ids and an INSERT were two (the DELETE finding nothing but
+    for a re-evaluation); PostgreSQL takes the batch in one multi-row statement.
+    """
+    if not batch:
+        return
     as_time = db_time(conn)
     rows = [
         clip(
@@ -53,13 +64,40 @@ def write_features(conn: sa.Connection, batch: Sequence[Features]) -> None:
         )
         for f in batch
     ]
-    # A replaced row takes a new feature_id, so the rollup job sees the change.
-    ids = [f.interaction_id for f in batch]
-    if ids:
-        conn.execute(
-            interaction_features.delete().where(interaction_features.c.interaction_id.in_(ids))
-        )
-    bulk_insert(conn, interaction_features, _COLUMNS, rows, unique=("interaction_id",))
+    # One row per interaction, the first winning (a PostgreSQL upsert may not touch a
+    # row twice in one statement).
+    first: dict[int, tuple[Any, ...]] = {}
+    for row in rows:
+        first.setdefault(row[0], row)
+    unique = list(first.values())
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_REPLACE, unique)
+        return
+    for start in range(0, len(unique), _POSTGRES_ROWS):
+        chunk = unique[start : start + _POSTGRES_ROWS]
+        conn.exec_driver_sql(_upsert_sql(len(chunk)), tuple(v for row in chunk for v in row))
+
+
+_POSTGRES_ROWS = 1000  # 7,000 parameters a statement, of the 65,535 PostgreSQL allows
+
+
+_REPLACE = (
+    f"REPLACE INTO interaction_features ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)
+
+
+@lru_cache(maxsize=32)
+def _upsert_sql(rows: int) -> str:
+    one = f"({', '.join('%s' for _ in _COLUMNS)})"
+    updated = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "interaction_id")
+    return (
+        f"INSERT INTO interaction_features ({', '.join(_COLUMNS)}) "
+        f"VALUES {', '.join(one for _ in range(rows))} "
+        "ON CONFLICT (interaction_id) DO UPDATE SET "
+        "feature_id = nextval(pg_get_serial_sequence('interaction_features', 'feature_id')), "
+        f"{updated}"
+    )
 
 
 def features_of(conn: sa.Connection, interaction_id: int) -> Features | None:
