@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from liveeval.store.dialect import bulk_insert, db_time
+from liveeval.store.driver_rows import column_decoders, fetch_all, ids, in_ids
 from liveeval.store.schema import evaluation_queue
 
 
@@ -30,10 +31,16 @@ def enqueue(
 def pending(conn: sa.Connection, limit: int) -> list[tuple[int, datetime]]:
     """The first queued interactions, by id (ids grow with arrival, so the oldest first):
     (interaction_id, enqueued_at). Read along the primary key: ordering by `enqueued_at`,
-    which has no index, sorted the whole queue for every batch taken."""
-    c = evaluation_queue.c
-    query = sa.select(c.interaction_id, c.enqueued_at).order_by(c.interaction_id).limit(limit)
-    return [(iid, at) for iid, at in conn.execute(query)]
+    which has no index, sorted the whole queue for every batch taken. Plain SQL through
+    the driver: the evaluator asks for every batch."""
+    dialect = conn.dialect.name
+    _, (_, as_time) = column_decoders(evaluation_queue, dialect, ("interaction_id", "enqueued_at"))
+    placeholder = "?" if dialect == "sqlite" else "%s"
+    sql = (
+        "SELECT interaction_id, enqueued_at FROM evaluation_queue "
+        f"ORDER BY interaction_id LIMIT {placeholder}"
+    )
+    return [(iid, as_time(at)) for iid, at in fetch_all(conn, sql, (limit,))]
 
 
 def done(conn: sa.Connection, taken: Sequence[tuple[int, datetime]]) -> None:
@@ -74,17 +81,15 @@ def backlog(conn: sa.Connection, project: str | None, now: datetime) -> tuple[in
 
 
 def signal_kinds(conn: sa.Connection, interaction_ids: Collection[int]) -> dict[int, set[str]]:
-    """The kinds of signal each interaction has drawn so far (one statement the driver
-    takes as it is: SQLAlchemy's compiling of an IN list cost more than the query)."""
+    """The kinds of signal each interaction has drawn so far (plain SQL through the driver:
+    SQLAlchemy's compiling of an IN list cost more than the query)."""
     if not interaction_ids:
         return {}
-    ids = list(interaction_ids)
-    sql = "SELECT interaction_id, kind FROM signals WHERE interaction_id "
-    if conn.dialect.name == "sqlite":
-        rows = conn.exec_driver_sql(sql + f"IN ({', '.join('?' for _ in ids)})", tuple(ids))
-    else:
-        rows = conn.exec_driver_sql(sql + "= ANY(%s)", (ids,))
+    wanted = list(interaction_ids)
+    dialect = conn.dialect.name
+    where = in_ids(dialect, len(wanted))
+    sql = f"SELECT interaction_id, kind FROM signals WHERE interaction_id {where}"
     found: dict[int, set[str]] = {}
-    for iid, kind in rows:
+    for iid, kind in fetch_all(conn, sql, ids(dialect, wanted)):
         found.setdefault(iid, set()).add(kind)
     return found

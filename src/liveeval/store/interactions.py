@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
 from liveeval.model import Interaction, Message, RetrievedDocument, TokenUsage, ToolCall
@@ -20,6 +17,7 @@ from liveeval.store.dialect import (
     db_time,
     string_widths,
 )
+from liveeval.store.driver_rows import column_decoders, fetch_all, ids, in_ids
 from liveeval.store.schema import interaction_features, interactions, scores, signals
 from liveeval.store.slice_hours import slice_conditions, slice_hours
 
@@ -422,78 +420,26 @@ def get_interaction(conn: sa.Connection, interaction_id: int) -> Interaction | N
 def get_interactions(conn: sa.Connection, interaction_ids: Sequence[int]) -> dict[int, Interaction]:
     """The interactions with these ids (those that exist), by id.
 
-    The evaluator's read of every batch: the rows go straight to the driver's cursor and
-    back, each column decoded once by its type (`_decoders`), instead of through
-    SQLAlchemy's statement compiling and per-value result processing (45 -> ~30 µs an
-    interaction on SQLite). The ids travel as one array on PostgreSQL (`= ANY`, planned as
-    the IN list was, with one statement text whatever the batch's size).
+    The evaluator's read of every batch: plain SQL through the driver's cursor, each
+    column decoded once by its type (store/driver_rows.py), instead of SQLAlchemy's
+    statement compiling and per-value result processing (45 -> ~30 µs an interaction on
+    SQLite). The ids travel as one array on PostgreSQL (`= ANY`, planned as the IN list
+    was, with one statement text whatever the batch's size).
     """
     if not interaction_ids:
         return {}
-    ids = list(interaction_ids)
+    wanted = list(interaction_ids)
     dialect = conn.dialect.name
-    columns, decoders = _decoders(dialect)
-    parameters: tuple[Any, ...]
-    if dialect == "sqlite":
-        where, parameters = f"IN ({', '.join('?' for _ in ids)})", tuple(ids)
-    else:
-        where, parameters = "= ANY(%s)", (ids,)
-    sql = f"SELECT {', '.join(columns)} FROM interactions WHERE interaction_id {where}"
-    cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, parameters)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    columns, decoders = column_decoders(interactions, dialect)
+    sql = (
+        f"SELECT {', '.join(columns)} FROM interactions "
+        f"WHERE interaction_id {in_ids(dialect, len(wanted))}"
+    )
     found = {}
-    for row in rows:
+    for row in fetch_all(conn, sql, ids(dialect, wanted)):
         values = {name: decode(v) for name, decode, v in zip(columns, decoders, row, strict=True)}
         found[values["interaction_id"]] = interaction_from_row(values)
     return found
-
-
-Decoder = Callable[[Any], Any]
-
-
-@lru_cache(maxsize=4)
-def _decoders(dialect: str) -> tuple[tuple[str, ...], tuple[Decoder, ...]]:
-    """The interactions table's columns and, for each, how to turn what the driver gives
-    into what SQLAlchemy's column type would: JSON text parsed (PostgreSQL's driver
-    parses jsonb itself), timestamps as aware UTC datetimes."""
-    columns = tuple(column.name for column in interactions.columns)
-    decoders = tuple(_decoder(column.type, dialect) for column in interactions.columns)
-    return columns, decoders
-
-
-def _decoder(column_type: sa.types.TypeEngine[Any], dialect: str) -> Decoder:
-    if isinstance(column_type, sa.JSON):
-        return _json if dialect == "sqlite" else _same
-    if isinstance(column_type, sa.TypeDecorator) and isinstance(column_type.impl, sa.DateTime):
-        return _sqlite_time if dialect == "sqlite" else _utc
-    return _same
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _json(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # what orjson refuses and the json module reads (NaN)
-        return json.loads(text)
-
-
-def _sqlite_time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def count_interactions(conn: sa.Connection, f: InteractionFilter, by: Sequence[str]) -> list[dict]:
