@@ -11,6 +11,8 @@ import pytest
 
 from liveeval.config import Settings
 from liveeval.model import Signal, SignalKind
+from liveeval.monitor.evaluation import evaluate_project
+from liveeval.monitor.rules import Evaluation
 from liveeval.monitor.scheduler import Monitor
 from liveeval.store.alerts import (
     AlertFilter,
@@ -21,6 +23,8 @@ from liveeval.store.alerts import (
     silence_rule,
 )
 from liveeval.store.database import Store
+from liveeval.store.rollups import HOUR as HOUR_S
+from liveeval.store.rollups import MINUTE as MINUTE_S
 from liveeval.store.signals import record_signal
 from tests.monitor.receiver import Receiver, Reply, run_receiver
 from tests.monitor.traffic import Traffic, store_traffic
@@ -333,3 +337,36 @@ def test_late_signals_in_buckets_read_on_an_earlier_tick_count_on_the_next(
     assert second is not None
     assert any(c.action == "resolve" and c.alert.rule == "regen" and not c.alert.slice
                for c in second.changes)  # fmt: skip
+
+
+def _measured(evaluations: list[Evaluation]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (e.rule.name, sorted(e.slice.items()), e.measurement.value, e.measurement.baseline,
+         e.measurement.n, e.measurement.baseline_n, e.measurement.breached)
+        for e in evaluations
+    )  # fmt: skip
+
+
+def test_the_bucket_cache_keeps_only_what_the_last_tick_read(
+    store: Store, receiver: Receiver
+) -> None:
+    baseline_and_incident(store)
+    settings = settings_for(receiver)
+    monitor = Monitor(store, settings)
+    # Half past: the window and the baseline have ragged edges, read minute by minute.
+    assert monitor.tick(T0 + HOUR + timedelta(minutes=30)) is not None
+    assert any(grain == MINUTE_S for _, grain, _ in monitor.buckets.buckets)
+    # On the hour the ranges are whole hours: the minutes read before are not kept.
+    now = T0 + 3 * HOUR
+    assert monitor.tick(now) is not None
+    kept = monitor.buckets.buckets.keys() | monitor.buckets.sums.keys()
+    oldest = now - HOUR - timedelta(days=2)  # the baseline's start (window 1h, baseline 2d)
+    assert kept and all(grain == HOUR_S and oldest <= at < now for _, grain, at in kept)
+    assert len(monitor.buckets.buckets) <= 49  # 1 window hour + 48 baseline hours
+    assert len(monitor.buckets.hour_runs) == 1  # the baseline, summed
+    # What the cache answers is what the store says.
+    rules = settings.monitor.active_rules()
+    with store.reading() as conn:
+        cached = evaluate_project(conn, "shop", rules, settings.monitor.drift, now, monitor.buckets)
+        fresh = evaluate_project(conn, "shop", rules, settings.monitor.drift, now)
+    assert _measured(cached) == _measured(fresh)

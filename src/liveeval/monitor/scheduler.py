@@ -106,8 +106,6 @@ class Monitor:
             self.buckets.forget(project, MINUTE, minute)
         for project, hour in plan.hours:
             self.buckets.forget(project, HOUR, hour)
-        if self._lookback is not None:
-            self.buckets.drop_before(now - self._lookback - timedelta(hours=2))
         evaluations, changes = 0, []
         if self._lookback is not None:
             with self.store.reading() as conn:
@@ -116,6 +114,7 @@ class Monitor:
                 found, made = self._evaluate(project, now)
                 evaluations += found
                 changes += made
+        self.buckets.sweep()  # keep what this tick read, which the next one mostly reads again
         review = self.review.run(now) if self.review is not None else None
         changes += self._watch_calibration(now)
         changes += self._watch_divergence(now)

@@ -329,7 +329,9 @@ Buckets = list[tuple[SliceValues, Aggregate]]
 class BucketCache:
     """Parsed rollup buckets kept between ticks: a 7-day baseline moves by a minute a
     tick, so nearly all its buckets were read before. The refresh says which buckets it
-    rewrote (`forget`); only those and the new ones are read again."""
+    rewrote (`forget`); only those and the new ones are read again. `sweep` after a tick
+    keeps only what that tick read: the minute buckets at a window's moving edges are read
+    for an hour at most, and would otherwise stay until the longest lookback passed."""
 
     def __init__(self) -> None:
         self.buckets: dict[tuple[str, int, datetime], Buckets] = {}
@@ -337,6 +339,8 @@ class BucketCache:
         self.sums: dict[tuple[str, int, datetime], dict[Any, Any]] = {}
         # Runs of whole hours summed per slice: a baseline's hours change once an hour.
         self.hour_runs: dict[tuple[str, datetime, datetime], Buckets] = {}
+        self._used: set[tuple[str, int, datetime]] = set()  # buckets read since `sweep`
+        self._used_runs: set[tuple[str, datetime, datetime]] = set()
 
     def forget(self, project: str, grain_s: int, bucket_at: datetime) -> None:
         self.buckets.pop((project, grain_s, bucket_at), None)
@@ -353,19 +357,30 @@ class BucketCache:
         for run in [k for k in self.hour_runs if k[1] < at]:
             del self.hour_runs[run]
 
+    def sweep(self) -> None:
+        """Drop every bucket, memo and hour run not read since the last sweep."""
+        self.buckets = {k: v for k, v in self.buckets.items() if k in self._used}
+        self.sums = {k: v for k, v in self.sums.items() if k in self._used}
+        self.hour_runs = {k: v for k, v in self.hour_runs.items() if k in self._used_runs}
+        self._used, self._used_runs = set(), set()
+
     def read_hours_summed(
         self, conn: sa.Connection, project: str, start: datetime, end: datetime
     ) -> Buckets:
         """The hours of [start, end) summed per slice (kept until one of them changes)."""
         key = (project, start, end)
+        self._used_runs.add(key)
         found = self.hour_runs.get(key)
-        if found is None:
+        if found is not None:  # its hours are kept too: the next run reads them from here
+            self._used.update((project, HOUR, t) for t in _starts(start, end, HOUR))
+        else:
             if len(self.hour_runs) > 64:
                 self.hour_runs.clear()
             found = self.hour_runs[key] = collapse(self.read(conn, project, HOUR, start, end))
         return found
 
     def sums_of(self, project: str, grain_s: int, bucket_at: datetime) -> dict[Any, Any]:
+        self._used.add((project, grain_s, bucket_at))
         return self.sums.setdefault((project, grain_s, bucket_at), {})
 
     def read(
@@ -379,11 +394,8 @@ class BucketCache:
     ) -> list[tuple[datetime, Buckets]]:
         """Each bucket's rows with its start, in time order."""
         step = timedelta(seconds=grain_s)
-        times = []
-        at = start
-        while at < end:
-            times.append(at)
-            at += step
+        times = _starts(start, end, grain_s)
+        self._used.update((project, grain_s, t) for t in times)
         missing = [t for t in times if (project, grain_s, t) not in self.buckets]
         if missing:
             fresh = set(missing)
@@ -394,6 +406,17 @@ class BucketCache:
                 if at in fresh:
                     self.buckets[(project, grain_s, at)].append((values, agg))
         return [(t, self.buckets[(project, grain_s, t)]) for t in times]
+
+
+def _starts(start: datetime, end: datetime, grain_s: int) -> list[datetime]:
+    """The starts of the `grain_s` buckets of [start, end)."""
+    step = timedelta(seconds=grain_s)
+    times = []
+    at = start
+    while at < end:
+        times.append(at)
+        at += step
+    return times
 
 
 def read_range(
