@@ -163,16 +163,28 @@ def sender_main(url: str, rate: float, batch: int, seconds: float) -> None:
     )
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory now of the server and its children, added up."""
-    total = 0
+def process_name(pid: int) -> str:
+    """What a process of the server's tree is: serve, the evaluator, or a worker."""
+    command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    if b"liveeval.ingest.evaluator" in command:
+        return f"evaluator {pid}"
+    if b"serve" in command:
+        return "serve"
+    return f"worker {pid}"
+
+
+def rss_by_process(pid: int) -> dict[str, float]:
+    """Resident memory now (MB) of the server and each of its children."""
+    found = {}
     for process in process_tree(pid):
         try:
             status = Path(f"/proc/{process}/status").read_text()
-        except FileNotFoundError:
+            name = process_name(process)
+        except (FileNotFoundError, ProcessLookupError):
             continue
-        total += next(int(line.split()[1]) for line in status.splitlines() if line[:6] == "VmRSS:")
-    return total / 1024
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line[:6] == "VmRSS:")
+        found[name] = kb / 1024
+    return found
 
 
 def scrape_lag(client: httpx.Client, url: str) -> tuple[float, float]:
@@ -234,6 +246,7 @@ def run(args: argparse.Namespace) -> None:
         db_url, schema = database(args.backend, tmp)
         server, url = start_server(db_url, env, args.workers)
         samples: list[tuple[float, float, float, float]] = []  # (t, lag, backlog, rss)
+        processes: list[dict[str, float]] = []  # RSS per process, one per sample
         try:
             sender = subprocess.Popen(
                 [
@@ -251,11 +264,13 @@ def run(args: argparse.Namespace) -> None:
                     time.sleep(SCRAPE_S)
                     lag, backlog = scrape_lag(client, url)
                     at = time.perf_counter() - begun
-                    samples.append((at, lag, backlog, rss_mb(server.pid)))
+                    processes.append(rss_by_process(server.pid))
+                    samples.append((at, lag, backlog, sum(processes[-1].values())))
                     if args.verbose:
+                        each = ", ".join(f"{k} {v:.0f}" for k, v in processes[-1].items())
                         print(
                             f"  {at:6.0f} s  lag {lag:5.1f} s  backlog {backlog:7.0f}  "
-                            f"RSS {samples[-1][3]:6.0f} MB",
+                            f"RSS {samples[-1][3]:6.0f} MB ({each})",
                             flush=True,
                         )
                 sent = json.loads(sender.stdout.read())
@@ -269,21 +284,23 @@ def run(args: argparse.Namespace) -> None:
         stored, attached = count_stored(db_url)
         if schema is not None:
             drop_schema(schema)
-    report(args, sent, samples, drain_s, stored, attached, seconds)
+    report(args, sent, samples, processes, drain_s, stored, attached, seconds)
 
 
 def report(
     args: argparse.Namespace,
     sent: dict[str, float],
     samples: list[tuple[float, float, float, float]],
+    processes: list[dict[str, float]],
     drain_s: float,
     stored: int,
     attached: int,
     seconds: float,
 ) -> None:
     lags = [lag for _, lag, _, _ in samples]
-    warm = [rss for at, _, _, rss in samples if at >= seconds / 5]
-    after_warmup, at_end = (warm[0], warm[-1]) if warm else (0.0, 0.0)
+    warm = [i for i, (at, *_) in enumerate(samples) if at >= seconds / 5]
+    first, last = (warm[0], warm[-1]) if warm else (0, 0)
+    after_warmup, at_end = (samples[first][3], samples[last][3]) if warm else (0.0, 0.0)
     growth = at_end / after_warmup - 1 if after_warmup else 0.0
     load = os.getloadavg()
     print(
@@ -301,6 +318,12 @@ def report(
         f"({growth:+.1%}; budget ±{RSS_BUDGET:.0%}), "
         f"peak {max((s[3] for s in samples), default=0):.0f} MB"
     )
+    if warm:
+        each = [
+            f"{name} {rss:.0f} → {processes[last].get(name, 0):.0f}"
+            for name, rss in processes[first].items()
+        ]
+        print(f"  RSS per process after warm-up → at the end (MB): {', '.join(each)}")
     print(f"  ingest request latency p50 {sent['p50_ms']:.0f} ms, p99 {sent['p99_ms']:.0f} ms")
     lost = int(sent["sent"]) - stored
     print(
