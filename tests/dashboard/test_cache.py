@@ -89,3 +89,15 @@ def test_background_keeps_the_error_and_the_last_good_result() -> None:
     jobs.wait("k", 5)
     value, age, error = jobs.latest("k", broken)
     assert (value, age, error) == ("first", 11, "no features in the window")
+
+
+def test_background_drops_the_least_recently_asked_result_beyond_its_size() -> None:
+    jobs = Background(600, Ticker(), max_keys=2)
+    for key in ("a", "b"):
+        jobs.latest(key, lambda key=key: f"report {key}")
+        jobs.wait(key, 5)
+    assert jobs.latest("a", lambda: "again")[0] == "report a"  # a is asked again: b is older
+    jobs.latest("c", lambda: "report c")
+    jobs.wait("c", 5)
+    assert jobs.latest("b", lambda: "again") == (None, None, None)  # dropped: computing again
+    assert jobs.latest("a", lambda: "again")[0] == "report a"

@@ -93,14 +93,19 @@ class Recent:
 
 
 class Background:
-    """The latest result per key, recomputed in one background thread when stale."""
+    """The latest result per key, recomputed in one background thread when stale. At
+    most `max_keys` results (and errors) are kept, the least recently asked dropped
+    first: a drift report's key holds the periods asked, which any URL can vary."""
 
-    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl_s: float, clock: Callable[[], float] = time.monotonic, max_keys: int = 16
+    ) -> None:
         self.ttl_s = ttl_s
         self.clock = clock
-        self._done: dict[Hashable, Entry] = {}
+        self.max_keys = max_keys
+        self._done: OrderedDict[Hashable, Entry] = OrderedDict()
         self._running: dict[Hashable, Future[Any]] = {}
-        self._errors: dict[Hashable, str] = {}
+        self._errors: OrderedDict[Hashable, str] = OrderedDict()
         # re-entrant: a computation that ends at once runs its callback in `latest`
         self._lock = threading.RLock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liveeval-dashboard")
@@ -112,6 +117,8 @@ class Background:
         computation when there is none or it is stale."""
         with self._lock:
             entry = self._done.get(key)
+            if entry is not None:
+                self._done.move_to_end(key)
             stale = entry is None or self.clock() - entry.made_at >= self.ttl_s
             if stale and key not in self._running:
                 future = self._pool.submit(compute)
@@ -128,9 +135,14 @@ class Background:
             exc = future.exception()
             if exc is None:
                 self._done[key] = Entry(future.result(), self.clock())
+                self._done.move_to_end(key)
                 self._errors.pop(key, None)
             else:
                 self._errors[key] = str(exc)
+                self._errors.move_to_end(key)
+            for kept in (self._done, self._errors):
+                while len(kept) > self.max_keys:
+                    kept.popitem(last=False)
 
     def close(self) -> None:
         """Wait for the running computation, if any, and start no more."""
