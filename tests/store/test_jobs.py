@@ -52,6 +52,35 @@ def test_enqueueing_the_same_job_twice_keeps_one(store: Store) -> None:
         assert jobs.counts(conn) == {"queued": 4, "leased": 0, "done": 0, "dead": 0}
 
 
+def test_one_enqueue_adds_each_new_triple_once_with_its_fields(store: Store) -> None:
+    ids = stored_interactions(store, 3)
+    long_reason = "r" * 5000
+    with store.writing() as conn:
+        jobs.enqueue(conn, new_jobs(ids[:1]), T0)
+        batch = [*new_jobs(ids, priority=1), *new_jobs(ids[1:2], priority=2)]
+        batch.append(jobs.NewJob("shop", ids[2], "faithfulness", "v2", 0, long_reason))
+        jobs.enqueue(conn, batch, T0 + timedelta(seconds=1))
+        rows = conn.execute(
+            sa.select(
+                judge_jobs.c.interaction_id,
+                judge_jobs.c.rubric,
+                judge_jobs.c.priority,
+                judge_jobs.c.state,
+                judge_jobs.c.attempts,
+                judge_jobs.c.available_at,
+                sa.func.length(judge_jobs.c.reason),
+            ).order_by(judge_jobs.c.job_id)
+        ).all()
+    width = judge_jobs.c.reason.type.length or 5000
+    later = T0 + timedelta(seconds=1)
+    assert [tuple(row) for row in rows] == [
+        (ids[0], "quality", 3, "queued", 0, T0, len("uniform")),
+        (ids[1], "quality", 1, "queued", 0, later, len("uniform")),
+        (ids[2], "quality", 1, "queued", 0, later, len("uniform")),
+        (ids[2], "faithfulness", 0, "queued", 0, later, min(width, 5000)),
+    ]
+
+
 def test_claim_takes_the_most_urgent_first_and_skips_leased_jobs(store: Store) -> None:
     ids = stored_interactions(store, 4)
     with store.writing() as conn:

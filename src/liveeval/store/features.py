@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from liveeval.store.dialect import clip, db_time, string_widths
 from liveeval.store.schema import interaction_features
+from liveeval.store.unnest import column_arrays, unnest_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class Features:
     intent: str | None = None
 
 
-_COLUMNS = (
+COLUMNS = (
     "interaction_id",
     "project",
     "start_at",
@@ -34,7 +35,7 @@ _COLUMNS = (
     "language",
     "intent",
 )
-_WIDTHS = string_widths(interaction_features, _COLUMNS)
+_WIDTHS = string_widths(interaction_features, COLUMNS)
 
 
 def write_features(conn: sa.Connection, batch: Sequence[Features]) -> None:
@@ -44,7 +45,7 @@ def write_features(conn: sa.Connection, batch: Sequence[Features]) -> None:
     REPLACE deletes the old row and inserts one under a new AUTOINCREMENT id; PostgreSQL's
     upsert draws the new id from the column's sequence. One statement either way, where
     a DELETE of the batch's ids and an INSERT were two (the DELETE finding nothing but
-    for a re-evaluation); PostgreSQL takes the batch in one multi-row statement.
+    for a re-evaluation); PostgreSQL takes the batch as arrays (store/unnest.py).
     """
     if not batch:
         return
@@ -73,27 +74,21 @@ def write_features(conn: sa.Connection, batch: Sequence[Features]) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(_REPLACE, unique)
         return
-    for start in range(0, len(unique), _POSTGRES_ROWS):
-        chunk = unique[start : start + _POSTGRES_ROWS]
-        conn.exec_driver_sql(_upsert_sql(len(chunk)), tuple(v for row in chunk for v in row))
-
-
-_POSTGRES_ROWS = 1000  # 7,000 parameters a statement, of the 65,535 PostgreSQL allows
+    conn.exec_driver_sql(_upsert_sql(), column_arrays(unique, len(COLUMNS)))
 
 
 _REPLACE = (
-    f"REPLACE INTO interaction_features ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+    f"REPLACE INTO interaction_features ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in COLUMNS)})"
 )
 
 
-@lru_cache(maxsize=32)
-def _upsert_sql(rows: int) -> str:
-    one = f"({', '.join('%s' for _ in _COLUMNS)})"
-    updated = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "interaction_id")
+@lru_cache(maxsize=1)
+def _upsert_sql() -> str:
+    updated = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "interaction_id")
     return (
-        f"INSERT INTO interaction_features ({', '.join(_COLUMNS)}) "
-        f"VALUES {', '.join(one for _ in range(rows))} "
+        f"INSERT INTO interaction_features ({', '.join(COLUMNS)}) "
+        f"{unnest_rows(interaction_features, COLUMNS)} "
         "ON CONFLICT (interaction_id) DO UPDATE SET "
         "feature_id = nextval(pg_get_serial_sequence('interaction_features', 'feature_id')), "
         f"{updated}"
@@ -103,7 +98,7 @@ def _upsert_sql(rows: int) -> str:
 def features_of(conn: sa.Connection, interaction_id: int) -> Features | None:
     row = (
         conn.execute(
-            sa.select(*(interaction_features.c[c] for c in _COLUMNS)).where(
+            sa.select(*(interaction_features.c[c] for c in COLUMNS)).where(
                 interaction_features.c.interaction_id == interaction_id
             )
         )
