@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from liveeval.model import Score, ScoreKind, ScoreStatus
 from liveeval.store.database import Store
+from liveeval.store.schema import scores
 from liveeval.store.scores import (
     ScoreFilter,
+    check_key,
     insert_score,
     list_scores,
     scores_of,
@@ -127,3 +131,96 @@ def test_long_labels_are_clipped_not_refused(store: Store) -> None:
     with store.reading() as conn:
         [found] = scores_of(conn, [iid])
     assert found.label == "x" * 200
+
+
+def event(interaction_id: int, value: float) -> Score:
+    return Score(
+        project="shop",
+        interaction_id=interaction_id,
+        name="relevance",
+        kind=ScoreKind.EXTERNAL,
+        value=value,
+        evaluator_version="otel:gen_ai.evaluation.result",
+        created_at=T0,
+    )
+
+
+def stored_keys(store: Store) -> list[str | None]:
+    with store.reading() as conn:
+        return list(
+            conn.execute(sa.select(scores.c.dedup_key).order_by(scores.c.score_id)).scalars()
+        )
+
+
+def test_a_check_is_stored_without_its_key_and_read_back_with_it(store: Store) -> None:
+    [iid] = stored_interactions(store, 1)
+    with store.writing() as conn:
+        write_scores(conn, [check(iid, "refusal", True)], [check_key(iid, "refusal")])
+    with store.reading() as conn:
+        [found] = scores_of(conn, [iid])
+    assert found.idempotency_key == f"check:{iid}:refusal"
+    assert stored_keys(store) == [None]
+
+
+def test_a_check_replaces_the_one_of_its_interaction_and_name_whatever_its_key(
+    store: Store,
+) -> None:
+    [iid] = stored_interactions(store, 1)
+    with store.writing() as conn:
+        write_scores(conn, [check(iid, "regex", False)], ["my-key"])
+    with store.writing() as conn:
+        write_scores(conn, [check(iid, "regex", True)], [check_key(iid, "regex")])
+    with store.reading() as conn:
+        [found] = scores_of(conn, [iid])
+    assert (found.label, found.idempotency_key) == ("pass", f"check:{iid}:regex")
+    with store.writing() as conn:
+        write_scores(conn, [check(iid, "regex", False)], ["my-key"])
+    with store.reading() as conn:
+        [found] = scores_of(conn, [iid])
+    assert (found.label, found.idempotency_key) == ("fail", "my-key")
+
+
+def test_a_key_given_twice_in_one_batch_keeps_the_last_score(store: Store) -> None:
+    a, b = stored_interactions(store, 2)
+    with store.writing() as conn:
+        write_scores(
+            conn,
+            [check(a, "regex", False), event(b, 0.2), check(a, "regex", True), event(b, 0.9)],
+            [check_key(a, "regex"), "otel:1", check_key(a, "regex"), "otel:1"],
+        )
+    with store.reading() as conn:
+        found = scores_of(conn, [a, b])
+    assert [(s.interaction_id, s.name, s.value) for s in found] == [
+        (a, "regex", 1.0),
+        (b, "relevance", 0.9),
+    ]
+
+
+def test_a_score_written_again_under_its_key_replaces_the_stored_one(store: Store) -> None:
+    a, b = stored_interactions(store, 2)
+    with store.writing() as conn:
+        write_scores(conn, [event(a, 0.2), event(b, 0.5)], ["otel:1", "otel:2"])
+    with store.writing() as conn:
+        write_scores(conn, [event(a, 0.7)], ["otel:1"])
+    with store.reading() as conn:
+        found = scores_of(conn, [a, b])
+    assert [(s.interaction_id, s.value, s.idempotency_key) for s in found] == [
+        (a, 0.7, "otel:1"),
+        (b, 0.5, "otel:2"),
+    ]
+
+
+def test_whole_numbers_nul_and_unicode_are_written_as_given(store: Store) -> None:
+    [iid] = stored_interactions(store, 1)
+    score = check(iid, "language", True)
+    score.value = 1  # type: ignore[assignment]  # an int where a float is declared
+    score.explanation = "Réponse en français\x00 ✓"
+    score.details = {"passed": True, "confidence": 0.5, "nested": {"languages": ["fr"]}}
+    with store.writing() as conn:
+        write_scores(conn, [score], [check_key(iid, "language")])
+    with store.reading() as conn:
+        [found] = scores_of(conn, [iid])
+    nul = "\x00" if store.engine.dialect.name == "sqlite" else "\ufffd"
+    assert (found.value, found.explanation) == (1.0, f"Réponse en français{nul} ✓")
+    assert found.details == {"passed": True, "confidence": 0.5, "nested": {"languages": ["fr"]}}
+    assert found.created_at == T0

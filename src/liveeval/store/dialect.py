@@ -39,21 +39,27 @@ def _bulk_sql(
     update: tuple[str, ...] | None,
     returning: tuple[str, ...] = (),
     rows: int = 1,
+    where: str = "",
 ) -> str:
-    """INSERT of `rows` rows, skipping a `unique` conflict or updating `update` on it."""
+    """INSERT of `rows` rows, skipping a `unique` conflict or updating `update` on it
+    (`where`: the predicate of a partial unique index on `unique`)."""
     placeholder = "?" if dialect == "sqlite" else "%s"
     one_row = f"({', '.join(placeholder for _ in columns)})"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES {', '.join(one_row for _ in range(rows))} "
+        f"{_on_conflict(unique, update, where)}"
+    )
+    return f"{sql} RETURNING {', '.join(returning)}" if returning else sql
+
+
+def _on_conflict(unique: tuple[str, ...], update: tuple[str, ...] | None, where: str) -> str:
     action = (
         "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
         if update
         else "DO NOTHING"
     )
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "
-        f"VALUES {', '.join(one_row for _ in range(rows))} "
-        f"ON CONFLICT ({', '.join(unique)}) {action}"
-    )
-    return f"{sql} RETURNING {', '.join(returning)}" if returning else sql
+    return f"ON CONFLICT ({', '.join(unique)}) {f'WHERE {where} ' if where else ''}{action}"
 
 
 def bulk_insert(
@@ -63,18 +69,62 @@ def bulk_insert(
     rows: Sequence[tuple[Any, ...]],
     unique: Sequence[str],
     update: Sequence[str] | None = None,
+    *,
+    where: str = "",
+    as_arrays: bool = False,
 ) -> None:
-    """INSERT many rows; on a `unique` conflict skip the row, or update the `update` columns."""
+    """INSERT many rows; on a `unique` conflict skip the row, or update the `update` columns.
+
+    `where`: the predicate of the partial unique index on `unique`. `as_arrays`: on
+    PostgreSQL, one statement for all the rows, each column one array parameter
+    (`unnest`), which the server plans and runs once instead of once a row (executemany
+    pipelines a statement a row). SQLite, in-process, gains nothing from it.
+    """
     if not rows:
         return
-    sql = _bulk_sql(
+    key = (
         conn.dialect.name,
         table.name,
         tuple(columns),
         tuple(unique),
         tuple(update) if update else None,
     )
-    conn.exec_driver_sql(sql, list(rows))
+    if not as_arrays or conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_bulk_sql(*key, where=where), list(rows))
+        return
+    sql = _unnest_sql(table, *key[2:], where)
+    conn.exec_driver_sql(sql, tuple(_column_arrays(table, columns, rows)))
+
+
+@lru_cache(maxsize=16)
+def _unnest_sql(
+    table: sa.Table,
+    columns: tuple[str, ...],
+    unique: tuple[str, ...],
+    update: tuple[str, ...] | None,
+    where: str,
+) -> str:
+    """_bulk_sql's statement on PostgreSQL, its rows given as one array a column."""
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT * FROM unnest({arrays}) {_on_conflict(unique, update, where)}"
+    )
+
+
+def _column_arrays(
+    table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> list[list[Any]]:
+    """The rows' values by column; a float column's ints made floats (psycopg types an
+    array by its first value)."""
+    arrays = [list(values) for values in zip(*rows, strict=True)]
+    for index, name in enumerate(columns):
+        if isinstance(table.c[name].type, sa.Float):
+            arrays[index] = [
+                v if v is None or isinstance(v, float) else float(v) for v in arrays[index]
+            ]
+    return arrays
 
 
 # Parameters in one SQLite statement: its default limit is 32,766.

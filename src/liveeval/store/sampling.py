@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from liveeval.store.decision_reasons import compress_reason, expand_reason
 from liveeval.store.dialect import bulk_insert, db_json, db_time
 from liveeval.store.schema import sampling_decisions, scores
 
@@ -65,7 +66,7 @@ def record_decisions(conn: sa.Connection, decisions: Sequence[RecordedDecision])
             d.sampled,
             d.policy,
             d.priority,
-            d.reason,
+            compress_reason(d.reason),
             db_json(d.slice),
             as_time(d.decided_at),
         )
@@ -101,13 +102,15 @@ def sampled_per_stratum(
     conn: sa.Connection, project: str, dimensions: Sequence[str], since: datetime
 ) -> dict[tuple[str, str], int]:
     """Interactions sampled since `since`, per (dimension, value) of their slice."""
+    # `c.sampled`, not `c.sampled.is_(True)`: each dialect then writes the predicate of the
+    # partial index on sampled decisions (schema.SAMPLED), and the index is used.
     c = sampling_decisions.c
     counts: dict[tuple[str, str], int] = {}
     for dimension in dimensions:
         value = c.slice[dimension].as_string()
         query = (
             sa.select(value, sa.func.count(sa.distinct(c.interaction_id)))
-            .where(c.project == project, c.sampled.is_(True), c.decided_at >= since)
+            .where(c.project == project, c.sampled, c.decided_at >= since)
             .group_by(value)
         )
         for found, count in conn.execute(query):
@@ -120,7 +123,7 @@ def sampled_since(conn: sa.Connection, project: str, since: datetime) -> int:
     """Interactions sampled for judging since `since`: what a daily budget counts."""
     c = sampling_decisions.c
     query = sa.select(sa.func.count(sa.distinct(c.interaction_id))).where(
-        c.project == project, c.sampled.is_(True), c.decided_at >= since
+        c.project == project, c.sampled, c.decided_at >= since
     )
     return int(conn.execute(query).scalar_one())
 
@@ -148,7 +151,7 @@ def _decision(row: sa.RowMapping) -> RecordedDecision:
         sampled=bool(row["sampled"]),
         policy=row["policy"],
         priority=row["priority"],
-        reason=row["reason"],
+        reason=expand_reason(row["reason"]),
         slice=row["slice"],
         decided_at=row["decided_at"],
     )

@@ -219,6 +219,12 @@ def _interaction_fk() -> sa.ForeignKey:
     return sa.ForeignKey("interactions.interaction_id", ondelete="CASCADE")
 
 
+# The partial unique indexes of scores, as an upsert names them in its conflict target.
+KEYED = "dedup_key IS NOT NULL"
+CHECK = "kind = 'check'"
+# The partial index of sampled decisions, as each dialect writes `WHERE sampled`.
+SAMPLED = {"sqlite": "sampled = 1", "postgresql": "sampled"}
+
 scores = sa.Table(
     "scores",
     metadata,
@@ -237,11 +243,27 @@ scores = sa.Table(
     sa.Column("cost_usd", sa.Float),
     sa.Column("latency_ms", sa.Float),
     sa.Column("author", sa.String(200)),
-    # What makes a score the same score when written again: a check re-run on a
-    # re-assembled interaction, a retried judge job, a re-sent span event or REST post.
+    # What makes a score the same score when written again: a retried judge job, a
+    # re-sent span event or REST post. A check has none stored: it is the same check when
+    # re-run on a re-assembled interaction by its (interaction_id, name).
     sa.Column("dedup_key", sa.String(500)),
     sa.Column("created_at", Timestamp, nullable=False),
-    sa.UniqueConstraint("project", "dedup_key"),
+    sa.Index(
+        "uq_scores_project_dedup_key",
+        "project",
+        "dedup_key",
+        unique=True,
+        sqlite_where=sa.text(KEYED),
+        postgresql_where=sa.text(KEYED),
+    ),
+    sa.Index(
+        "uq_scores_check",
+        "interaction_id",
+        "name",
+        unique=True,
+        sqlite_where=sa.text(CHECK),
+        postgresql_where=sa.text(CHECK),
+    ),
     sa.Index(None, "interaction_id", "kind"),
     sa.Index(None, "project", "kind", "name", "created_at"),
 )
@@ -258,11 +280,18 @@ sampling_decisions = sa.Table(
     sa.Column("sampled", sa.Boolean, nullable=False),
     sa.Column("policy", sa.String(50)),
     sa.Column("priority", sa.Integer, nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reason", sa.LargeBinary, nullable=False),  # store/decision_reasons.py
     sa.Column("slice", Json, nullable=False),
     sa.Column("decided_at", Timestamp, nullable=False),
     sa.UniqueConstraint("interaction_id", "trigger"),
-    sa.Index(None, "project", "sampled", "decided_at"),  # strata and budget counts
+    # Strata and budget count the sampled ones: a few in a hundred, the only ones indexed.
+    sa.Index(
+        None,
+        "project",
+        "decided_at",
+        sqlite_where=sa.text(SAMPLED["sqlite"]),
+        postgresql_where=sa.text(SAMPLED["postgresql"]),
+    ),
 )
 
 # The durable judge queue. One job per (interaction, rubric, pinned judge version).

@@ -1,9 +1,11 @@
 """Scores: written in bulk at ingest (checks, span events), one by one by judges and people.
 
-A score written again under the same `dedup_key` replaces the earlier one: a check
-re-run on a re-assembled interaction, a re-sent span event or REST post with the same
-idempotency key. Judge scores are keyed by their job, so a retried job never scores
-twice.
+A score written again under the same key replaces the earlier one. A check's key is its
+interaction and name: a check re-run on a re-assembled interaction replaces the one
+stored. Every other score's key is its `dedup_key`, if it has one: a re-sent span event
+or REST post with the same idempotency key; judge scores are keyed by their job, so a
+retried job never scores twice. The dedup_key a check is written with is kept too,
+except the usual `check:<interaction_id>:<name>`, which is not stored but read back.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 
 from liveeval.model import Score, ScoreKind, ScoreStatus
 from liveeval.store.dialect import bulk_insert, clip, db_json, db_time, string_widths
-from liveeval.store.schema import interactions, scores
+from liveeval.store.schema import CHECK, KEYED, interactions, scores
 
 COLUMNS = (
     "project",
@@ -39,14 +41,41 @@ COLUMNS = (
 )
 WIDTHS = string_widths(scores, COLUMNS)
 REPLACED = tuple(c for c in COLUMNS if c not in ("project", "dedup_key"))
+CHECK_REPLACED = tuple(c for c in COLUMNS if c not in ("project", "interaction_id", "name"))
+
+
+def check_key(interaction_id: int | None, name: str) -> str:
+    """The key a check score is written and read back under."""
+    return f"check:{interaction_id}:{name}"
 
 
 def write_scores(conn: sa.Connection, batch: Sequence[Score], dedup_keys: Sequence[str]) -> None:
-    """Insert scores; one whose (project, dedup_key) exists replaces the stored one."""
+    """Insert scores; one whose key is stored replaces the stored one (the module's
+    docstring says what a key is). A key given twice in `batch` is written once, as its
+    last score."""
     as_time = db_time(conn)
-    pairs = zip(batch, dedup_keys, strict=True)
-    rows = [clip(_row(score, key, as_time), WIDTHS) for score, key in pairs]
-    bulk_insert(conn, scores, COLUMNS, rows, ("project", "dedup_key"), REPLACED)
+    checks: dict[tuple[int | None, str], tuple[Any, ...]] = {}
+    keyed: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for score, key in zip(batch, dedup_keys, strict=True):
+        if score.kind == ScoreKind.CHECK:
+            stored_key = None if key == check_key(score.interaction_id, score.name) else key
+            row = clip(_row(score, stored_key, as_time), WIDTHS)
+            checks[(score.interaction_id, score.name)] = row
+        else:
+            keyed[(score.project, key)] = clip(_row(score, key, as_time), WIDTHS)
+    by_check, by_key = ("interaction_id", "name"), ("project", "dedup_key")
+    _upsert(conn, [*checks.values()], by_check, CHECK_REPLACED, CHECK)
+    _upsert(conn, [*keyed.values()], by_key, REPLACED, KEYED)
+
+
+def _upsert(
+    conn: sa.Connection,
+    rows: list[tuple[Any, ...]],
+    unique: tuple[str, ...],
+    replaced: tuple[str, ...],
+    where: str,
+) -> None:
+    bulk_insert(conn, scores, COLUMNS, rows, unique, replaced, where=where, as_arrays=True)
 
 
 def insert_score(conn: sa.Connection, score: Score, dedup_key: str | None) -> tuple[int, bool]:
@@ -165,6 +194,10 @@ def score_from_row(row: sa.RowMapping) -> Score:
         cost_usd=row["cost_usd"],
         latency_ms=row["latency_ms"],
         author=row["author"],
-        idempotency_key=row["dedup_key"],
+        idempotency_key=(
+            check_key(row["interaction_id"], row["name"])
+            if row["dedup_key"] is None and row["kind"] == ScoreKind.CHECK
+            else row["dedup_key"]
+        ),
         created_at=row["created_at"],
     )
