@@ -17,7 +17,7 @@ evidence says otherwise.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from liveeval.stats.change import PageHinkley
@@ -214,10 +214,3 @@ def dispersion_scale(weight: float, total: float, total_sq: float) -> float:
     variance = max(0.0, total_sq / weight - mean * mean)
     shrunk = (weight * variance + VARIANCE_PRIOR * coin) / (weight + VARIANCE_PRIOR)
     return min(MAX_SCALE, max(1.0, coin / shrunk))
-
-
-def posteriors_by_slice(
-    evidence: Evidence, keys: Iterable[str], prior_strength: float
-) -> Mapping[str, dict[str, Posterior]]:
-    """The posteriors of every slice in `keys`."""
-    return {key: evidence.posteriors(key, prior_strength) for key in keys}
