@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from liveeval.store.database import Store
-from liveeval.store.driver_rows import column_decoders, fetch_all
+from liveeval.store.driver_rows import columns_of, fetch_all
 from liveeval.store.schema import interactions
 
 
@@ -23,13 +23,13 @@ def test_each_column_reads_as_sqlalchemy_reads_it(store: Store) -> None:
             )
         )  # fmt: skip
         expected = dict(conn.execute(sa.select(interactions)).mappings().one())
-        names, decoders = column_decoders(interactions, conn.dialect.name)
-        [row] = fetch_all(conn, f"SELECT {', '.join(names)} FROM interactions", ())
-    decoded = {name: decode(v) for name, decode, v in zip(names, decoders, row, strict=True)}
+        columns = columns_of(interactions, conn.dialect.name)
+        [row] = fetch_all(conn, f"SELECT {', '.join(columns.names)} FROM interactions", ())
+    decoded = columns.mapping(row)
     assert decoded == expected
     assert decoded["start_at"].tzinfo is not None
 
 
 def test_json_text_only_the_json_module_reads_is_still_read() -> None:
-    _, decoders = column_decoders(interactions, "sqlite", ("metadata",))
-    assert math.isnan(decoders[0]('{"x": NaN}')["x"])
+    columns = columns_of(interactions, "sqlite", ("metadata",))
+    assert math.isnan(columns.mapping(['{"x": NaN}'])["metadata"]["x"])

@@ -10,7 +10,8 @@ UTC text).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -21,15 +22,30 @@ import sqlalchemy as sa
 Decoder = Callable[[Any], Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Columns of a table, read through the driver: their names, and how to decode the
+    few whose driver value differs from SQLAlchemy's (JSON, timestamps)."""
+
+    names: tuple[str, ...]
+    decoded: tuple[tuple[str, Decoder], ...]
+
+    def mapping(self, row: Sequence[Any]) -> dict[str, Any]:
+        """One row as SQLAlchemy would answer it, by column name."""
+        values = dict(zip(self.names, row, strict=True))
+        for name, decode in self.decoded:
+            values[name] = decode(values[name])
+        return values
+
+
 @lru_cache(maxsize=32)
-def column_decoders(
-    table: sa.Table, dialect: str, columns: tuple[str, ...] | None = None
-) -> tuple[tuple[str, ...], tuple[Decoder, ...]]:
-    """The names of `columns` (all of `table`'s when None) and how to decode each."""
-    chosen = table.columns if columns is None else [table.c[name] for name in columns]
-    return (
+def columns_of(table: sa.Table, dialect: str, names: tuple[str, ...] | None = None) -> Columns:
+    """`names` of `table` (all its columns when None) as read on `dialect`."""
+    chosen = table.columns if names is None else [table.c[name] for name in names]
+    decoded = [(column.name, decoder(column.type, dialect)) for column in chosen]
+    return Columns(
         tuple(column.name for column in chosen),
-        tuple(decoder(column.type, dialect) for column in chosen),
+        tuple((name, decode) for name, decode in decoded if decode is not _same),
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from liveeval.store.dialect import bulk_insert, db_time
-from liveeval.store.driver_rows import column_decoders, fetch_all, ids, in_ids
+from liveeval.store.driver_rows import columns_of, fetch_all, ids, in_ids
 from liveeval.store.schema import evaluation_queue
 
 
@@ -34,13 +34,14 @@ def pending(conn: sa.Connection, limit: int) -> list[tuple[int, datetime]]:
     which has no index, sorted the whole queue for every batch taken. Plain SQL through
     the driver: the evaluator asks for every batch."""
     dialect = conn.dialect.name
-    _, (_, as_time) = column_decoders(evaluation_queue, dialect, ("interaction_id", "enqueued_at"))
+    columns = columns_of(evaluation_queue, dialect, ("interaction_id", "enqueued_at"))
     placeholder = "?" if dialect == "sqlite" else "%s"
     sql = (
         "SELECT interaction_id, enqueued_at FROM evaluation_queue "
         f"ORDER BY interaction_id LIMIT {placeholder}"
     )
-    return [(iid, as_time(at)) for iid, at in fetch_all(conn, sql, (limit,))]
+    taken = (columns.mapping(row) for row in fetch_all(conn, sql, (limit,)))
+    return [(row["interaction_id"], row["enqueued_at"]) for row in taken]
 
 
 def done(conn: sa.Connection, taken: Sequence[tuple[int, datetime]]) -> None:

@@ -17,7 +17,7 @@ from liveeval.store.dialect import (
     db_time,
     string_widths,
 )
-from liveeval.store.driver_rows import column_decoders, fetch_all, ids, in_ids
+from liveeval.store.driver_rows import columns_of, fetch_all, ids, in_ids
 from liveeval.store.schema import interaction_features, interactions, scores, signals
 from liveeval.store.slice_hours import slice_conditions, slice_hours
 
@@ -430,14 +430,14 @@ def get_interactions(conn: sa.Connection, interaction_ids: Sequence[int]) -> dic
         return {}
     wanted = list(interaction_ids)
     dialect = conn.dialect.name
-    columns, decoders = column_decoders(interactions, dialect)
+    columns = columns_of(interactions, dialect)
     sql = (
-        f"SELECT {', '.join(columns)} FROM interactions "
+        f"SELECT {', '.join(columns.names)} FROM interactions "
         f"WHERE interaction_id {in_ids(dialect, len(wanted))}"
     )
     found = {}
     for row in fetch_all(conn, sql, ids(dialect, wanted)):
-        values = {name: decode(v) for name, decode, v in zip(columns, decoders, row, strict=True)}
+        values = columns.mapping(row)
         found[values["interaction_id"]] = interaction_from_row(values)
     return found
 
