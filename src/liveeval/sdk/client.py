@@ -38,6 +38,21 @@ MAX_RETRY_AFTER = 60.0
 
 
 @dataclass(frozen=True, slots=True)
+class Paths:
+    """Where a client posts: `batch` takes ``{field: [items]}``; a batch it refuses as a
+    whole is re-sent one item at a time to `single` (None: to `batch`, as a list of one).
+    `kind` names an item whose body has no ``kind`` of its own, in the log."""
+
+    batch: str = BATCH_PATH
+    field: str = "signals"
+    single: str | None = SINGLE_PATH
+    kind: str = "signal"
+
+
+SIGNALS = Paths()
+
+
+@dataclass(frozen=True, slots=True)
 class ClientConfig:
     """Where signals go: the server's base URL, an API key, a project name."""
 
@@ -130,7 +145,8 @@ class SignalClient:
     """Queues signals and sends them from a daemon thread, started on the first signal.
 
     `transport` replaces httpx's network transport (a test double, a proxy); `backoff`
-    and `max_backoff` are seconds; `max_retries` counts retries after the first post.
+    and `max_backoff` are seconds; `max_retries` counts retries after the first post;
+    `paths` says where it posts (the signal endpoints unless told otherwise).
     """
 
     def __init__(
@@ -147,8 +163,10 @@ class SignalClient:
         timeout: float = 10.0,
         exit_timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
+        paths: Paths = SIGNALS,
     ) -> None:
         self._config = ClientConfig.resolve(endpoint, api_key, project)
+        self._paths = paths
         self._max_queue = max(1, max_queue)
         self._batch_size = max(1, batch_size)
         self._max_retries = max(0, max_retries)
@@ -197,7 +215,8 @@ class SignalClient:
         """Queue one signal body (see `bodies.build_signal`); returns its idempotency key,
         or None when it cannot be sent (not JSON-serializable, or the client is shut down)."""
         try:
-            item = _Item(str(body["idempotency_key"]), str(body["kind"]), _dump(body))
+            kind = str(body.get("kind", self._paths.kind))
+            item = _Item(str(body["idempotency_key"]), kind, _dump(body))
         except (TypeError, ValueError, KeyError) as exc:
             log.warning("liveeval: dropped a %s signal: %s", body.get("kind"), exc)
             return None
@@ -292,8 +311,7 @@ class SignalClient:
                         self._idle.notify_all()
 
     def _deliver(self, http: httpx.Client, batch: list[_Item]) -> None:
-        content = '{"signals":[' + ",".join(item.json for item in batch) + "]}"
-        response = self._post(http, BATCH_PATH, content, len(batch))
+        response = self._post(http, self._paths.batch, self._envelope(batch), len(batch))
         if response is None:
             return
         if response.is_success:
@@ -304,8 +322,13 @@ class SignalClient:
         else:
             self._reject(response, batch)
 
+    def _envelope(self, batch: list[_Item]) -> str:
+        return f'{{"{self._paths.field}":[' + ",".join(item.json for item in batch) + "]}"
+
     def _deliver_one(self, http: httpx.Client, item: _Item) -> None:
-        response = self._post(http, SINGLE_PATH, item.json, 1)
+        single = self._paths.single
+        content = item.json if single else self._envelope([item])
+        response = self._post(http, single or self._paths.batch, content, 1)
         if response is None:
             return
         if response.is_success:

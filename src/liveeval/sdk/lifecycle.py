@@ -10,16 +10,18 @@ from __future__ import annotations
 import time
 
 from liveeval.sdk.client import default_client
+from liveeval.sdk.outcomes import flush_outcomes, shutdown_outcomes
 from liveeval.sdk.tracing import flush_tracing, get_logger_provider, get_tracer_provider
 
 
 def flush(timeout: float = 5.0) -> bool:
     """Export the spans and log records of `setup()`'s providers, then send every queued
-    signal; True when all went out within `timeout` seconds."""
+    signal and outcome; True when all went out within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     traced = flush_tracing(timeout)
     sent = default_client().flush(max(0.0, deadline - time.monotonic()))
-    return traced and sent
+    outcomes = flush_outcomes(max(0.0, deadline - time.monotonic()))
+    return traced and sent and outcomes
 
 
 def shutdown(timeout: float = 5.0) -> None:
@@ -27,6 +29,7 @@ def shutdown(timeout: float = 5.0) -> None:
     signals are dropped."""
     flush(timeout)
     default_client().shutdown(0)
+    shutdown_outcomes()
     tracer_provider, logger_provider = get_tracer_provider(), get_logger_provider()
     if tracer_provider is not None:
         tracer_provider.shutdown()
