@@ -20,6 +20,7 @@ def task(**changes: Any) -> dict[str, Any]:
         "slices": ["language", "segment"],
         "min_share": 0.02,
         "half_life_outcomes": 100,
+        "reward": {"quality_weight": 1.0, "score_name": "helpfulness", "quality_high": 5.0},
     }
     return base | changes
 
@@ -40,6 +41,7 @@ def test_a_task_reads_from_its_toml_table() -> None:
     assert config.slices == ("language", "segment")
     assert config.decay == pytest.approx(math.pow(0.5, 1 / 100))
     assert config.floor_of("large") == 0.02
+    assert config.reward.score_name == "helpfulness"
 
 
 def test_an_unknown_key_is_named_with_its_place() -> None:

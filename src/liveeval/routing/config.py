@@ -53,6 +53,11 @@ class RewardConfig(_Section):
     kind: Literal["success", "score"] = Field(default="score", description="success or score.")
     success_weight: Penalty = Field(default=1.0, description="Weight of outcome success.")
     quality_weight: Penalty = Field(default=0.0, description="Weight of the judge's quality.")
+    score_name: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The judge score (rubric name) whose value is an outcome's quality.",
+    )
     quality_low: float = Field(default=0.0, description="Judge score that maps to 0.")
     quality_high: float = Field(default=1.0, description="Judge score that maps to 1.")
     thumbs_down_penalty: Penalty = Field(default=0.0, description="Subtracted on a thumbs-down.")
