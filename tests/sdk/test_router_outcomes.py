@@ -28,7 +28,8 @@ def test_an_outcome_body_names_one_id_and_how_it_went() -> None:
         "quality_score": 4.0,
         "occurred_at": NOW.isoformat(),
     }
-    assert build_outcome(trace_id=int(TRACE, 16), error="timeout", now=NOW)["trace_id"] == TRACE
+    failed = build_outcome(trace_id=int(TRACE, 16), success=False, error="timeout", now=NOW)
+    assert (failed["trace_id"], failed["error"]) == (TRACE, "timeout")
     later = NOW.astimezone(timezone(timedelta(hours=2)))
     goal = build_outcome(goal_id="g-1", success=False, at=later, idempotency_key="k-1", now=NOW)
     assert (goal["goal_id"], goal["occurred_at"], goal["idempotency_key"]) == (
@@ -50,11 +51,13 @@ def test_an_outcome_body_names_one_id_and_how_it_went() -> None:
         ({"trace_id": "0" * 32, "success": True}, "trace_id must be 32 hex"),
         ({"goal_id": "", "success": True}, "goal_id must be a non-empty str"),
         ({"goal_id": "g" * 201, "success": True}, "at most 200"),
-        ({"decision_id": DECISION}, "success, quality_score or error"),
+        ({"decision_id": DECISION}, "success or quality_score"),
+        ({"decision_id": DECISION, "error": "timeout"}, "success or quality_score"),
         ({"decision_id": DECISION, "success": 1}, "success must be True or False"),
         ({"decision_id": DECISION, "quality_score": True}, "quality_score must be a number"),
         ({"decision_id": DECISION, "quality_score": float("nan")}, "must be finite"),
-        ({"decision_id": DECISION, "error": 500}, "error must be a str"),
+        ({"decision_id": DECISION, "success": False, "error": 500}, "error must be a str"),
+        ({"decision_id": DECISION, "success": False, "error": "e" * 100_001}, "at most 100000"),
         ({"decision_id": DECISION, "success": True, "at": datetime(2026, 1, 1)}, "no timezone"),
     ],
 )

@@ -2,10 +2,10 @@
 
 An outcome names exactly one of a routing decision (`decision_id`, from the `Choice`),
 a trace (`trace_id`) or a goal (`goal_id`, shared by the decisions of a multi-step
-task), and says how it went: `success`, a `quality_score`, an `error`. Outcomes go to
-``POST /api/v1/routing/outcomes`` from a queue of their own, with the signal client's
-batching and retries; the server stores them as ``outcome`` signals. Arguments the
-server would refuse raise `OutcomeError` at the call, where the bug is.
+task), and says how it went: `success` and/or a `quality_score`, and an `error` if any.
+Outcomes go to ``POST /api/v1/routing/outcomes`` from a queue of their own, with the
+signal client's batching and retries; the server stores them as ``outcome`` signals.
+Arguments the server would refuse raise `OutcomeError` at the call, where the bug is.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from liveeval.sdk.client import Paths, SignalClient, default_client
 OUTCOMES = Paths(batch="/api/v1/routing/outcomes", field="outcomes", single=None, kind="outcome")
 _DECISION_ID = re.compile(r"[0-9a-f]{32}")
 _MAX_ID = 200
+_MAX_ERROR = 100_000
 
 
 class OutcomeError(ValueError):
@@ -59,8 +60,8 @@ def build_outcome(
             raise OutcomeError(str(exc)) from None
     if goal_id is not None:
         body["goal_id"] = _name("goal_id", goal_id)
-    if success is None and quality_score is None and error is None:
-        raise OutcomeError("say how it went: success, quality_score or error")
+    if success is None and quality_score is None:
+        raise OutcomeError("say how it went: success or quality_score (error only adds why)")
     if success is not None:
         if not isinstance(success, bool):
             raise OutcomeError(f"success must be True or False, not {success!r}")
@@ -74,6 +75,8 @@ def build_outcome(
     if error is not None:
         if not isinstance(error, str):
             raise OutcomeError(f"error must be a str, not {type(error).__name__}")
+        if len(error) > _MAX_ERROR:
+            raise OutcomeError(f"error is {len(error)} characters long, at most {_MAX_ERROR}")
         body["error"] = error
     try:
         body["occurred_at"] = _timestamp(now if at is None else at)
