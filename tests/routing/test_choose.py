@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -80,3 +82,13 @@ def test_a_session_keeps_its_arm_while_the_probabilities_hold() -> None:
 def test_a_draw_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match=r"u must be in \[0, 1\)"):
         choose(snapshot(), {}, u=1.0)
+
+
+def test_choosing_needs_neither_numpy_nor_pydantic() -> None:
+    """The SDK draws from snapshots in the app's process: nothing heavy comes with it."""
+    code = (
+        "import sys, liveeval.routing.choose, liveeval.routing.snapshot\n"
+        "print(sorted(m for m in ('numpy', 'scipy', 'pydantic', 'sqlalchemy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
