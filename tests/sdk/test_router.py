@@ -228,6 +228,13 @@ def test_a_context_must_map_str_to_str() -> None:
         routed.choose(["de"])  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("ids", [{"goal_id": ""}, {"session_id": "s" * 201}, {"goal_id": 7}])
+def test_route_refuses_ids_the_server_could_not_record(ids: dict[str, Any]) -> None:
+    routed = router(dead_endpoint())
+    with pytest.raises(ValueError, match="1 to 200 characters"), routed.route({}, **ids):
+        pass
+
+
 def test_a_default_outside_the_arms_is_refused() -> None:
     with pytest.raises(ValueError, match="default 'tiny'"):
         Router(TASK, default="tiny", arms={"small": ArmSpec("gpt-4o-mini")}, start=False)

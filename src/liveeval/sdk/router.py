@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "liveeval.routing."
 CONTEXT_PREFIX = PREFIX + "context."
+MAX_ID = 200  # characters of a session or goal id the server records
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,9 @@ class Router:
         """Choose, inside the INTERNAL span ``route <task>`` that records the decision; the
         LLM spans made in the block are its children. Pass `goal_id` when several calls
         succeed or fail together (then `record_outcome(goal_id=...)`)."""
+        for name, value in (("session_id", session_id), ("goal_id", goal_id)):
+            if value is not None and not (isinstance(value, str) and 0 < len(value) <= MAX_ID):
+                raise ValueError(f"{name} must be a str of 1 to {MAX_ID} characters: {value!r}")
         choice = self.choose(context, session_id=session_id)
         attributes = decision_attributes(choice, context, session_id=session_id, goal_id=goal_id)
         tracer = get_tracer(self._tracer_provider)
