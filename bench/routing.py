@@ -42,8 +42,9 @@ The reward is quality alone (no cost penalty): a lower cost comes from routing c
 to the cheaper model that is as good there.
 
 Prints one table per story (mean over seeds with a 95% t interval), the targets and
-whether each is met, and choose()'s p50/p99 in microseconds (wall clock per call, measured
-inside the runs; the load average is printed with it).
+whether each is met, choose()'s p50/p99 in microseconds (wall clock per call, measured
+inside the runs; the load average is printed with it) and the CPU time of one learn()
+over 100,000 outcomes.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ from pathlib import Path
 
 from liveeval.routing.choose import choose
 from liveeval.routing.config import TaskConfig, from_mapping
-from liveeval.routing.learn import Outcome, fold, new_evidence
+from liveeval.routing.learn import Outcome, fold, learn, new_evidence
 from liveeval.routing.policy import compute_snapshot
 from liveeval.stats.means import Moments, t_interval
 
@@ -387,6 +388,23 @@ def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
+def learn_time(world: World, n: int) -> tuple[float, int]:
+    """CPU seconds of learn() over n outcomes of uniformly chosen arms (the server's
+    refresh from stored outcomes, as against folding in only the new ones)."""
+    rng = random.Random(0)
+    config = Ours([TRL, CAPY, MIX, ORPO], random.Random(0), TRL, 100, []).config
+    outcomes = []
+    for i in range(n):
+        category, scores = world.cells[rng.randrange(len(world.cells))]
+        arm = rng.choice(config.arm_names)
+        at = START + timedelta(seconds=i)
+        quality = rng.choice(scores[arm])
+        outcomes.append(Outcome(str(i), arm, at, {"category": category}, quality=quality))
+    began = time.process_time()
+    learn(outcomes, config, policy_version=1, now=START)
+    return time.process_time() - began, n
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -480,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"mean {100 * mean(shares):.2f}%, worst seed {100 * max(shares):.2f}%",
                 )
             )
+    learn_cpu, learned = learn_time(world, 100_000)
+    print(f"\nlearn(): {learned} outcomes, 8 category slices, {learn_cpu:.2f} s CPU")
     timings.sort()
     p50, p99 = (timings[int(q * (len(timings) - 1))] / 1000 for q in (0.5, 0.99))
     verdicts.append(("choose() p99 <= 50 us", p99 <= 50, f"p50 {p50:.1f} us, p99 {p99:.1f} us"))
