@@ -5,6 +5,9 @@ when the server fails, stickiness, and the route span."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -210,6 +213,39 @@ def test_the_refresh_thread_follows_the_policy_and_stops_on_close(
     assert routed.choose({}).arm == "small"
     threading.Event().wait(0.1)
     assert len(policy_server.requests) == seen
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_keeps_the_snapshot_and_refreshes_with_its_own_thread(
+    policy_server: PolicyServer,
+) -> None:
+    script = f"""
+import os, sys, threading
+from liveeval.sdk import Router
+router = Router({TASK!r}, default="small", server={policy_server.url!r}, refresh_s=3600)
+while router.snapshot is None:
+    threading.Event().wait(0.01)
+pid = os.fork()
+if pid == 0:
+    ok = router.choose({{}}).policy_version == 3
+    sys.stdin.read()  # until the test saw the child's own request
+    os._exit(0 if ok else 1)
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == 0
+"""
+    child = subprocess.Popen(
+        [sys.executable, "-W", "error", "-c", script],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: len(policy_server.requests) == 2, BOUND)
+    finally:
+        _, stderr = child.communicate("", timeout=60)
+    assert child.returncode == 0, stderr
+    first, second = policy_server.requests
+    assert (first[2], second[2], second[1]["if-none-match"]) == (200, 304, '"3"')
 
 
 def test_the_policy_request_carries_the_key_and_the_project(policy_server: PolicyServer) -> None:
