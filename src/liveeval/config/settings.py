@@ -22,6 +22,7 @@ from liveeval.config.monitor import MonitorConfig
 from liveeval.config.privacy import PrivacyConfig
 from liveeval.config.retention import RetentionConfig
 from liveeval.config.review import ReviewConfig
+from liveeval.config.routing import RoutingConfig
 from liveeval.config.sampling import SamplingConfig
 from liveeval.config.worker import WorkerConfig
 from liveeval.store.location import store_url
@@ -157,6 +158,11 @@ class Settings(BaseModel):
         default_factory=RetentionConfig,
         description="[retention]: how long raw interaction content is kept. See docs/retention.md.",
     )
+    routing: RoutingConfig = Field(
+        default_factory=RoutingConfig,
+        description="[routing]: the routed tasks ([routing.tasks.<task>]: arms, reward, "
+        "guardrails) and refresh_s, how old a policy snapshot may get. See docs/routing.md.",
+    )
 
     @field_validator("db")
     @classmethod
@@ -188,6 +194,7 @@ SECTIONS = (
     "review",
     "privacy",
     "retention",
+    "routing",
 )
 SCALAR_FIELDS = tuple(name for name in Settings.model_fields if name not in SECTIONS)
 
@@ -230,6 +237,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _describe(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, ConfigError):  # a section's reader named the key itself
+            lines.append(str(cause))
+            continue
         location = ".".join(str(part) for part in error["loc"])
         lines.append(f"{location}: {error['msg']} (got {error.get('input')!r})")
     return "invalid settings: " + "; ".join(lines)

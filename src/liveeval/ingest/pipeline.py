@@ -23,6 +23,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from liveeval.ingest.assemble import AssemblyRules, assemble, span_type
+from liveeval.ingest.decisions import decisions_in
 from liveeval.ingest.evaluations import EvaluationEvent, evaluation_events
 from liveeval.ingest.otlp import decode_span
 from liveeval.ingest.scoring import (
@@ -35,6 +36,7 @@ from liveeval.ingest.scoring import (
 from liveeval.model import Interaction, LogEvent, Span
 from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
+from liveeval.store.routing import record_decisions
 from liveeval.store.signals import attach_pending
 from liveeval.store.telemetry import (
     insert_log_events,
@@ -88,6 +90,7 @@ def write_spans(
             trace_ids = {span.trace_id for span in spans}
             earlier = register_traces(conn, project, trace_ids, now)
             insert_spans(conn, spans, types, now)
+            record_decisions(conn, decisions_in(spans))  # the SDK's `route <task>` spans
             if earlier:
                 kept = [n for n, i in enumerate(interactions) if i.trace_id not in earlier]
                 again = _reassemble(conn, project, earlier, rules)

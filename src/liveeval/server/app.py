@@ -29,6 +29,7 @@ from liveeval.server import (
     monitor,
     otlp,
     review,
+    routing,
     runs,
     scores,
     signals,
@@ -38,6 +39,7 @@ from liveeval.server.errors import UnexpectedErrors
 from liveeval.server.headers import SecurityHeaders
 from liveeval.server.hosts import HostCheck, allowed_hosts
 from liveeval.server.json_bodies import JsonBodies, printable
+from liveeval.server.policy_cache import PolicyCache
 from liveeval.server.responses import errors
 from liveeval.store.database import Store
 
@@ -62,6 +64,7 @@ def create_app(
     app.state.clock = clock
     app.state.keys = KeyCache(store)
     app.state.write_gate = otlp.WriteGate(settings.max_pending_writes)
+    app.state.routing = PolicyCache(settings.routing.refresh_s)
     app.state.rules = AssemblyRules(
         prices=settings.prices,
         hash_user_ids=settings.hash_user_ids,
@@ -81,6 +84,7 @@ def create_app(
     app.include_router(runs.router)
     app.include_router(experiments.router)
     app.include_router(ab_runs.router)
+    app.include_router(routing.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(UnexpectedErrors)
     app.add_exception_handler(HTTPException, _http_error)

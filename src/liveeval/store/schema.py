@@ -666,3 +666,42 @@ ab_runs = sa.Table(
     sa.Column("received_at", Timestamp, nullable=False),
     sa.Index(None, "project", "started_at"),
 )
+
+# Each routed decision (issue 18): the arm served, the probability it was drawn with (what
+# lets `routing replay` evaluate another policy on the same traffic) and the context.
+# Recorded from the SDK's `route <task>` span or by POST .../choose; once per decision_id.
+routing_decisions = sa.Table(
+    "routing_decisions",
+    metadata,
+    sa.Column("decision_id", sa.String(32), primary_key=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("task", sa.String(200), nullable=False),
+    sa.Column("arm", sa.String(200), nullable=False),
+    sa.Column("probability", sa.Float, nullable=False),
+    sa.Column("policy_version", sa.BigInteger, nullable=False),
+    sa.Column("slice", sa.String(1000), nullable=False),
+    sa.Column("context", Json, nullable=False),
+    sa.Column("session_id", sa.String(200)),
+    sa.Column("goal_id", sa.String(200)),
+    sa.Column("trace_id", sa.String(32)),
+    sa.Column("decided_at", Timestamp, nullable=False),
+    sa.Index(None, "project", "task", "decided_at"),
+    sa.Index(None, "project", "trace_id"),
+    sa.Index(None, "project", "goal_id"),
+)
+
+# Kill switches: an arm gets no traffic in a slice (and the slices inside it) from the next
+# policy refresh on. Lifting one keeps the row, so the history stays auditable.
+routing_kills = sa.Table(
+    "routing_kills",
+    metadata,
+    sa.Column("kill_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("task", sa.String(200), nullable=False),
+    sa.Column("arm", sa.String(200), nullable=False),
+    sa.Column("slice", sa.String(1000), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("killed_at", Timestamp, nullable=False),
+    sa.Column("lifted_at", Timestamp),
+    sa.Index(None, "project", "task", "lifted_at"),
+)
