@@ -13,10 +13,10 @@ knowing every change) minus the expected reward of the arm chosen.
 
 Stories (each change happens halfway):
 - steady: all four models from the start;
-- degrade: mistral-orpo-trl, the best model in extraction (8.05 against capybara's 6.90),
-  silently loses 4 points (floored at 1) on every extraction answer (`--degrade-category`
-  picks another; in coding, where the degraded trl ends only 0.09 below the best, the
-  move takes longer: see the closing note of issue 18);
+- degrade: mistral-orpo-trl, the best model in coding (5.75 against capybara's 3.95),
+  silently loses 4 points (floored at 1) on every coding answer, which leaves it 0.9
+  below capybara there (`--degrade-category extraction` tries the category where it
+  falls furthest, 2.3 below);
 - good canary: orpo, mix and capybara (control) serve; trl arrives as a canary;
 - bad canary: trl (control), capybara and mix serve; mistral-orpo arrives as a canary.
 
@@ -124,7 +124,7 @@ class Story:
     control: str
     arrives: str | None = None
     degrade: bool = False
-    category: str = "extraction"  # where trl degrades
+    category: str = "coding"  # where trl degrades
 
 
 STORIES = (
@@ -412,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=12_000)
     parser.add_argument("--refresh", type=int, default=100, help="outcomes per snapshot")
     parser.add_argument(
-        "--degrade-category", default="extraction", help="where trl degrades in 'degrade'"
+        "--degrade-category", default="coding", help="where trl degrades in 'degrade'"
     )
     args = parser.parse_args(argv)
     world = load(args.data)
