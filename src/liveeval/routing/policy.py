@@ -38,14 +38,15 @@ class Kills:
 
 @dataclass(frozen=True, slots=True)
 class CanaryState:
-    """A canary against control at task level: the lower and upper one-sided bounds of
-    canary - control mean reward at the configured confidence."""
+    """A canary against control: the lower and upper one-sided bounds (at the configured
+    confidence) of its mean reward minus control's within the finest slices, its outcomes,
+    and what follows: "capped", "lifted" or "failed"."""
 
     arm: str
     low: float
     high: float
     outcomes: int
-    state: str  # "capped", "lifted" or "failed"
+    state: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,8 @@ def slice_decision(
             notes.append(f"canary {arm} cap lifted: {bounds} is above -{config.canary.margin:g}")
     cap_usd = config.spend_cap_usd
     if cap_usd is not None and inputs.spent_today_usd >= cap_usd:
-        notes.append(f"spend cap: {inputs.spent_today_usd:.2f} of {cap_usd:.2f} USD; {fallback}")
+        spent = f"{inputs.spent_today_usd:.2f} of {cap_usd:.2f} USD"
+        notes.append(f"spend cap reached ({spent} today): all traffic to {fallback}")
         shares = guardrails.only(shares, fallback)
     else:
         floors = {arm: config.floor_of(arm) for arm in config.arm_names if arm not in dead}
