@@ -311,6 +311,19 @@ def test_route_records_the_decision_on_a_span_around_the_llm_call(
     assert dict(llm.attributes or {})["gen_ai.request.model"] == "gpt-4o"
 
 
+def test_the_sdk_routes_without_the_servers_learning_stack() -> None:
+    script = (
+        "import sys, liveeval.sdk\n"
+        "heavy = ('numpy', 'scipy', 'pydantic', 'liveeval.routing.policy', 'liveeval.stats')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(heavy))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
 def test_decision_attributes_leave_out_what_was_not_given() -> None:
     choice = router(dead_endpoint()).choose({})
     attributes = decision_attributes(choice, {})
