@@ -10,6 +10,7 @@ from liveeval.routing.posterior import (
     ChangeDetection,
     Evidence,
     dispersion_scale,
+    variance_ratio,
 )
 from liveeval.routing.slices import covers, parent_of, slice_chain
 
@@ -97,3 +98,20 @@ def test_an_unknown_arm_or_reward_out_of_range_is_an_error() -> None:
         evidence.observe("b", ["*"], 1.0)
     with pytest.raises(ValueError, match=r"reward must be in \[0, 1\]"):
         evidence.observe("a", ["*"], 1.5)
+
+
+def test_the_variance_ratio_pools_each_arms_spread_around_its_own_mean() -> None:
+    rng = np.random.default_rng(4)
+    evidence = Evidence(arms=("a", "b"))
+    samples = {"a": rng.beta(8, 2, 300), "b": rng.beta(3, 3, 500)}
+    for arm, values in samples.items():
+        for value in values:
+            evidence.observe(arm, ["*"], float(value))
+    squares = sum(((v - v.mean()) ** 2).sum() for v in samples.values())
+    coins = sum(v.size * v.mean() * (1 - v.mean()) for v in samples.values())
+    ratio = variance_ratio(evidence.cells["*"].values())
+    assert ratio == pytest.approx(squares / coins)
+    # Beta(a, b) rewards vary 1 / (a + b + 1) as much as coins of the same mean.
+    assert ratio == pytest.approx(
+        (1 / 11 * 300 * 0.8 * 0.2 + 1 / 7 * 500 * 0.25) / (48 + 125), rel=0.15
+    )

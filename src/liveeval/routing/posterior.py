@@ -186,7 +186,8 @@ class Evidence:
         cell = self.cells.get(key, {}).get(arm) or Cell()
         outcomes = cell.moments.n
         cost = cell.cost / outcomes if outcomes else None
-        scale = dispersion_scale(cell.weight, cell.total, cell.total_sq)
+        ratio = variance_ratio(self.cells.get(TASK, {}).values())
+        scale = dispersion_scale(cell.weight, cell.total, cell.total_sq, ratio)
         successes = scale * cell.total
         failures = scale * max(0.0, cell.weight - cell.total)
         return Posterior(
@@ -199,14 +200,17 @@ class Evidence:
         return (TASK, *sorted(key for key in self.cells if key != TASK))
 
 
-def dispersion_scale(weight: float, total: float, total_sq: float) -> float:
+def dispersion_scale(
+    weight: float, total: float, total_sq: float, prior_ratio: float = 1.0
+) -> float:
     """How many Bernoulli outcomes one reward is worth: m(1 - m) / s^2, at least 1.
 
     A fractional reward r counted as r successes assumes the variance of a coin, m(1 - m);
     scores in [0, 1] usually vary less, and the Beta would then be wider than the evidence
     (and explore for nothing). Scaling the counts by m(1 - m) / s^2 gives a Beta with the
-    mean and the variance of the reward's mean. s^2 is shrunk toward m(1 - m) with
-    VARIANCE_PRIOR pseudo-outcomes, so a few similar rewards do not make the arm look
+    mean and the variance of the reward's mean. s^2 is shrunk toward prior_ratio * m(1 - m)
+    (the task's own ratio of variance to coin variance, see `variance_ratio`) with
+    VARIANCE_PRIOR pseudo-outcomes, so a few similar rewards do not make an arm look
     certain; for 0/1 rewards s^2 = m(1 - m) and the scale stays 1.
     """
     if weight <= 0.0:
@@ -216,5 +220,22 @@ def dispersion_scale(weight: float, total: float, total_sq: float) -> float:
     if coin <= 0.0:
         return 1.0
     variance = max(0.0, total_sq / weight - mean * mean)
-    shrunk = (weight * variance + VARIANCE_PRIOR * coin) / (weight + VARIANCE_PRIOR)
+    prior = prior_ratio * coin
+    shrunk = (weight * variance + VARIANCE_PRIOR * prior) / (weight + VARIANCE_PRIOR)
     return min(MAX_SCALE, max(1.0, coin / shrunk))
+
+
+def variance_ratio(cells: Iterable[Cell]) -> float:
+    """The rewards' variance over a coin's with the same mean, pooled over cells (each
+    around its own mean), in [1 / MAX_SCALE, 1]; 1 without evidence."""
+    weight = squares = coins = 0.0
+    for cell in cells:
+        if cell.weight <= 0.0:
+            continue
+        mean = cell.total / cell.weight
+        weight += cell.weight
+        squares += max(0.0, cell.total_sq - cell.weight * mean * mean)
+        coins += cell.weight * mean * (1.0 - mean)
+    if weight < VARIANCE_PRIOR or coins <= 0.0:
+        return 1.0
+    return min(1.0, max(1.0 / MAX_SCALE, squares / coins))
