@@ -35,14 +35,10 @@ def decision_of(span: Span) -> Decision | str | None:
     if decision_id is None or not _HEX32.fullmatch(decision_id):
         return f"{where}: {PREFIX}decision_id must be 32 hex digits, got {raw_id!r}"
     texts = {}
-    for name in ("task", "arm", "slice"):
+    for name, longest in (("task", 200), ("arm", 200), ("slice", 1000)):
         value = attributes.get(PREFIX + name)
-        if (
-            not isinstance(value, str)
-            or not value
-            or len(value) > 200 * (5 if name == "slice" else 1)
-        ):
-            return f"{where}: {PREFIX}{name} must be a non-empty string, got {value!r}"
+        if not isinstance(value, str) or not 0 < len(value) <= longest:
+            return f"{where}: {PREFIX}{name} must be a string of 1 to {longest} characters"
         texts[name] = value
     raw_probability = attributes.get(PREFIX + "probability")
     probability = _probability(raw_probability)

@@ -32,8 +32,7 @@ EVIDENCE = timedelta(days=14)
 
 def score_name(config: TaskConfig) -> str | None:
     """The judge score whose value is an outcome's quality, if the task's reward names one."""
-    name = getattr(config.reward, "score_name", None)
-    return name if isinstance(name, str) and name else None
+    return config.reward.score_name
 
 
 def policy_inputs(

@@ -1,0 +1,72 @@
+"""Decisions recorded at ingest from the SDK's `route <task>` spans, sent by the real
+OpenTelemetry SDK exporter to a real server on SQLite and PostgreSQL; a span whose
+decision attributes are malformed is stored all the same, and no decision is made of it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+from liveeval.store.routing import decisions_between
+from liveeval.store.schema import spans
+from tests.conftest import RunningServer
+
+DECISION = "0123456789abcdef0123456789abcdef"
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def route_attributes(**changes: object) -> dict[str, object]:
+    attributes: dict[str, object] = {
+        "liveeval.routing.task": "support_answer",
+        "liveeval.routing.arm": "strong",
+        "liveeval.routing.probability": 0.75,
+        "liveeval.routing.policy_version": 1_765_000_000_000,
+        "liveeval.routing.decision_id": DECISION,
+        "liveeval.routing.slice": "language=de",
+        "liveeval.routing.session_id": "s-1",
+        "liveeval.routing.goal_id": "g-1",
+        "liveeval.routing.context.language": "de",
+        "liveeval.routing.context.segment": "pro",
+    }
+    attributes.update(changes)
+    return {key: value for key, value in attributes.items() if value is not None}
+
+
+def test_a_route_span_records_its_decision_once(
+    live_server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider = TracerProvider(resource=Resource.create({"service.name": "bookshop"}))
+    exporter = OTLPSpanExporter(endpoint=f"{live_server.url}/v1/traces", timeout=10)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("liveeval.sdk")
+    bad = "fedcba9876543210fedcba9876543210"
+    with caplog.at_level(logging.WARNING, logger="liveeval.ingest.decisions"):
+        with tracer.start_as_current_span("route support_answer", attributes=route_attributes()):
+            pass
+        with tracer.start_as_current_span("route support_answer", attributes=route_attributes()):
+            pass  # the same decision id again: stored once
+        malformed = route_attributes(
+            **{"liveeval.routing.probability": 1.5, "liveeval.routing.decision_id": bad}
+        )
+        with tracer.start_as_current_span("route support_answer", attributes=malformed) as span:
+            malformed_trace = format(span.get_span_context().trace_id, "032x")
+        provider.shutdown()
+    store = live_server.store
+    with store.reading() as conn:
+        found = decisions_between(conn, "bookshop", "support_answer", EARLIEST, LATEST)
+        stored = conn.execute(sa.select(spans.c.trace_id)).scalars().all()
+    [decision] = found
+    assert (decision.decision_id, decision.arm, decision.probability) == (DECISION, "strong", 0.75)
+    assert (decision.policy_version, decision.slice) == (1_765_000_000_000, "language=de")
+    assert decision.context == {"language": "de", "segment": "pro"}
+    assert (decision.session_id, decision.goal_id) == ("s-1", "g-1")
+    assert decision.trace_id is not None and len(decision.trace_id) == 32
+    assert len(stored) == 3 and malformed_trace in stored
+    assert "liveeval.routing.probability must be a number in (0, 1], got 1.5" in caplog.text
