@@ -93,6 +93,11 @@ COMMANDS = {
         "ab",
         "Run variants A and B on the same cases and compare them as paired samples.",
     ),
+    "routing": Entry(
+        "liveeval.cli.routing",
+        "routing",
+        "Routed tasks: policies, insights, kill switches and replays.",
+    ),
     "demo": Entry(
         "liveeval.cli.demo",
         "demo",

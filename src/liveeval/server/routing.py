@@ -287,13 +287,17 @@ async def get_insights(
 
 def check_kill(config: TaskConfig, arm: str, slice_key: str) -> None:
     """422 unless `arm` is the task's and `slice_key` one of its slices."""
-    if arm not in config.arm_names:
-        raise HTTPException(
-            422, f"{config.task!r} has no arm {arm!r}; arms: {', '.join(config.arm_names)}"
-        )
-    problem = slice_problem(config.slices, slice_key)
+    problem = kill_problem(config, arm, slice_key)
     if problem:
-        raise HTTPException(422, f"slice {slice_key!r}: {problem}")
+        raise HTTPException(422, problem)
+
+
+def kill_problem(config: TaskConfig, arm: str, slice_key: str) -> str | None:
+    """Why `arm` in `slice_key` cannot be killed in the task; None when it can."""
+    if arm not in config.arm_names:
+        return f"{config.task!r} has no arm {arm!r}; arms: {', '.join(config.arm_names)}"
+    problem = slice_problem(config.slices, slice_key)
+    return f"slice {slice_key!r}: {problem}" if problem else None
 
 
 def slice_problem(dimensions: tuple[str, ...], key: str) -> str | None:
