@@ -324,6 +324,22 @@ def test_the_sdk_routes_without_the_servers_learning_stack() -> None:
     assert done.stdout.strip() == ""
 
 
+def test_route_without_tracing_says_once_that_decisions_are_not_recorded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from opentelemetry.trace import NoOpTracerProvider
+
+    routed = router(dead_endpoint(), tracer_provider=NoOpTracerProvider())
+    for _ in range(3):
+        with routed.route({}) as choice:
+            assert choice.arm == "small"
+    warnings = [r.getMessage() for r in caplog.records if "not recorded" in r.getMessage()]
+    assert warnings == [
+        "liveeval: routing decisions of 'support_answer' are not recorded: no tracer "
+        "provider (call setup() or pass tracer_provider)"
+    ]
+
+
 def test_decision_attributes_leave_out_what_was_not_given() -> None:
     choice = router(dead_endpoint()).choose({})
     attributes = decision_attributes(choice, {})

@@ -34,7 +34,7 @@ from liveeval.routing.choose import Choice, choose
 from liveeval.routing.slices import TASK
 from liveeval.routing.snapshot import Snapshot
 from liveeval.sdk.client import ClientConfig, default_client
-from liveeval.sdk.tracing import get_tracer
+from liveeval.sdk.tracing import get_tracer, is_noop
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,7 @@ class Router:
         self._snapshot: Snapshot | None = None
         self._etag: str | None = None
         self._failing = False
+        self._traced = False  # route() has looked for a tracer provider
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -175,6 +176,14 @@ class Router:
         choice = self.choose(context, session_id=session_id)
         attributes = decision_attributes(choice, context, session_id=session_id, goal_id=goal_id)
         tracer = get_tracer(self._tracer_provider)
+        if not self._traced:
+            self._traced = True
+            if is_noop(tracer):
+                log.warning(
+                    "liveeval: routing decisions of %r are not recorded: no tracer provider "
+                    "(call setup() or pass tracer_provider)",
+                    self.task,
+                )
         with tracer.start_as_current_span(
             f"route {self.task}", kind=SpanKind.INTERNAL, attributes=attributes
         ):
