@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -14,9 +15,12 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
+from liveeval.store.database import Store
 from liveeval.store.routing import decisions_between
 from liveeval.store.schema import spans
 from tests.conftest import RunningServer
+from tests.server.asgi import client
+from tests.telemetry import json_span, json_traces, span_id, trace_id
 
 DECISION = "0123456789abcdef0123456789abcdef"
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
@@ -70,3 +74,31 @@ def test_a_route_span_records_its_decision_once(
     assert decision.trace_id is not None and len(decision.trace_id) == 32
     assert len(stored) == 3 and malformed_trace in stored
     assert "liveeval.routing.probability must be a number in (0, 1], got 1.5" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_a_malformed_decision_is_a_partial_success_warning(store: Store) -> None:
+    trace = trace_id()
+    bad = route_attributes(**{"liveeval.routing.policy_version": "seven"})
+    good = route_attributes(**{"liveeval.routing.decision_id": "ab" * 16})
+    document = json_traces(
+        json_span(bad, trace=trace, span=span_id(), name="route support_answer"),
+        json_span(good, trace=trace, span=span_id(), name="route support_answer"),
+    )
+    async with client(store) as http:
+        response = await http.post(
+            "/v1/traces",
+            content=orjson.dumps(document),
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 200, response.text
+    partial = response.json()["partialSuccess"]
+    assert partial.get("rejectedSpans", "0") in (0, "0")
+    assert (
+        "liveeval.routing.policy_version must be an integer, got 'seven'"
+        in (partial["errorMessage"])
+    )
+    with store.reading() as conn:
+        found = decisions_between(conn, "default", "support_answer", EARLIEST, LATEST)
+        stored = conn.execute(sa.select(sa.func.count()).select_from(spans)).scalar_one()
+    assert [d.decision_id for d in found] == ["ab" * 16] and stored == 2

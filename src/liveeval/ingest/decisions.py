@@ -2,7 +2,8 @@
 with `liveeval.routing.*` attributes (docs/routing.md). Pure.
 
 A span whose attributes do not make a valid decision is still stored as it is; the
-decision is not recorded, and the problem is logged with the span's ids.
+decision is not recorded, and the problem is logged with the span's ids and returned
+to the exporter as an OTLP partial-success warning (0 spans rejected, a message).
 """
 
 from __future__ import annotations
@@ -84,6 +85,15 @@ def decisions_in(spans: Iterable[Span]) -> list[Decision]:
         elif decision is not None:
             found.append(decision)
     return found
+
+
+def decision_problems(records: Iterable[object]) -> list[str]:
+    """Why the decisions on these spans (other records are skipped) are not recorded."""
+    return [
+        problem
+        for record in records
+        if isinstance(record, Span) and isinstance(problem := decision_of(record), str)
+    ]
 
 
 def _probability(value: Any) -> float | None:

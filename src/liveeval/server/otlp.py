@@ -23,6 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from pydantic import BaseModel
 
 from liveeval.config.privacy import PrivacyConfig
+from liveeval.ingest.decisions import decision_problems
 from liveeval.ingest.otlp import (
     JSON,
     PROTOBUF,
@@ -137,7 +138,8 @@ async def _receive(
     parse: Callable[[bytes, str], Any],
     decode: Callable[..., Any],
     write: Callable[..., Any],
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[str], list[str]]:
+    """(the answer's encoding, why records were rejected, warnings about records stored)."""
     state = request.app.state
     settings = state.settings
     try:
@@ -152,7 +154,7 @@ async def _receive(
     except BadEncoding as exc:
         raise HTTPException(400, str(exc)) from None
 
-    def work() -> list[str]:
+    def work() -> tuple[list[str], list[str]]:
         try:
             message = parse(body, kind)
         except PayloadError as exc:
@@ -173,15 +175,15 @@ async def _receive(
                 # Open mode: a signal sent without a project waits in the default one.
                 claim_pending_from=None if settings.require_keys else settings.default_project,
             )
-        return decoded.rejected
+        return decoded.rejected, decision_problems(decoded.records)
 
     try:
-        rejected = await state.write_gate.run(work)
+        rejected, warnings = await state.write_gate.run(work)
     except Overloaded:
         raise HTTPException(
             503, "the store is busy; retry later", headers={"Retry-After": "1"}
         ) from None
-    return kind, rejected
+    return kind, rejected, warnings
 
 
 def scrubbed(records: list[Any], privacy: PrivacyConfig) -> list[Any]:
@@ -199,19 +201,19 @@ def _rejection_message(rejected: list[str]) -> str:
 
 @router.post("/v1/traces", **OTLP_ROUTE)
 async def export_traces(request: Request, caller: IngestCaller) -> Response:
-    kind, rejected = await _receive(
+    kind, rejected, warnings = await _receive(
         request, caller, parse_trace_request, spans_from_request, write_spans
     )
     response = ExportTraceServiceResponse()
-    if rejected:
+    if rejected or warnings:  # OTLP: 0 rejected with a message is a warning
         response.partial_success.rejected_spans = len(rejected)
-        response.partial_success.error_message = _rejection_message(rejected)
+        response.partial_success.error_message = _rejection_message(rejected + warnings)
     return _encode(response, kind)
 
 
 @router.post("/v1/logs", **OTLP_ROUTE)
 async def export_logs(request: Request, caller: IngestCaller) -> Response:
-    kind, rejected = await _receive(
+    kind, rejected, _ = await _receive(
         request, caller, parse_logs_request, log_events_from_request, write_log_events
     )
     response = ExportLogsServiceResponse()
