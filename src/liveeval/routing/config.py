@@ -136,11 +136,12 @@ class TaskConfig(_Section):
     )
     discount: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(
         default=None,
-        description="Evidence kept per outcome of a slice (1: never forget). Give this or "
-        "half_life_outcomes, not both.",
+        description="Evidence an arm keeps per outcome of its own in a slice (1: never "
+        "forget). Give this or half_life_outcomes, not both.",
     )
     half_life_outcomes: Annotated[float, Field(gt=0.0)] | None = Field(
-        default=None, description="Outcomes of a slice after which old evidence weighs half."
+        default=None,
+        description="Outcomes of an arm in a slice after which its old evidence weighs half.",
     )
     change_detection: bool = Field(
         default=True,
@@ -214,7 +215,8 @@ class TaskConfig(_Section):
 
     @property
     def decay(self) -> float:
-        """The weight old evidence keeps per outcome of its slice (1.0: no forgetting)."""
+        """The weight an arm's old evidence in a slice keeps per new outcome of it there (1.0:
+        no forgetting)."""
         if self.discount is not None:
             return self.discount
         if self.half_life_outcomes is not None:
