@@ -17,6 +17,7 @@ from liveeval.routing.policy import (
 )
 from liveeval.routing.posterior import Posterior
 from liveeval.stats.means import Moments
+from liveeval.stats.thompson import BetaArgmax
 
 from .tasks import START, bernoulli_outcomes, task
 
@@ -25,7 +26,7 @@ def test_thompson_probabilities_match_the_exact_integral() -> None:
     a, b = Posterior(30, 20, 50, 50, None), Posterior(25, 25, 50, 50, None)
     # P(X > Y) for X ~ Beta(30, 20), Y ~ Beta(25, 25): integral of f_X(x) F_Y(x).
     exact, _ = integrate.quad(lambda x: stats.beta.pdf(x, 30, 20) * stats.beta.cdf(x, 25, 25), 0, 1)
-    got = thompson_probabilities({"a": a, "b": b}, 200_000, np.random.default_rng(0))
+    got = thompson_probabilities({"a": a, "b": b}, 200_000, BetaArgmax(0))
     assert got["a"] == pytest.approx(exact, abs=0.005)
     assert got["a"] + got["b"] == pytest.approx(1.0)
 

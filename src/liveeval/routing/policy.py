@@ -12,10 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
-
 from liveeval.stats.means import Moments
 from liveeval.stats.rates import normal_isf
+from liveeval.stats.thompson import BetaArgmax
 
 from . import guardrails
 from .config import TaskConfig
@@ -58,15 +57,13 @@ class PolicyInputs:
 
 
 def thompson_probabilities(
-    posteriors: Mapping[str, Posterior], draws: int, rng: np.random.Generator
+    posteriors: Mapping[str, Posterior], draws: int, sampler: BetaArgmax
 ) -> dict[str, float]:
     """P(arm has the highest mean) under independent Beta posteriors, by Monte Carlo."""
     arms = list(posteriors)
-    a = np.array([posteriors[arm].a for arm in arms])
-    b = np.array([posteriors[arm].b for arm in arms])
-    samples = rng.beta(a, b, size=(draws, len(arms)))
-    wins = np.bincount(samples.argmax(axis=1), minlength=len(arms))
-    return {arm: float(count) / draws for arm, count in zip(arms, wins, strict=True)}
+    a = [posteriors[arm].a for arm in arms]
+    b = [posteriors[arm].b for arm in arms]
+    return dict(zip(arms, sampler.shares(a, b, draws), strict=True))
 
 
 def canary_states(evidence: Evidence, config: TaskConfig) -> dict[str, CanaryState]:
@@ -125,11 +122,11 @@ def slice_decision(
     config: TaskConfig,
     inputs: PolicyInputs,
     canaries: Mapping[str, CanaryState],
-    rng: np.random.Generator,
+    sampler: BetaArgmax,
 ) -> SliceDecision:
     """One slice's probabilities: Thompson, then the guardrails in guardrails.py's order."""
     notes: list[str] = []
-    shares = thompson_probabilities(posteriors, config.draws, rng)
+    shares = thompson_probabilities(posteriors, config.draws, sampler)
     killed = inputs.kills.killed_in(key)
     if killed:
         shares = guardrails.kill(shares, killed)
@@ -187,12 +184,12 @@ def compute_snapshot(
     )
     if unknown:
         raise ValueError(f"kill switches name unknown arms: {', '.join(sorted(unknown))}")
-    rng = np.random.default_rng(seed)
+    sampler = BetaArgmax(seed)
     canaries = canary_states(evidence, config)
     keys = _with_parents([*evidence.slice_keys, *(key for _, key in inputs.kills.cells)])
     slices = {
         key: slice_decision(
-            key, evidence.posteriors(key, config.prior_strength), config, inputs, canaries, rng
+            key, evidence.posteriors(key, config.prior_strength), config, inputs, canaries, sampler
         )
         for key in keys
     }
