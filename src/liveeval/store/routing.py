@@ -10,9 +10,9 @@ escalations on them, and their cost and latency.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,9 @@ from liveeval.store.dialect import insert_ignoring_duplicates
 from liveeval.store.schema import interactions, routing_decisions, routing_kills, scores, signals
 
 IMPLICIT = (SignalKind.THUMBS_DOWN, SignalKind.REGENERATED, SignalKind.ESCALATED)
+# An outcome is looked for from this long before the earliest decision asked about (an
+# app's clock may be a little behind the server's).
+OUTCOME_SKEW = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,14 +175,21 @@ def outcomes_between(
     if not decided:
         return []
     parts: dict[str, dict[str, Any]] = {key: {} for key in decided}
-    for row in conn.execute(_outcome_signals(where, project)):
-        _fold_signal(parts[row.decision_id], row)
-    traces = _trace_query(where)
-    by_trace = _trace_figures(conn, project, traces, score_name)
+    by_trace: dict[str, list[str]] = defaultdict(list)
+    by_goal: dict[str, list[str]] = defaultdict(list)
+    for d in decided.values():
+        if d.trace_id is not None:
+            by_trace[d.trace_id].append(d.decision_id)
+        if d.goal_id is not None:
+            by_goal[d.goal_id].append(d.decision_id)
+    for row in conn.execute(_outcome_signals(project, since)):
+        for decision_id in _named(row, decided, by_trace, by_goal):
+            _fold_signal(parts[decision_id], row)
+    of_trace = _trace_figures(conn, project, _trace_query(where), score_name)
     outcomes = []
     for decision_id, decision in decided.items():
         got = parts[decision_id]
-        figures = by_trace.get(decision.trace_id or "", {})
+        figures = of_trace.get(decision.trace_id or "", {})
         outcome = Outcome(
             decision_id=decision_id,
             arm=decision.arm,
@@ -231,27 +241,42 @@ def _trace_query(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
     return sa.select(c.trace_id).where(where, c.trace_id.is_not(None)).distinct()
 
 
-def _outcome_signals(where: sa.ColumnElement[bool], project: str) -> sa.Select[Any]:
-    d, s = routing_decisions.c, signals.c
-    names = sa.or_(
-        s.details["decision_id"].as_string() == d.decision_id,
-        s.trace_id == d.trace_id,
-        s.details["goal_id"].as_string() == d.goal_id,
-    )
-    joined = routing_decisions.join(
-        signals, sa.and_(s.project == project, s.kind == SignalKind.OUTCOME.value, names)
-    )
+def _outcome_signals(project: str, since: datetime) -> sa.Select[Any]:
+    """The project's outcome signals since (a day before) `since`, oldest first, with
+    what may name a decision: its id, a trace, a goal. One range of an index; they are
+    matched to decisions by dictionary, which no query planner can turn quadratic (a
+    join on the three, or a union of three joins, compared each decision with every
+    signal on SQLite)."""
+    s = signals.c
     return (
         sa.select(
-            d.decision_id,
+            s.trace_id,
+            s.details["decision_id"].as_string().label("decision_id"),
+            s.details["goal_id"].as_string().label("goal_id"),
             s.value,
             s.details["quality_score"].as_float().label("quality_score"),
             s.occurred_at,
         )
-        .select_from(joined)
-        .where(where)
+        .where(
+            s.project == project,
+            s.kind == SignalKind.OUTCOME.value,
+            s.occurred_at >= since - OUTCOME_SKEW,
+        )
         .order_by(s.occurred_at, s.signal_id)
     )
+
+
+def _named(
+    row: sa.Row[Any],
+    decided: Mapping[str, Decision],
+    by_trace: Mapping[str, list[str]],
+    by_goal: Mapping[str, list[str]],
+) -> set[str]:
+    """The decisions an outcome signal names."""
+    named = set(by_trace.get(row.trace_id, ())) | set(by_goal.get(row.goal_id, ()))
+    if row.decision_id in decided:
+        named.add(row.decision_id)
+    return named
 
 
 def _fold_signal(into: dict[str, Any], row: sa.Row[Any]) -> None:
