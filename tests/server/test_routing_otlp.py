@@ -20,7 +20,7 @@ from liveeval.store.routing import decisions_between
 from liveeval.store.schema import spans
 from tests.conftest import RunningServer
 from tests.server.asgi import client
-from tests.telemetry import json_span, json_traces, span_id, trace_id
+from tests.telemetry import genai_attributes, json_span, json_traces, span_id, trace_id
 
 DECISION = "0123456789abcdef0123456789abcdef"
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
@@ -102,3 +102,29 @@ async def test_a_malformed_decision_is_a_partial_success_warning(store: Store) -
         found = decisions_between(conn, "default", "support_answer", EARLIEST, LATEST)
         stored = conn.execute(sa.select(sa.func.count()).select_from(spans)).scalar_one()
     assert [d.decision_id for d in found] == ["ab" * 16] and stored == 2
+
+
+@pytest.mark.anyio
+async def test_an_outcome_posted_before_its_spans_attaches_to_the_routed_call(
+    store: Store,
+) -> None:
+    trace, route = trace_id(), span_id()
+    document = json_traces(
+        json_span(route_attributes(), trace=trace, span=route, name="route support_answer"),
+        json_span(genai_attributes(), trace=trace, span=span_id(), parent=route),
+    )
+    async with client(store) as http:
+        outcome = {"decision_id": DECISION, "success": False, "error": "wrong order id"}
+        posted = await http.post("/api/v1/routing/outcomes", json={"outcomes": [outcome]})
+        assert posted.status_code == 202
+        sent = await http.post(
+            "/v1/traces",
+            content=orjson.dumps(document),
+            headers={"content-type": "application/json"},
+        )
+        assert sent.status_code == 200 and "partialSuccess" not in sent.json()
+        listed = await http.get("/api/v1/interactions", params={"trace_id": trace})
+        [item] = listed.json()["items"]
+        shown = await http.get(f"/api/v1/interactions/{item['interaction_id']}")
+    [signal] = shown.json()["signals"]
+    assert (signal["kind"], signal["value"], signal["text"]) == ("outcome", 0.0, "wrong order id")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from liveeval.model import Score, ScoreKind, Signal, SignalKind
 from liveeval.routing.config import TaskConfig, from_mapping
@@ -23,6 +24,7 @@ from liveeval.store.routing import (
     record_decisions,
     spent_between,
 )
+from liveeval.store.schema import signals
 from liveeval.store.scores import insert_score
 from liveeval.store.signals import record_signal
 from tests.store.stored import chat_interaction
@@ -185,3 +187,14 @@ def test_kill_switches_are_added_once_and_lifted(store: Store) -> None:
         assert [(k.arm, k.slice) for k in active_kills(conn, PROJECT, "answer")] == [
             ("b", "language=de")
         ]
+
+
+def test_an_outcome_before_its_decision_gets_the_decisions_trace(store: Store) -> None:
+    trace = trace_id()
+    named = {"decision_id": f"{1:032x}"}
+    with store.writing() as conn:
+        early = record_signal(conn, outcome_signal(value=1.0, details=named), T0).signal_id
+        other = record_signal(conn, outcome_signal(value=1.0, details={"goal_id": "g"}), T0)
+        record_decisions(conn, [decision(1, trace_id=trace)])
+        traces = dict(conn.execute(sa.select(signals.c.signal_id, signals.c.trace_id)).all())
+    assert traces == {early: trace, other.signal_id: None}

@@ -62,11 +62,29 @@ class Kill:
 
 
 def record_decisions(conn: sa.Connection, decisions: Sequence[Decision]) -> None:
-    """Store decisions; a decision id already stored is left as it is."""
+    """Store decisions; a decision id already stored is left as it is. An outcome signal
+    that named a decision before the decision was known gets the decision's trace, so it
+    attaches to the trace's interaction as other waiting signals do."""
     if not decisions:
         return
     statement = insert_ignoring_duplicates(conn, routing_decisions, ("decision_id",))
     conn.execute(statement, [_decision_row(d) for d in decisions])
+    s = signals.c
+    waiting = sa.and_(
+        s.kind == SignalKind.OUTCOME.value, s.interaction_id.is_(None), s.trace_id.is_(None)
+    )
+    for decision in decisions:
+        if decision.trace_id is None:
+            continue
+        conn.execute(
+            signals.update()
+            .where(
+                waiting,
+                s.project == decision.project,
+                s.details["decision_id"].as_string() == decision.decision_id,
+            )
+            .values(trace_id=decision.trace_id)
+        )
 
 
 def find_decision(conn: sa.Connection, project: str, decision_id: str) -> Decision | None:
