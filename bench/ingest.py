@@ -315,7 +315,8 @@ def run(
         # of the stored and the sent together
         "bytes_per_span": size / (spans + stored_before),
         "table_bytes_per_span": {
-            name: bytes_ / (spans + stored_before) for name, bytes_ in tables.items()
+            name: (bytes_ / (spans + stored_before), indexes / (spans + stored_before))
+            for name, (bytes_, indexes) in tables.items()
         },
         "retries": timing["retries"],
     }
@@ -436,9 +437,11 @@ def wait_for_evaluation(db_url: str) -> float:
         engine.dispose()
 
 
-def _stored_bytes(db_url: str, tmp: str, schema: str | None) -> tuple[int, dict[str, int]]:
+def _stored_bytes(
+    db_url: str, tmp: str, schema: str | None
+) -> tuple[int, dict[str, tuple[int, int]]]:
     """All the store's bytes on disk, and the bytes of each table with its indexes (and, on
-    PostgreSQL, its TOAST table), largest first."""
+    PostgreSQL, its TOAST table) and of its indexes alone, largest first."""
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as conn:
@@ -446,13 +449,15 @@ def _stored_bytes(db_url: str, tmp: str, schema: str | None) -> tuple[int, dict[
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
                 # dbstat: every page of the file, named by its table or index
                 rows = conn.exec_driver_sql(
-                    "select coalesce(m.tbl_name, d.name), sum(d.pgsize) from dbstat d "
+                    "select coalesce(m.tbl_name, d.name), sum(d.pgsize), "
+                    "sum(case when m.type = 'index' then d.pgsize else 0 end) from dbstat d "
                     "left join sqlite_master m on m.name = d.name group by 1"
                 ).all()
             else:
                 rows = conn.execute(
                     sa.text(
-                        "select c.relname, pg_total_relation_size(c.oid) from pg_class c "
+                        "select c.relname, pg_total_relation_size(c.oid), "
+                        "pg_indexes_size(c.oid) from pg_class c "
                         "join pg_namespace n on n.oid = c.relnamespace "
                         "where n.nspname = :schema and c.relkind = 'r'"
                     ),
@@ -460,12 +465,12 @@ def _stored_bytes(db_url: str, tmp: str, schema: str | None) -> tuple[int, dict[
                 ).all()
     finally:
         engine.dispose()
-    tables = {str(name): int(size) for name, size in rows if size}
+    tables = {str(name): (int(size), int(indexes)) for name, size, indexes in rows if size}
     if schema is None:
         total = sum(p.stat().st_size for p in Path(tmp).glob("bench.db*"))
     else:
-        total = sum(tables.values())
-    return total, dict(sorted(tables.items(), key=lambda item: -item[1]))
+        total = sum(size for size, _ in tables.values())
+    return total, dict(sorted(tables.items(), key=lambda item: -item[1][0]))
 
 
 def postgres_reachable() -> bool:
@@ -522,10 +527,10 @@ def main() -> None:
                 f"{result['retries']} retries after 503"
             )
             print(
-                f"{'':<10}  bytes/span by table (with its indexes): "
+                f"{'':<10}  bytes/span by table with its indexes (of which indexes): "
                 + ", ".join(
-                    f"{name} {per_span:,.0f}"
-                    for name, per_span in result["table_bytes_per_span"].items()
+                    f"{name} {per_span:,.0f} ({indexes:,.0f})"
+                    for name, (per_span, indexes) in result["table_bytes_per_span"].items()
                     if per_span >= 5  # the rest: empty tables, a page or two each
                 )
             )

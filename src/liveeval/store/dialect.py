@@ -104,9 +104,10 @@ def _unnest_sql(
     update: tuple[str, ...] | None,
     where: str,
 ) -> str:
-    """_bulk_sql's statement on PostgreSQL, its rows given as one array a column."""
+    """_bulk_sql's statement on PostgreSQL, its rows given as one array a column, in
+    binary (%b): the text format escapes every element with a regex, in Python."""
     dialect = postgresql.dialect()
-    arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
+    arrays = ", ".join(f"%b::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
     return (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"SELECT * FROM unnest({arrays}) {_on_conflict(unique, update, where)}"
