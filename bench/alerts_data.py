@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from liveeval.store.database import Store, open_store
 from liveeval.store.dialect import bulk_insert
-from liveeval.store.schema import interaction_features, interactions, scores, signals
+from liveeval.store.schema import KEYED, interaction_features, interactions, scores, signals
 
 PROJECT = "bench"
 END = datetime(2026, 6, 1, tzinfo=UTC)  # the stored history ends here; ticks go on from it
@@ -228,7 +228,7 @@ def write_traffic(
     signal_rows = sorted(_signals(rng, id_list, ends, incident), key=lambda row: row[1])
     bulk_insert(conn, signals, SIGNAL_COLUMNS, signal_rows, ("project", "idempotency_key"))
     score_rows = sorted(_scores(rng, id_list, ends, served, incident), key=lambda row: row[1])
-    bulk_insert(conn, scores, SCORE_COLUMNS, score_rows, ("project", "dedup_key"))
+    bulk_insert(conn, scores, SCORE_COLUMNS, score_rows, ("project", "dedup_key"), where=KEYED)
     return Written(n, len(signal_rows), len(score_rows))
 
 
@@ -289,7 +289,7 @@ def late_judge_scores(
          "{}", at)
         for k in chosen.tolist()
     ]  # fmt: skip
-    bulk_insert(conn, scores, SCORE_COLUMNS, rows, ("project", "dedup_key"))
+    bulk_insert(conn, scores, SCORE_COLUMNS, rows, ("project", "dedup_key"), where=KEYED)
     return len(rows)
 
 
