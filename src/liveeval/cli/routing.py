@@ -1,4 +1,5 @@
-"""`liveeval routing policy|insights|kill|unkill|replay`: routed tasks from the command line,
+"""`liveeval routing policy|insights|kill|unkill|replay` (and `shadow|promote`, in
+routing_shadow.py): routed tasks from the command line,
 read from and written to the store (`--db`), as the server does."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import click
 
 from liveeval.cli.options import opened_store, settings_from, store_options
+from liveeval.cli.routing_shadow import promote_command, shadow_command
 from liveeval.cli.table import render_table
 from liveeval.config import Settings
 from liveeval.config.routing import UnknownTask
@@ -58,6 +60,10 @@ def _now() -> datetime:
 @click.group()
 def routing() -> None:
     """Routed tasks: policies, insights, kill switches and replays."""
+
+
+routing.add_command(shadow_command)
+routing.add_command(promote_command)
 
 
 @routing.command("policy")

@@ -1,0 +1,472 @@
+"""`liveeval routing shadow|promote`: run a candidate on a sample of a routed task's live
+inputs, judge it pairwise against production's answers, store the run; and turn a winning
+shadow into a canary arm.
+
+`promote` prints the arm's TOML table for the user to add to their config: the config
+file is the user's (comments, order, version control), so liveeval never rewrites it; it
+checks that the task with the new arm is a valid config before printing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import statistics
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+import orjson
+
+from liveeval.cli.ab import paired_json
+from liveeval.cli.options import opened_store, settings_from, store_options
+from liveeval.config import Settings
+from liveeval.config.routing import UnknownTask
+from liveeval.config.settings import ConfigError
+from liveeval.gate.targets import OpenAITarget, Target, parse_target, target_label
+from liveeval.judge.providers import JudgeProviderError, build_provider
+from liveeval.judge.rubrics import Rubric, rubrics_from_config
+from liveeval.routing.config import TaskConfig, from_mapping
+from liveeval.routing.shadow import (
+    TIES,
+    VERDICT_TEXT,
+    ShadowItem,
+    WinRate,
+    canary_arm_toml,
+    has_content,
+    match_decisions,
+    pick_sample,
+    shadow_item,
+    win_rate,
+)
+from liveeval.routing.shadow_run import ShadowResult, TalliedGrader, run_shadow
+from liveeval.store.interactions import InteractionFilter, list_interactions
+from liveeval.store.shadow import (
+    MAX_POOL,
+    SHADOW,
+    load_shadow_run,
+    save_shadow_run,
+    task_decisions,
+    trace_interactions,
+)
+
+WINDOW_MAX = timedelta(days=365)
+
+
+class ShadowError(click.ClickException):
+    """A run that cannot start (bad target, no judge, nothing to sample): exit 2."""
+
+    exit_code = 2
+
+
+def _window(value: str) -> timedelta:
+    from liveeval.config.sampling import parse_window
+
+    try:
+        return parse_window(value, maximum=WINDOW_MAX)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+
+
+def _task(settings: Settings, name: str) -> TaskConfig:
+    try:
+        return settings.routing.task(name)
+    except UnknownTask as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.command("shadow")
+@click.option("--task", required=True, help="The routed task ([routing.tasks.T]).")
+@click.option("--project", help="Project (default: default_project).")
+@click.option(
+    "--candidate", required=True, help="The candidate: openai:URL, python:module:function, cmd:…"
+)
+@click.option("--candidate-model", help="The model of an openai: candidate.")
+@click.option("--api-key-env", help="Variable holding an openai: candidate's API key.")
+@click.option(
+    "--keep-system-prompt",
+    is_flag=True,
+    help="Send an openai: candidate production's system messages (default: left out).",
+)
+@click.option("--sample", "size", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--since", default="24h", show_default=True, help="Sample the last … (24h, 7d).")
+@click.option("--arm", help="Only decisions that served this arm (production's side).")
+@click.option("--model", help="Without decisions: interactions of this model.")
+@click.option("--prompt-version", help="Without decisions: interactions of this prompt version.")
+@click.option("--route", help="Without decisions: interactions of this route.")
+@click.option("--rubric", default="quality", show_default=True, help="The pairwise judge's rubric.")
+@click.option("--alpha", type=click.FloatRange(0.0001, 0.5), default=0.05, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Of the sample.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0.1), default=60.0, show_default=True)
+@click.option("--attempts", type=click.IntRange(1, 10), default=3, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="The stored report as JSON.")
+@store_options
+def shadow_command(  # type: ignore[no-untyped-def]
+    config_file,
+    db,
+    task,
+    project,
+    candidate,
+    candidate_model,
+    api_key_env,
+    keep_system_prompt,
+    size,
+    since,
+    arm,
+    model,
+    prompt_version,
+    route,
+    rubric,
+    alpha,
+    seed,
+    concurrency,
+    timeout_s,
+    attempts,
+    as_json,
+) -> None:
+    """Run a candidate on a sample of the task's live inputs (those routed decisions served,
+    with content captured; for a task without decisions, the interactions --model,
+    --prompt-version or --route pick), judge it against production's answers in both
+    orders, store the run and print its win rate."""
+    settings = settings_from(config_file, db=db)
+    config = _task(settings, task)
+    window = _window(since)
+    filters = {"model": model, "prompt_version": prompt_version, "route": route}
+    if arm is not None and any(filters.values()):
+        raise click.UsageError(
+            "--arm picks decisions; --model, --prompt-version, --route pick "
+            "interactions of a task without decisions: give one or the other"
+        )
+    if arm is not None and arm not in config.arm_names:
+        raise click.UsageError(
+            f"--arm {arm!r}: {task!r} has the arms {', '.join(config.arm_names)}"
+        )
+    try:
+        target = parse_target(
+            candidate,
+            model=candidate_model,
+            api_key_env=api_key_env,
+            timeout_s=timeout_s,
+            keep_system_prompt=keep_system_prompt,
+        )
+    except ValueError as exc:
+        raise ShadowError(f"--candidate: {exc}") from None
+    judge, chosen = _judge(settings, rubric)
+    project = project or settings.default_project
+    now = datetime.now(UTC)
+    with opened_store(settings) as store:
+        with store.reading() as conn:
+            pool, without_content = _pool(conn, project, task, arm, filters, now - window, now)
+        if not pool:
+            raise ShadowError(_empty(task, since, arm, filters, without_content))
+        sample = pick_sample(pool, size, seed)
+
+        async def go() -> list[ShadowResult]:
+            try:
+                return await run_shadow(
+                    sample, target, judge, chosen, concurrency=concurrency, attempts=attempts
+                )
+            finally:
+                await target.aclose()
+                await judge.aclose()
+
+        results = asyncio.run(go())
+        report = shadow_report(
+            task=task,
+            target=target,
+            rubric=chosen.name,
+            since=since,
+            pool=len(pool),
+            without_content=without_content,
+            results=results,
+            stats=win_rate([r.verdict for r in results if r.verdict], alpha=alpha),
+            judge=judge,
+            started_at=now,
+            finished_at=datetime.now(UTC),
+        )
+        with store.writing() as conn:
+            run_id = save_shadow_run(conn, project, report, datetime.now(UTC))
+    report["run_id"] = run_id
+    click.echo(orjson.dumps(report).decode() if as_json else render_shadow(report))
+
+
+def _judge(settings: Settings, rubric: str) -> tuple[TalliedGrader, Rubric]:
+    if not settings.judge.enabled:
+        raise ShadowError("a shadow run needs a pairwise judge: configure [judge] (--config)")
+    rubrics = rubrics_from_config(settings.judge)
+    if rubric not in rubrics:
+        raise ShadowError(f"--rubric {rubric!r}: the rubrics are {', '.join(sorted(rubrics))}")
+    try:
+        provider = build_provider(settings.judge)
+    except JudgeProviderError as exc:
+        raise ShadowError(f"the judge: {exc}") from None
+    return TalliedGrader(provider, settings.judge), rubrics[rubric]
+
+
+def _pool(
+    conn: Any,
+    project: str,
+    task: str,
+    arm: str | None,
+    filters: dict[str, str | None],
+    since: datetime,
+    until: datetime,
+) -> tuple[list[ShadowItem], int]:
+    """The items to sample from, and how many decisions had no content to shadow."""
+    if any(filters.values()):
+        where = InteractionFilter(
+            project,
+            since=since,
+            until=until,
+            model=filters["model"],
+            prompt_version=filters["prompt_version"],
+            route=filters["route"],
+        )
+        found = list_interactions(conn, where, limit=MAX_POOL)
+        captured = [i for i in found if has_content(i)]
+        return [shadow_item(i) for i in captured], 0
+    decisions = task_decisions(conn, project, task, since, until, arm=arm)
+    interactions = trace_interactions(conn, project, [d.trace_id for d in decisions])
+    items, missing = match_decisions(decisions, [i for i in interactions if has_content(i)])
+    return items, len(missing)
+
+
+def _empty(
+    task: str, since: str, arm: str | None, filters: dict[str, str | None], without: int
+) -> str:
+    if any(filters.values()):
+        named = ", ".join(f"{k.replace('_', '-')} {v!r}" for k, v in filters.items() if v)
+        return f"no interaction with {named} and captured content in the last {since}"
+    served = f" that served {arm!r}" if arm else ""
+    if without:
+        return (
+            f"{without} decisions of {task!r}{served} in the last {since}, none with captured "
+            "content (input and answer) to shadow"
+        )
+    return (
+        f"no decision of {task!r}{served} in the last {since}; for a task that is not routed "
+        "yet, pick its interactions with --model, --prompt-version or --route"
+    )
+
+
+def shadow_report(
+    *,
+    task: str,
+    target: Target,
+    rubric: str,
+    since: str,
+    pool: int,
+    without_content: int,
+    results: list[ShadowResult],
+    stats: WinRate,
+    judge: TalliedGrader,
+    started_at: datetime,
+    finished_at: datetime,
+) -> dict[str, Any]:
+    """The run as it is stored (the A/B run's report) and printed with --json."""
+    ids = ",".join(str(r.item.interaction.interaction_id) for r in results)
+    production_costs = [
+        r.item.interaction.cost_usd for r in results if r.item.interaction.cost_usd is not None
+    ]
+    latencies = [r.latency_ms for r in results if r.latency_ms is not None]
+    errors = Counter(
+        r.candidate_error.split(":", 1)[0] for r in results if r.candidate_error is not None
+    )
+    flips = stats.flips
+    return {
+        "kind": SHADOW,
+        "task": task,
+        "snapshot": "shadow:" + hashlib.sha256(ids.encode()).hexdigest()[:16],
+        "production": f"production ({task})",
+        "candidate": target_label(target),
+        "candidate_model": target.model if isinstance(target, OpenAITarget) else None,
+        "rubric": rubric,
+        "since": since,
+        "started_at": started_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
+        "pool": pool,
+        "without_content": without_content,
+        "sampled": len(results),
+        "answered": sum(r.candidate is not None for r in results),
+        "candidate_errors": dict(sorted(errors.items())),
+        "judge_errors": sum(r.judge_error is not None for r in results),
+        "statistics": {
+            "n": stats.n,
+            "wins": stats.wins,
+            "ties": stats.ties,
+            "losses": stats.losses,
+            "win_rate": stats.rate if stats.n else None,
+            "interval": list(stats.interval) if stats.interval else None,
+            "ties_counted": TIES,
+            "comparison": paired_json(stats.comparison),
+            "flips": {
+                "flips": flips.flips,
+                "n": flips.n,
+                "rate": flips.rate if flips.n else None,
+                "interval": list(flips.interval) if flips.n else None,
+                "first_position": flips.first_position,
+                "second_position": flips.second_position,
+            },
+            "verdict": stats.verdict,
+            "reason": stats.reason,
+        },
+        "cost": {
+            "judge_usd": judge.cost_usd(),
+            "judge_calls": judge.calls,
+            "judge_input_tokens": judge.input_tokens,
+            "judge_output_tokens": judge.output_tokens,
+            "production_usd": sum(production_costs) if production_costs else None,
+            "production_priced": len(production_costs),
+            "candidate_usd": None,  # targets report no usage
+        },
+        "latency_ms": {
+            "candidate_p50": statistics.median(latencies) if latencies else None,
+            "production_p50": statistics.median(r.item.interaction.latency_ms for r in results),
+        },
+        "items": [_item_json(r) for r in results],
+    }
+
+
+def _item_json(result: ShadowResult) -> dict[str, Any]:
+    item = result.item
+    verdict = result.verdict
+    return {
+        "interaction_id": item.interaction.interaction_id,
+        "decision_id": item.decision_id,
+        "arm": item.arm,
+        "candidate": result.candidate,
+        "latency_ms": result.latency_ms,
+        "candidate_error": result.candidate_error,
+        "judge_error": result.judge_error,
+        "orders": [verdict.first_order, verdict.second_order] if verdict else None,
+        "outcome": {"2": "win", "1": "loss", "tie": "tie"}[verdict.winner] if verdict else None,
+    }
+
+
+def render_shadow(report: dict[str, Any]) -> str:
+    s = report["statistics"]
+    cost = report["cost"]
+    flips = s["flips"]
+    lines = [
+        f"shadow run {report['run_id']} of {report['task']}: {report['candidate']} "
+        f"against {report['production']}",
+        f"sample: {report['sampled']} of {report['pool']} live inputs of the last "
+        f"{report['since']}"
+        + (
+            f" ({report['without_content']} decisions without captured content left out)"
+            if report["without_content"]
+            else ""
+        ),
+        f"candidate: {report['answered']} answered"
+        + (
+            ", errors " + ", ".join(f"{k} {v}" for k, v in report["candidate_errors"].items())
+            if report["candidate_errors"]
+            else ", no errors"
+        ),
+        f"judged ({report['rubric']}, both orders): {s['n']} pairs"
+        + (
+            f", {report['judge_errors']} the judge could not decide"
+            if report["judge_errors"]
+            else ""
+        ),
+        f"win / tie / loss: {s['wins']} / {s['ties']} / {s['losses']}",
+    ]
+    if s["interval"] is not None:
+        low, high = s["interval"]
+        p = s["comparison"]["t_p_value"]
+        lines.append(
+            f"win rate: {s['win_rate']:.3f} (95% CI {low:.3f} … {high:.3f}; {TIES}); "
+            f"paired t p = {p:.3g}"
+        )
+    if flips["n"]:
+        lines.append(
+            f"position bias: the verdict flipped in {flips['flips']} of {flips['n']} pairs "
+            f"({flips['rate']:.0%}, 95% CI {flips['interval'][0]:.0%} … "
+            f"{flips['interval'][1]:.0%}) when the answers swapped places; the first position "
+            f"won {flips['first_position']} of them, the second {flips['second_position']}"
+        )
+    lines.append(
+        "cost: judge "
+        + _usd(cost["judge_usd"], "price unknown: set [judge.price]")
+        + f" ({cost['judge_calls']} calls); production "
+        + _usd(cost["production_usd"], "unknown")
+        + f" for the {cost['production_priced']} priced answers sampled; candidate not reported"
+        " by the target"
+    )
+    lines.append(f"verdict: {VERDICT_TEXT[s['verdict']]}. {s['reason']}")
+    if s["verdict"] == "candidate_wins":
+        lines.append(
+            f"next: liveeval routing promote --task {report['task']} --arm NAME "
+            f"--from-shadow {report['run_id']}"
+        )
+    return "\n".join(lines)
+
+
+def _usd(value: float | None, unknown: str) -> str:
+    return unknown if value is None else f"${value:.4f}"
+
+
+@click.command("promote")
+@click.option("--task", required=True, help="The routed task ([routing.tasks.T]).")
+@click.option("--project", help="Project (default: default_project).")
+@click.option("--arm", required=True, help="The new canary arm's name.")
+@click.option("--from-shadow", "run_id", type=click.IntRange(1), required=True)
+@click.option(
+    "--model", help="The arm's model (default: an openai: candidate's --candidate-model)."
+)
+@click.option("--prompt-version", help="The arm's prompt version.")
+@click.option("--force", is_flag=True, help="Promote a shadow that did not win.")
+@store_options
+def promote_command(  # type: ignore[no-untyped-def]
+    config_file, db, task, project, arm, run_id, model, prompt_version, force
+) -> None:
+    """Print the [[routing.tasks.T.arms]] table of a canary arm for a shadow run that won:
+    add it to your config and restart the server (liveeval never rewrites your config)."""
+    settings = settings_from(config_file, db=db)
+    config = _task(settings, task)
+    project = project or settings.default_project
+    with opened_store(settings) as store, store.reading() as conn:
+        report = load_shadow_run(conn, project, run_id)
+    if report is None:
+        raise ShadowError(f"no shadow run {run_id} in project {project!r}")
+    if report["task"] != task:
+        raise ShadowError(f"shadow run {run_id} is of task {report['task']!r}, not {task!r}")
+    stats = report["statistics"]
+    if stats["verdict"] != "candidate_wins" and not force:
+        raise ShadowError(
+            f"shadow run {run_id} did not show the candidate better "
+            f"({VERDICT_TEXT[stats['verdict']]}); --force promotes it anyway"
+        )
+    model = model or report.get("candidate_model")
+    if not model:
+        raise click.UsageError(f"--model: shadow run {run_id}'s candidate names no model")
+    if arm in config.arm_names:
+        raise click.UsageError(f"--arm {arm!r}: {task!r} has that arm already")
+    new_arm = {"name": arm, "model": model, "role": "canary"}
+    if prompt_version:
+        new_arm["prompt_version"] = prompt_version
+    current = config.model_dump(mode="json", exclude={"task"})
+    try:
+        from_mapping(task, {**current, "arms": [*current["arms"], new_arm]})
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    rate = stats["win_rate"]
+    evidence = (
+        f"win rate {rate:.3f} over {stats['n']} pairs ({stats['verdict']})"
+        if rate is not None
+        else stats["verdict"]
+    )
+    click.echo(
+        canary_arm_toml(
+            task, arm, model, prompt_version=prompt_version, params={}, run_id=run_id,
+            evidence=evidence,
+        ),
+        nl=False,
+    )  # fmt: skip
+    click.echo(
+        f"add this table to your config, under [routing.tasks.{task}], and restart liveeval "
+        f"serve: {arm} starts as a canary at {config.canary.initial_share:.0%} of traffic",
+        err=True,
+    )
