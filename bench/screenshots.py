@@ -7,7 +7,10 @@
 Each page of PAGES is opened at 1280 px wide, given time to draw its charts, and saved as
 `docs/img/<name>.png` (the visible part; `--full-page` for the whole page). Console errors
 are printed, so a broken page does not slip into the README unnoticed. With `--key` the
-script logs in first (servers that require keys). Needs `playwright` (the Python package
+script logs in first (servers that require keys). `--only routing` takes the Routing
+page of docs/routing.md's `support_answer` task, which the demo does not route: point it
+at a server with that task and its traffic (tests/browser/test_routing_browser.py's
+`seed_routing` writes nine days of it). Needs `playwright` (the Python package
 only) and `chromium` on PATH; Playwright's own browser download is never used.
 """
 
@@ -36,6 +39,8 @@ PAGES = [
     ("experiments", "/ui/experiments?a=v1&b=v2&days=21"),  # the demo's prompt versions
     ("judge", "/ui/judge"),
 ]
+# Taken only when named in --only: pages the demo's data does not fill.
+EXTRA_PAGES = [("routing", "/ui/routing/support_answer")]
 
 
 def shoot(
@@ -98,8 +103,9 @@ def main() -> None:
         page.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
         if args.key:
             log_in(page, base, args.key)
-        for name, path in PAGES:
-            if args.only and name not in args.only:
+        wanted = set(args.only) if args.only else {name for name, _ in PAGES}
+        for name, path in PAGES + EXTRA_PAGES:
+            if name not in wanted:
                 continue
             errors.clear()
             target = args.out / f"{name}.png"

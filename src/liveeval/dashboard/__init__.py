@@ -12,6 +12,7 @@ from liveeval.dashboard.alert_pages import router as alert_router
 from liveeval.dashboard.cache import DRIFT_TTL_S, RECENT_TTL_S, Background, Recent
 from liveeval.dashboard.golden_selection import router as golden_selection_router
 from liveeval.dashboard.pages import router
+from liveeval.dashboard.routing_pages import router as routing_router
 from liveeval.dashboard.security import LoginRequired
 
 STATIC = Path(__file__).parent / "static"
@@ -23,6 +24,7 @@ def mount_dashboard(app: FastAPI) -> None:
     app.include_router(golden_selection_router)
     app.include_router(router)
     app.include_router(alert_router)
+    app.include_router(routing_router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="dashboard-static")
 
     async def login_required(request: Request, exc: Exception) -> Response:

@@ -36,6 +36,7 @@ PAGES = (
     ("review", "Review"),
     ("golden", "Golden set"),
     ("experiments", "Experiments"),
+    ("routing", "Routing"),
     ("judge", "Judge"),
 )
 
