@@ -271,7 +271,7 @@ def test_the_text_report_says_counts_interval_bias_cost_and_verdict(setup: Setup
     done = setup.shadow()
     assert done.exit_code == 0, done.output
     text = done.output
-    assert "sample: 24 of 24 live inputs of the last 24h (1 decisions without captured" in text
+    assert "sample: 24 of 24 live inputs of the last 24h (1 decision without captured" in text
     assert "win / tie / loss: " in text and "a tie or a flip" in text
     assert "position bias: the verdict flipped in 5 of 24 pairs" in text
     assert "cost: judge $0.0528 (48 calls)" in text
@@ -285,6 +285,14 @@ def test_a_winning_shadow_is_promoted_to_a_canary_arm(setup: Setup) -> None:
     report = json.loads(done.output)
     assert report["sampled"] == 20
     assert report["statistics"]["verdict"] == "candidate_wins"
+    # where people preferred production's answer the candidate gave that same answer: a
+    # tie the judge is not asked about
+    same = [i for i in report["items"] if i["identical"]]
+    assert len(same) == report["identical"] > 0
+    assert all(i["outcome"] == "tie" and i["orders"] is None for i in same)
+    judged = report["sampled"] - report["identical"]
+    assert report["cost"]["judge_calls"] == 2 * judged
+    assert report["statistics"]["flips"]["n"] == judged
     promoted = setup.run("promote", "--arm", "cand", "--from-shadow", str(report["run_id"]))
     assert promoted.exit_code == 0, promoted.output
     snippet = promoted.stdout
@@ -357,9 +365,7 @@ def test_bad_target_unknown_task_and_empty_sample_are_precise_errors(
         other_arm.output
     )
     old = setup.shadow("--since", "1h")
-    assert old.exit_code == 2 and "1 decisions of 'answer' in the last 1h, none with" in (
-        old.output
-    )
+    assert old.exit_code == 2 and "1 decision of 'answer' in the last 1h, none with" in (old.output)
     no_match = setup.shadow("--model", "gpt-5")
     assert no_match.exit_code == 2
     assert "no interaction with model 'gpt-5' and captured content in the last 24h" in (

@@ -88,6 +88,15 @@ def test_win_rate_and_its_test_match_scipy_on_the_same_pairs() -> None:
     assert (found.flips.flips, found.flips.first_position) == (2, 2)
 
 
+def test_identical_answers_are_ties_outside_the_flip_rate() -> None:
+    found = win_rate([WIN] * 6 + [FLIP] * 2, identical=4)
+    assert (found.n, found.wins, found.ties, found.losses) == (12, 6, 6, 0)
+    assert found.rate == pytest.approx((6 + 0.5 * 6) / 12)
+    assert (found.flips.n, found.flips.flips) == (8, 2)
+    with pytest.raises(ValueError, match="identical"):
+        win_rate([WIN], identical=-1)
+
+
 def test_a_clear_winner_is_named_and_a_balanced_run_is_not() -> None:
     assert win_rate([WIN] * 18 + [LOSS] * 2).verdict == "candidate_wins"
     assert win_rate([LOSS] * 18 + [WIN] * 2).verdict == "production_wins"

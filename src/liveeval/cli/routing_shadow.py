@@ -181,7 +181,11 @@ def shadow_command(  # type: ignore[no-untyped-def]
             pool=len(pool),
             without_content=without_content,
             results=results,
-            stats=win_rate([r.verdict for r in results if r.verdict], alpha=alpha),
+            stats=win_rate(
+                [r.verdict for r in results if r.verdict and not r.identical],
+                identical=sum(r.identical for r in results),
+                alpha=alpha,
+            ),
             judge=judge,
             started_at=now,
             finished_at=datetime.now(UTC),
@@ -242,13 +246,17 @@ def _empty(
     served = f" that served {arm!r}" if arm else ""
     if without:
         return (
-            f"{without} decisions of {task!r}{served} in the last {since}, none with captured "
+            f"{_decisions(without)} of {task!r}{served} in the last {since}, none with captured "
             "content (input and answer) to shadow"
         )
     return (
         f"no decision of {task!r}{served} in the last {since}; for a task that is not routed "
         "yet, pick its interactions with --model, --prompt-version or --route"
     )
+
+
+def _decisions(n: int) -> str:
+    return f"{n} decision{'' if n == 1 else 's'}"
 
 
 def shadow_report(
@@ -292,6 +300,7 @@ def shadow_report(
         "answered": sum(r.candidate is not None for r in results),
         "candidate_errors": dict(sorted(errors.items())),
         "judge_errors": sum(r.judge_error is not None for r in results),
+        "identical": sum(r.identical for r in results),
         "statistics": {
             "n": stats.n,
             "wins": stats.wins,
@@ -340,7 +349,10 @@ def _item_json(result: ShadowResult) -> dict[str, Any]:
         "latency_ms": result.latency_ms,
         "candidate_error": result.candidate_error,
         "judge_error": result.judge_error,
-        "orders": [verdict.first_order, verdict.second_order] if verdict else None,
+        "orders": [verdict.first_order, verdict.second_order]
+        if verdict and not result.identical
+        else None,
+        "identical": result.identical,
         "outcome": {"2": "win", "1": "loss", "tie": "tie"}[verdict.winner] if verdict else None,
     }
 
@@ -355,7 +367,7 @@ def render_shadow(report: dict[str, Any]) -> str:
         f"sample: {report['sampled']} of {report['pool']} live inputs of the last "
         f"{report['since']}"
         + (
-            f" ({report['without_content']} decisions without captured content left out)"
+            f" ({_decisions(report['without_content'])} without captured content left out)"
             if report["without_content"]
             else ""
         ),

@@ -136,19 +136,27 @@ def pair_outcome(verdict: PairVerdict) -> Outcome:
 
 
 def win_rate(
-    verdicts: Sequence[PairVerdict], *, alpha: float = 0.05, min_effect: float | None = None
+    verdicts: Sequence[PairVerdict],
+    *,
+    identical: int = 0,
+    alpha: float = 0.05,
+    min_effect: float | None = None,
 ) -> WinRate:
     """Win/tie/loss, the win rate with its interval, and the paired verdict.
 
+    `identical` pairs (the candidate answered exactly as production did) are ties that
+    the judge was not asked about: they count in the win rate, not in the flip rate.
     `min_effect` is on the paired difference (candidate minus production score, -1..1),
     whose default is stats.paired's 5% of the 0..1 scale: 0.05, a win rate 2.5 points
     from ½.
     """
-    outcomes = [pair_outcome(v) for v in verdicts]
+    if identical < 0:
+        raise ValueError(f"identical must be >= 0, got {identical}")
+    outcomes = [pair_outcome(v) for v in verdicts] + ["tie"] * identical
     n = len(outcomes)
     flips = flip_rate([(v.first_order, v.second_order) for v in verdicts])
     counts = {kind: outcomes.count(kind) for kind in ("win", "tie", "loss")}
-    candidate = [_CANDIDATE_SHARE[v.winner] for v in verdicts]
+    candidate = [_CANDIDATE_SHARE[v.winner] for v in verdicts] + [0.5] * identical
     rate = sum(candidate) / n if n else float("nan")
     if n < 2:
         reason = f"{n} judged pair{'s' if n != 1 else ''}; a paired comparison needs 2"

@@ -20,6 +20,7 @@ from liveeval.judge.rubrics import Rubric
 from liveeval.routing.shadow import ShadowItem, shadow_input
 
 logger = logging.getLogger(__name__)
+SAME = PairVerdict("tie", "tie")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class ShadowResult:
     candidate_error: str | None = None  # "<kind>: <message>"
     verdict: PairVerdict | None = None
     judge_error: str | None = None
+    identical: bool = False  # the same answer as production's: a tie, the judge not asked
 
 
 class TalliedGrader(Grader):
@@ -102,6 +104,8 @@ async def _candidate(item: ShadowItem, target: Target, attempts: int) -> ShadowR
 async def _judged(answered: ShadowResult, judge: Grader, rubric: Rubric) -> ShadowResult:
     item = answered.item
     assert answered.candidate is not None
+    if answered.candidate.strip() == item.production.strip():
+        return replace(answered, verdict=SAME, identical=True)
     try:
         verdict = await judge_pair(
             judge, rubric, item.interaction, item.production, answered.candidate
