@@ -1,6 +1,7 @@
 """Each task's policy snapshot, per process, recomputed when it is older than
 `routing.refresh_s` or when the task's kill switches changed (read on every ask: a kill
-acts on the next ask in every server process)."""
+acts on the next ask in every server process). While one request recomputes a snapshot
+that is only old, the others are answered with it as it was, rather than wait."""
 
 from __future__ import annotations
 
@@ -35,9 +36,14 @@ class PolicyCache:
         with store.reading() as conn:
             kills = frozenset((k.arm, k.slice) for k in active_kills(conn, project, config.task))
         entry = self._entries.get(key)
-        if entry is not None and entry.kills == kills and self._fresh(entry, now):
+        current = entry is not None and entry.kills == kills
+        if entry is not None and current and self._fresh(entry, now):
             return entry.snapshot
-        with self._lock:
+        if entry is not None and current and not self._lock.acquire(blocking=False):
+            return entry.snapshot  # stale by age only, and being recomputed: no one waits
+        if entry is None or not current:
+            self._lock.acquire()
+        try:
             entry = self._entries.get(key)
             if entry is not None and entry.kills == kills and self._fresh(entry, now):
                 return entry.snapshot
@@ -46,6 +52,8 @@ class PolicyCache:
                 snapshot = compute_snapshot(conn, project, config, now, version)
             self._entries[key] = _Entry(snapshot, now, kills)
             return snapshot
+        finally:
+            self._lock.release()
 
     def forget(self, project: str, task: str) -> None:
         """Recompute the task's snapshot on the next ask (a kill switch changed)."""
