@@ -293,6 +293,8 @@ def test_a_winning_shadow_is_promoted_to_a_canary_arm(setup: Setup) -> None:
     judged = report["sampled"] - report["identical"]
     assert report["cost"]["judge_calls"] == 2 * judged
     assert report["statistics"]["flips"]["n"] == judged
+    text = setup.shadow("--sample", "20").output
+    assert f"{judged} pairs, and {report['identical']} answers identical to production's" in text
     promoted = setup.run("promote", "--arm", "cand", "--from-shadow", str(report["run_id"]))
     assert promoted.exit_code == 0, promoted.output
     snippet = promoted.stdout
@@ -305,6 +307,8 @@ def test_a_winning_shadow_is_promoted_to_a_canary_arm(setup: Setup) -> None:
     assert merged.arm_names == ("mini", "large", "cand")
     again = setup.run("promote", "--arm", "large", "--from-shadow", str(report["run_id"]))
     assert again.exit_code == 2 and "'answer' has that arm already" in again.output
+    bad = setup.run("promote", "--arm", "a=b", "--from-shadow", str(report["run_id"]))
+    assert bad.exit_code == 2 and "routing.tasks.answer.arms.2.name" in bad.output
 
 
 def test_a_shadow_that_did_not_win_is_not_promoted_without_force(setup: Setup) -> None:

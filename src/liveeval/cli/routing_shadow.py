@@ -377,7 +377,12 @@ def render_shadow(report: dict[str, Any]) -> str:
             if report["candidate_errors"]
             else ", no errors"
         ),
-        f"judged ({report['rubric']}, both orders): {s['n']} pairs"
+        f"judged ({report['rubric']}, both orders): {s['n'] - report['identical']} pairs"
+        + (
+            f", and {report['identical']} answers identical to production's (ties, not judged)"
+            if report["identical"]
+            else ""
+        )
         + (
             f", {report['judge_errors']} the judge could not decide"
             if report["judge_errors"]
