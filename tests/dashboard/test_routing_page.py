@@ -7,14 +7,18 @@ viewer who may not change anything."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from html import unescape
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+import hypothesis
+import hypothesis.strategies as st
 import pytest
+from fastapi.testclient import TestClient
 from scipy import stats
 
 from liveeval.config import Settings
@@ -25,6 +29,7 @@ from liveeval.store.database import Store
 from liveeval.store.keys import create_key
 from liveeval.store.routing import Decision, active_kills, record_decisions
 from tests.conftest import Clock
+from tests.fuzzing import fuzz_settings
 from tests.server.asgi import HOST, serve
 
 pytestmark = pytest.mark.anyio
@@ -214,3 +219,42 @@ async def test_a_kill_with_a_wrong_csrf_token_or_by_a_read_key_is_refused(store:
     assert 'id="kill"' not in shown.text  # a read key sees no kill form
     with store.reading() as conn:
         assert active_kills(conn, "default", TASK) == []
+
+
+TEXT = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["", "*", "language=de", "language=de,segment=pro", "a\x00b", "1e308"]),
+)
+
+ARMS = st.one_of(st.sampled_from(["strong", "cheap", "trial"]), TEXT)
+
+
+@pytest.fixture
+def sync_http(store: Store) -> Iterator[TestClient]:
+    settings = Settings(db=str(store.engine.url), evaluation="off", routing=ROUTING)
+    app = create_app(settings, store, clock=Clock())
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
+        yield client
+    app.state.drift_reports.close()
+
+
+def test_no_routing_page_or_form_answers_5xx_to_any_value(sync_http: TestClient) -> None:
+    csrf = csrf_of(sync_http.get(f"/ui/routing/{TASK}").text)
+
+    @fuzz_settings()
+    @hypothesis.given(
+        task=st.one_of(st.just(TASK), st.text(min_size=1, max_size=20)),
+        query=st.fixed_dictionaries({}, optional={"hours": TEXT, "project": TEXT, "error": TEXT}),
+        form=st.fixed_dictionaries({"arm": ARMS, "slice": TEXT, "reason": TEXT}),
+    )
+    def answers(task: str, query: dict[str, str], form: dict[str, str]) -> None:
+        path = f"/ui/routing/{quote(task, safe='')}"
+        for response in (
+            sync_http.get("/ui/routing", params=query, follow_redirects=False),
+            sync_http.get(path, params=query, follow_redirects=False),
+            sync_http.post(f"{path}/kill", data={**form, "csrf": csrf}, follow_redirects=False),
+            sync_http.post(f"{path}/lift", data={**form, "csrf": csrf}, follow_redirects=False),
+        ):
+            assert response.status_code < 500, (task, query, form, response.text[:300])
+
+    answers()
