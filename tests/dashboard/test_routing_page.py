@@ -167,6 +167,7 @@ async def test_a_task_without_decisions_shows_how_to_send_them(store: Store) -> 
     html = unescape(shown.text)
     assert 'id="no-decisions"' in html and 'id="share-chart"' not in html
     assert 'router = le.Router("quiet", default="a")' in html
+    assert 'le.setup("<this server>", project="default", api_key="le_...")' in html
     assert 'id="no-rewards"' in html
     assert unknown.status_code == 404 and "configured: quiet, support_answer" in unknown.text
 
