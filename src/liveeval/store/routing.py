@@ -69,22 +69,25 @@ def record_decisions(conn: sa.Connection, decisions: Sequence[Decision]) -> None
         return
     statement = insert_ignoring_duplicates(conn, routing_decisions, ("decision_id",))
     conn.execute(statement, [_decision_row(d) for d in decisions])
+    traced = {(d.project, d.decision_id): d.trace_id for d in decisions if d.trace_id}
+    if not traced:
+        return
     s = signals.c
-    waiting = sa.and_(
-        s.kind == SignalKind.OUTCOME.value, s.interaction_id.is_(None), s.trace_id.is_(None)
+    named = s.details["decision_id"].as_string()
+    # Looked up in the small index of waiting signals: `kind || ''` keeps SQLite from
+    # scanning every outcome signal of the project through (project, kind, occurred_at).
+    waiting = sa.select(s.signal_id, s.project, named.label("decision_id")).where(
+        (s.kind + "") == SignalKind.OUTCOME.value,
+        s.interaction_id.is_(None),
+        s.trace_id.is_(None),
+        s.project.in_({project for project, _ in traced}),
+        named.in_([decision_id for _, decision_id in traced]),
     )
-    for decision in decisions:
-        if decision.trace_id is None:
-            continue
-        conn.execute(
-            signals.update()
-            .where(
-                waiting,
-                s.project == decision.project,
-                s.details["decision_id"].as_string() == decision.decision_id,
-            )
-            .values(trace_id=decision.trace_id)
-        )
+    for signal_id, project, decision_id in conn.execute(waiting).all():
+        trace_id = traced.get((project, decision_id))
+        if trace_id is not None:
+            update = signals.update().where(s.signal_id == signal_id)
+            conn.execute(update.values(trace_id=trace_id))
 
 
 def find_decision(conn: sa.Connection, project: str, decision_id: str) -> Decision | None:
