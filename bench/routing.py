@@ -62,9 +62,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from liveeval.model.routing import Outcome
 from liveeval.routing.choose import choose
 from liveeval.routing.config import TaskConfig, from_mapping
-from liveeval.routing.learn import Outcome, fold, learn, new_evidence
+from liveeval.routing.learn import fold, learn, new_evidence
 from liveeval.routing.policy import compute_snapshot
 from liveeval.stats.means import Moments, t_interval
 

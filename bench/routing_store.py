@@ -97,7 +97,7 @@ def measure(backend: str, n: int, rounds: int) -> None:
             end = T0 + timedelta(seconds=n + 1)
             with store.reading() as conn:
                 read_cpu, read_wall, outcomes = timed(
-                    lambda: outcomes_between(conn, "p", TASK, T0, end), rounds
+                    lambda: outcomes_between(conn, "p", TASK.task, T0, end), rounds
                 )
                 snap_cpu, snap_wall, _ = timed(
                     lambda: compute_snapshot(conn, "p", TASK, end, 1), rounds

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from liveeval.model.routing import Outcome
 from liveeval.routing.config import TaskConfig, from_mapping
-from liveeval.routing.learn import Outcome
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 

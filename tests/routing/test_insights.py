@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
+from liveeval.model.routing import Outcome
 from liveeval.routing.insights import insights
-from liveeval.routing.learn import Outcome
 
 from .tasks import START, task
 

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from liveeval.model.routing import Outcome
 from liveeval.routing.choose import choose
 from liveeval.routing.config import RewardConfig, TaskConfig
-from liveeval.routing.learn import Outcome, fold, learn, new_evidence, reward_of
+from liveeval.routing.learn import fold, learn, new_evidence, reward_of
 from liveeval.routing.policy import compute_snapshot
 
 from .tasks import START, bernoulli_outcomes, task

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from liveeval.model import Score, ScoreKind, Signal, SignalKind
 from liveeval.routing.config import TaskConfig, from_mapping
+from liveeval.routing.stored import rewarded
 from liveeval.store.database import Store
 from liveeval.store.interactions import upsert_interactions
 from liveeval.store.routing import (
@@ -20,7 +21,6 @@ from liveeval.store.routing import (
     decisions_between,
     kills_of,
     lift_kill,
-    outcomes_between,
     record_decisions,
     spent_between,
 )
@@ -96,7 +96,7 @@ def test_outcome_signals_join_by_decision_id_trace_and_goal(store: Store) -> Non
         record_signal(conn, outcome_signal(value=0.0, trace_id=trace), T0)
         record_signal(conn, outcome_signal(value=1.0, details={"goal_id": "g-1"}), T0)
         record_signal(conn, outcome_signal(value=1.0, details={"goal_id": "other"}), T0)
-        found = outcomes_between(conn, PROJECT, config(), T0, LATER)
+        found = rewarded(conn, PROJECT, config(), T0, LATER)
     assert [(o.decision_id[-1], o.arm, o.success, o.at) for o in found] == [
         ("1", "a", True, LATER),
         ("2", "b", False, LATER),
@@ -111,7 +111,7 @@ def test_the_latest_outcome_of_a_decision_wins(store: Store) -> None:
         named = {"decision_id": f"{1:032x}"}
         record_signal(conn, outcome_signal(LATER, value=0.0, details=named), T0)
         record_signal(conn, outcome_signal(LATER + timedelta(1), value=1.0, details=named), T0)
-        [found] = outcomes_between(conn, PROJECT, config(), T0, LATER)
+        [found] = rewarded(conn, PROJECT, config(), T0, LATER)
     assert found.success is True and found.at == LATER + timedelta(1)
 
 
@@ -137,9 +137,10 @@ def test_the_trace_gives_judge_quality_implicit_signals_cost_and_latency(store: 
             signal = Signal(PROJECT, kind, T0, interaction_id=second, trace_id=trace)
             record_signal(conn, signal, T0)
         record_decisions(conn, [decision(1, trace_id=trace), decision(2, "b", trace_id=bare)])
-        found = outcomes_between(conn, PROJECT, task, T0, LATER, score_name="helpful")
+        found = rewarded(conn, PROJECT, task, T0, LATER)
         spent = spent_between(conn, PROJECT, "answer", T0, LATER)
-        without_score = outcomes_between(conn, PROJECT, task, T0, LATER)
+        unnamed = config(kind="score", success_weight=0.0, quality_weight=1.0)
+        without_score = rewarded(conn, PROJECT, unnamed, T0, LATER)
     [judged] = found  # the bare trace has no judge score: no quality, not counted
     assert judged.quality == pytest.approx(0.8)
     assert (judged.thumbs_down, judged.escalated, judged.regenerated) == (True, True, False)
@@ -154,7 +155,7 @@ def test_a_posted_quality_score_wins_over_the_judge(store: Store) -> None:
         record_decisions(conn, [decision(1)])
         details = {"decision_id": f"{1:032x}", "quality_score": 0.25}
         record_signal(conn, outcome_signal(details=details), T0)
-        [found] = outcomes_between(conn, PROJECT, task, T0, LATER, score_name="helpful")
+        [found] = rewarded(conn, PROJECT, task, T0, LATER)
     assert (found.success, found.quality) == (None, 0.25)
 
 
@@ -170,7 +171,7 @@ def test_other_projects_and_tasks_and_times_are_left_out(store: Store) -> None:
         )
         for n in (1, 2, 3):
             record_signal(conn, outcome_signal(value=1.0, details={"decision_id": f"{n:032x}"}), T0)
-        assert outcomes_between(conn, PROJECT, config(), T0, LATER) == []
+        assert rewarded(conn, PROJECT, config(), T0, LATER) == []
 
 
 def test_kill_switches_are_added_once_and_lifted(store: Store) -> None:

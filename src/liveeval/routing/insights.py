@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from liveeval.model.routing import Outcome
 from liveeval.stats.means import Moments, t_interval, welch_difference
 
 from .config import TaskConfig
-from .learn import Outcome, reward_of
+from .learn import reward_of
 from .slices import TASK, slice_chain
 
 

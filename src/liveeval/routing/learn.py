@@ -8,32 +8,16 @@ arrive late or never; those that did are counted in the order they happened.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime
+
+from liveeval.model.routing import Outcome
 
 from .config import RewardConfig, TaskConfig
 from .policy import PolicyInputs, compute_snapshot
 from .posterior import ChangeDetection, Evidence
 from .slices import slice_chain
 from .snapshot import Snapshot
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one routed decision earned."""
-
-    decision_id: str
-    arm: str
-    at: datetime
-    context: Mapping[str, str] = field(default_factory=dict)
-    success: bool | None = None
-    quality: float | None = None
-    thumbs_down: bool = False
-    regenerated: bool = False
-    escalated: bool = False
-    cost_usd: float = 0.0
-    latency_s: float = 0.0
 
 
 def reward_of(outcome: Outcome, reward: RewardConfig) -> float:
@@ -64,6 +48,15 @@ def reward_of(outcome: Outcome, reward: RewardConfig) -> float:
     value -= reward.cost_penalty_per_usd * outcome.cost_usd
     value -= reward.latency_penalty_per_s * outcome.latency_s
     return min(1.0, max(0.0, value))
+
+
+def usable(outcome: Outcome, reward: RewardConfig) -> bool:
+    """The outcome has what the reward is made of (a decision without is not counted)."""
+    if reward.kind == "success":
+        return outcome.success is not None
+    return (outcome.success is not None and reward.success_weight > 0) or (
+        outcome.quality is not None and reward.quality_weight > 0
+    )
 
 
 def fold(evidence: Evidence, outcomes: Iterable[Outcome], config: TaskConfig) -> Evidence:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-TASK = "*"
+from liveeval.model.routing import TASK
 
 
 def slice_chain(context: Mapping[str, object], dimensions: Sequence[str]) -> list[str]:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from liveeval.model.routing import Outcome
 from liveeval.store.routing import (
     Kill,
     active_kills,
@@ -22,7 +23,7 @@ from liveeval.store.routing import (
 
 from .config import TaskConfig
 from .insights import Insights, insights
-from .learn import learn, reward_of
+from .learn import learn, reward_of, usable
 from .policy import Kills, PolicyInputs
 from .replay import LoggedDecision
 from .snapshot import Snapshot
@@ -52,9 +53,7 @@ def compute_snapshot(
     conn: sa.Connection, project: str, config: TaskConfig, now: datetime, policy_version: int
 ) -> Snapshot:
     """The task's snapshot from the outcomes of the evidence window and its kill switches."""
-    outcomes = outcomes_between(
-        conn, project, config, now - EVIDENCE, now, score_name=score_name(config)
-    )
+    outcomes = rewarded(conn, project, config, now - EVIDENCE, now)
     inputs = policy_inputs(conn, project, config, active_kills(conn, project, config.task), now)
     return learn(
         outcomes, config, policy_version=policy_version, now=now, inputs=inputs, seed=policy_version
@@ -71,7 +70,7 @@ def stored_insights(
 ) -> Insights:
     """Insights over the outcomes of the window and its baseline."""
     since = now - lookback - baseline
-    outcomes = outcomes_between(conn, project, config, since, now, score_name=score_name(config))
+    outcomes = rewarded(conn, project, config, since, now)
     return insights(outcomes, config, now=now, lookback=lookback, baseline=baseline)
 
 
@@ -83,7 +82,7 @@ def logged_decisions(
         d.decision_id: d.probability
         for d in decisions_between(conn, project, config.task, since, until)
     }
-    outcomes = outcomes_between(conn, project, config, since, until, score_name=score_name(config))
+    outcomes = rewarded(conn, project, config, since, until)
     return [
         LoggedDecision(
             context=dict(outcome.context),
@@ -93,3 +92,12 @@ def logged_decisions(
         )
         for outcome in outcomes
     ]
+
+
+def rewarded(
+    conn: sa.Connection, project: str, config: TaskConfig, since: datetime, until: datetime
+) -> list[Outcome]:
+    """The outcomes of the task's decisions in [since, until) that its reward can score."""
+    name = score_name(config)
+    found = outcomes_between(conn, project, config.task, since, until, score_name=name)
+    return [outcome for outcome in found if usable(outcome, config.reward)]

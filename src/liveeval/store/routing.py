@@ -18,9 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from liveeval.model import SignalKind
-from liveeval.routing.config import RewardConfig, TaskConfig
-from liveeval.routing.learn import Outcome
-from liveeval.routing.slices import TASK
+from liveeval.model.routing import TASK, Outcome
 from liveeval.store.dialect import insert_ignoring_duplicates
 from liveeval.store.schema import interactions, routing_decisions, routing_kills, scores, signals
 
@@ -176,23 +174,21 @@ def kills_of(kills: Sequence[Kill]) -> tuple[frozenset[str], frozenset[tuple[str
 def outcomes_between(
     conn: sa.Connection,
     project: str,
-    config: TaskConfig,
+    task: str,
     since: datetime,
     until: datetime,
     *,
     score_name: str | None = None,
 ) -> list[Outcome]:
-    """What the task's decisions made in [since, until) earned, for those whose outcome
-    has the parts the task's reward needs (see `usable`).
+    """What the task's decisions made in [since, until) earned, one outcome a decision
+    (whether it has what the task's reward needs is `routing.learn.usable`'s call).
 
     Outcome signals join a decision by the decision id in their details, by its trace,
     or by its goal id; the latest with a success value gives success, the latest with a
     quality_score the quality, else the mean `score_name` judge score of the trace's
     interactions. Implicit signals, cost and latency are those of the trace."""
-    where = _decided(project, config.task, since, until)
-    decided = {
-        d.decision_id: d for d in decisions_between(conn, project, config.task, since, until)
-    }
+    where = _decided(project, task, since, until)
+    decided = {d.decision_id: d for d in decisions_between(conn, project, task, since, until)}
     if not decided:
         return []
     parts: dict[str, dict[str, Any]] = {key: {} for key in decided}
@@ -224,18 +220,8 @@ def outcomes_between(
             cost_usd=figures.get("cost", 0.0),
             latency_s=figures.get("latency", 0.0),
         )
-        if usable(outcome, config.reward):
-            outcomes.append(outcome)
+        outcomes.append(outcome)
     return outcomes
-
-
-def usable(outcome: Outcome, reward: RewardConfig) -> bool:
-    """The outcome has what the reward is made of (a decision without is not counted)."""
-    if reward.kind == "success":
-        return outcome.success is not None
-    return (outcome.success is not None and reward.success_weight > 0) or (
-        outcome.quality is not None and reward.quality_weight > 0
-    )
 
 
 def spent_between(
