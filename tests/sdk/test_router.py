@@ -173,6 +173,36 @@ def test_the_last_snapshot_is_kept_when_the_server_dies(policy_server: PolicySer
     assert routed.choose({}).arm == "large"
 
 
+def test_past_max_stale_s_without_the_server_the_default_arm_is_served(
+    policy_server: PolicyServer,
+) -> None:
+    now = [100.0]
+    routed = router(policy_server.url, refresh_s=1.0, max_stale_s=60.0, clock=lambda: now[0])
+    assert routed.refresh()
+    policy_server.close()
+    now[0] += 59.0
+    assert routed.refresh() is False
+    assert routed.choose({}).arm == "large"  # the last snapshot, still fresh enough
+    now[0] += 2.0
+    choice = routed.choose({"language": "de"})
+    assert (choice.arm, choice.probability, choice.policy_version) == ("small", 1.0, 0)
+    assert routed.snapshot is None
+
+
+def test_a_confirmation_of_the_snapshot_keeps_it_fresh(policy_server: PolicyServer) -> None:
+    now = [0.0]
+    routed = router(policy_server.url, refresh_s=1.0, max_stale_s=60.0, clock=lambda: now[0])
+    for _ in range(5):  # 304s, each restarting the 60 s
+        now[0] += 50.0
+        assert routed.refresh()
+        assert routed.choose({}).arm == "large"
+
+
+def test_max_stale_s_below_refresh_s_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_stale_s must be at least refresh_s"):
+        router(dead_endpoint(), refresh_s=30.0, max_stale_s=10.0)
+
+
 def test_a_snapshot_naming_an_arm_the_app_lacks_is_refused(policy_server: PolicyServer) -> None:
     routed = router(policy_server.url, arms={"small": ArmSpec("gpt-4o-mini")})
     assert routed.refresh() is False

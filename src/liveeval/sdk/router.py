@@ -7,8 +7,11 @@
 
 A daemon thread fetches ``GET /api/v1/routing/{task}/policy`` every `refresh_s` seconds
 with ``If-None-Match``, so `choose()` never waits on the network. When the server is
-unreachable or answers an error the router keeps its last snapshot; before the first one
-it serves the default arm with probability 1 and policy version 0. `route()` opens the
+unreachable or answers an error the router keeps its last snapshot for `max_stale_s`
+(an hour by default), then serves the default arm, as it does before the first snapshot:
+with probability 1 and policy version 0. A policy that old no longer says what the
+server would route (a kill switch, a degraded arm), and the default is the arm the
+task's owner chose to fall back on. `route()` opens the
 INTERNAL span ``route <task>`` that carries the decision (`decision_attributes`), so the
 server learns what was chosen, with which probability, from the trace.
 """
@@ -18,9 +21,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,7 +98,7 @@ class Router:
     `arms`, when given, are the arms this app can serve: a snapshot that names another is
     refused (logged) and the last one kept. `transport` replaces httpx's network
     transport; `start=False` leaves the refresh thread off until `start()` (tests call
-    `refresh()` themselves).
+    `refresh()` themselves). `clock` (seconds, monotonic) times `max_stale_s`.
     """
 
     def __init__(
@@ -107,10 +111,12 @@ class Router:
         api_key: str | None = None,
         project: str | None = None,
         refresh_s: float = 30.0,
+        max_stale_s: float | None = 3600.0,
         timeout: float = 5.0,
         tracer_provider: TracerProvider | None = None,
         transport: httpx.BaseTransport | None = None,
         start: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not task:
             raise ValueError("a router needs a task name")
@@ -118,10 +124,15 @@ class Router:
             raise ValueError(f"default {default!r} is not one of the arms ({', '.join(arms)})")
         if not refresh_s > 0:
             raise ValueError(f"refresh_s must be above 0, not {refresh_s!r}")
+        if max_stale_s is not None and not max_stale_s >= refresh_s:
+            raise ValueError(f"max_stale_s must be at least refresh_s, not {max_stale_s!r}")
         self.task = task
         self.default = default
         self.arms: Mapping[str, ArmSpec] = dict(arms or {})
         self.refresh_s = refresh_s
+        self.max_stale_s = max_stale_s
+        self._clock = clock
+        self._confirmed_at = 0.0  # when the server last confirmed the snapshot (clock)
         self._given = (server, api_key, project)
         self._timeout = timeout
         self._tracer_provider = tracer_provider
@@ -144,8 +155,16 @@ class Router:
 
     @property
     def snapshot(self) -> Snapshot | None:
-        """The policy in use; None before the first one arrived."""
-        return self._snapshot
+        """The policy in use; None before the first one arrived or once the last one is
+        more than `max_stale_s` past its last confirmation."""
+        snapshot = self._snapshot
+        if snapshot is not None and self._stale():
+            return None
+        return snapshot
+
+    def _stale(self) -> bool:
+        limit = self.max_stale_s
+        return limit is not None and self._clock() - self._confirmed_at > limit
 
     def choose(self, context: Mapping[str, str], *, session_id: str | None = None) -> Choice:
         """An arm for `context` (str keys and values), drawn in-process from the snapshot;
@@ -154,7 +173,7 @@ class Router:
         check_context(context)
         if self._wanted and self._thread is None:  # a forked child: refresh there too
             self.start()
-        snapshot = self._snapshot
+        snapshot = self.snapshot
         if snapshot is None:
             return Choice(self.task, self.default, 1.0, TASK, 0, uuid.uuid4().hex)
         return choose(snapshot, context, session_id=session_id)
@@ -266,6 +285,7 @@ class Router:
         return ClientConfig.resolve(server, api_key, project)
 
     def _ok(self) -> bool:
+        self._confirmed_at = self._clock()
         if self._failing:
             log.info("liveeval: routing policy of %r is reachable again", self.task)
         self._failing = False
@@ -274,7 +294,13 @@ class Router:
     def _failed(self, reason: str) -> bool:
         """Keep the last snapshot; say so once per run of failures."""
         if not self._failing:
-            kept = "the last snapshot" if self._snapshot else f"the default arm {self.default!r}"
+            kept = (
+                f"the last snapshot for up to {self.max_stale_s:g} s, then the default arm"
+                if self._snapshot is not None and self.max_stale_s is not None
+                else "the last snapshot"
+                if self._snapshot is not None
+                else f"the default arm {self.default!r}"
+            )
             log.warning(
                 "liveeval: routing policy of %r not refreshed (%s); serving %s",
                 self.task,
