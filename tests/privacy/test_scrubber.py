@@ -274,6 +274,19 @@ def test_ner_finds_people_and_places(ner: Scrubber) -> None:
 
 
 @needs_ner
+def test_new_words_do_not_stay_in_spacys_vocabulary(ner: Scrubber) -> None:
+    """A server scrubs user text for months: spaCy would keep every new word it read."""
+    strings = ner._analyzer.nlp_engine.nlp["en"].vocab.strings  # type: ignore[union-attr]
+    ner.scrub("Warm-up: Maria Lopez wrote from Lisbon.")
+    before = len(strings)
+    for n in range(50):
+        made_up = " ".join(f"zqx{n}w{k}vrt" for k in range(20))
+        result = ner.scrub(f"{made_up}. Yesterday John Smith flew from Paris.")
+        assert result.text.endswith("Yesterday <PERSON> flew from <LOCATION>.")
+    assert len(strings) == before
+
+
+@needs_ner
 def test_a_place_inside_an_address_is_one_address(ner: Scrubber) -> None:
     result = ner.scrub("Send it to 24 Clarke Avenue, please.")
     assert result.text == "Send it to <STREET_ADDRESS>, please."

@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -295,6 +296,7 @@ class Scrubber:
         # The kinds that something can find: NER, or a recognizer of their own.
         self.entities = tuple(name for name in wanted if model or name in PATTERN_ENTITIES)
         self._analyzer = self._build_analyzer(model) if self.entities else None
+        self._zone = self._memory_zone()
         logger.info(
             "PII scrubber ready: %s, entities %s",
             f"spaCy NER ({model})" if model else "pattern recognizers only (no NER)",
@@ -345,14 +347,29 @@ class Scrubber:
             default_score_threshold=self.score_threshold,
         )
 
+    def _memory_zone(self) -> Callable[[], AbstractContextManager[object]]:
+        """spaCy's memory zone when NER runs: spaCy keeps every new word it reads in its
+        vocabulary for the life of the process (a server scrubbing user text grows
+        without bound); inside the zone the words a text added are dropped after it.
+        Nothing spaCy made (Doc, Token) outlives `find`: its results are plain values."""
+        if self._analyzer is None or not self.spacy_model:
+            return nullcontext
+        nlp = self._analyzer.nlp_engine.nlp[_LANGUAGE]  # type: ignore[attr-defined]
+        zone: Callable[[], AbstractContextManager[object]] = nlp.memory_zone
+        return zone
+
     def find(self, text: str) -> tuple[Found, ...]:
         """The PII spans in `text`, merged where they overlap, allow-listed values dropped."""
         if self._analyzer is None or not text or text.isspace():
             return ()
+        with self._zone():
+            return self._find(self._analyzer, text)
+
+    def _find(self, analyzer: AnalyzerEngine, text: str) -> tuple[Found, ...]:
         found: list[Found] = []
         for offset in windows(text):
             chunk = text[offset : offset + WINDOW_CHARS]
-            for result in self._analyzer.analyze(
+            for result in analyzer.analyze(
                 chunk,
                 language=_LANGUAGE,
                 entities=list(self.entities),
