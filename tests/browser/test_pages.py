@@ -26,6 +26,7 @@ PAGES = {
     "golden": "Golden set",
     "experiments": "Experiments",
     "judge": "Judge",
+    "routing": "Routing",
 }
 # Painted pixels in a chart's canvases, read back from the canvas itself.
 PAINTED = """(plot) => {
