@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from liveeval.store.database import Store, open_store
+from liveeval.store.dialect import column_arrays, unnest_select
 from liveeval.store.features import COLUMNS
 from liveeval.store.schema import interaction_features
-from liveeval.store.unnest import column_arrays, unnest_rows
 from tests.conftest import postgres_schema_url
 from tests.store.stored import stored_interactions
 
@@ -19,13 +19,15 @@ AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 def test_each_array_takes_its_columns_type() -> None:
-    sql = unnest_rows(interaction_features, COLUMNS)
+    sql = unnest_select(interaction_features, COLUMNS)
     assert sql == (
-        "SELECT * FROM unnest(%s::BIGINT[], %s::VARCHAR(200)[], "
-        "%s::TIMESTAMP WITH TIME ZONE[], %s::INTEGER[], %s::INTEGER[], "
-        "%s::VARCHAR(16)[], %s::VARCHAR(100)[])"
+        "SELECT * FROM unnest(%b::BIGINT[], %b::VARCHAR(200)[], "
+        "%b::TIMESTAMP WITH TIME ZONE[], %b::INTEGER[], %b::INTEGER[], "
+        "%b::VARCHAR(16)[], %b::VARCHAR(100)[])"
     )
-    assert column_arrays([(1, "a"), (2, None)], 2) == ([1, 2], ["a", None])
+    rows = [(1, "a"), (2, None)]
+    columns = ("interaction_id", "language")
+    assert column_arrays(interaction_features, columns, rows) == [[1, 2], ["a", None]]
 
 
 @pytest.fixture
@@ -43,8 +45,8 @@ def test_rows_with_nulls_and_nul_characters_arrive_whole(postgres_store: Store) 
     with store.writing() as conn:
         conn.exec_driver_sql(
             f"INSERT INTO interaction_features ({', '.join(COLUMNS)}) "
-            + unnest_rows(interaction_features, COLUMNS),
-            column_arrays(rows, len(COLUMNS)),
+            + unnest_select(interaction_features, COLUMNS),
+            tuple(column_arrays(interaction_features, COLUMNS, rows)),
         )
         back = conn.execute(
             sa.select(*(interaction_features.c[c] for c in COLUMNS)).order_by(

@@ -92,33 +92,30 @@ def bulk_insert(
     if not as_arrays or conn.dialect.name == "sqlite":
         conn.exec_driver_sql(_bulk_sql(*key, where=where), list(rows))
         return
-    sql = _unnest_sql(table, *key[2:], where)
-    conn.exec_driver_sql(sql, tuple(_column_arrays(table, columns, rows)))
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"{unnest_select(table, tuple(columns))} {_on_conflict(*key[3:], where)}"
+    )
+    conn.exec_driver_sql(sql, tuple(column_arrays(table, columns, rows)))
 
 
-@lru_cache(maxsize=16)
-def _unnest_sql(
-    table: sa.Table,
-    columns: tuple[str, ...],
-    unique: tuple[str, ...],
-    update: tuple[str, ...] | None,
-    where: str,
-) -> str:
-    """_bulk_sql's statement on PostgreSQL, its rows given as one array a column, in
-    binary (%b): the text format escapes every element with a regex, in Python."""
+@lru_cache(maxsize=32)
+def unnest_select(table: sa.Table, columns: tuple[str, ...]) -> str:
+    """`SELECT * FROM unnest(…)`: rows for a PostgreSQL INSERT given as one array
+    parameter a column (`column_arrays`), so a batch is one statement whose text does not
+    depend on its size. Executemany runs a statement a row, and a multi-row VALUES text
+    past 4,096 bytes is parsed anew by psycopg on every call. Binary (%b): the text format
+    escapes every array element with a regex, in Python."""
     dialect = postgresql.dialect()
     arrays = ", ".join(f"%b::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
-    return (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({arrays}) {_on_conflict(unique, update, where)}"
-    )
+    return f"SELECT * FROM unnest({arrays})"
 
 
-def _column_arrays(
+def column_arrays(
     table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> list[list[Any]]:
-    """The rows' values by column; a float column's ints made floats (psycopg types an
-    array by its first value)."""
+    """The parameters of `unnest_select`: the rows' values by column, a float column's
+    ints made floats (psycopg types an array by its first value)."""
     arrays = [list(values) for values in zip(*rows, strict=True)]
     for index, name in enumerate(columns):
         if isinstance(table.c[name].type, sa.Float):

@@ -10,9 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from liveeval.store.dialect import clip, db_time, string_widths
+from liveeval.store.dialect import clip, column_arrays, db_time, string_widths, unnest_select
 from liveeval.store.schema import interaction_features
-from liveeval.store.unnest import column_arrays, unnest_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +44,7 @@ def write_features(conn: sa.Connection, batch: Sequence[Features]) -> None:
     REPLACE deletes the old row and inserts one under a new AUTOINCREMENT id; PostgreSQL's
     upsert draws the new id from the column's sequence. One statement either way, where
     a DELETE of the batch's ids and an INSERT were two (the DELETE finding nothing but
-    for a re-evaluation); PostgreSQL takes the batch as arrays (store/unnest.py).
+    for a re-evaluation); PostgreSQL takes the batch as arrays (dialect.unnest_select).
     """
     if not batch:
         return
@@ -74,7 +73,7 @@ def write_features(conn: sa.Connection, batch: Sequence[Features]) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(_REPLACE, unique)
         return
-    conn.exec_driver_sql(_upsert_sql(), column_arrays(unique, len(COLUMNS)))
+    conn.exec_driver_sql(_upsert_sql(), tuple(column_arrays(interaction_features, COLUMNS, unique)))
 
 
 _REPLACE = (
@@ -88,7 +87,7 @@ def _upsert_sql() -> str:
     updated = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "interaction_id")
     return (
         f"INSERT INTO interaction_features ({', '.join(COLUMNS)}) "
-        f"{unnest_rows(interaction_features, COLUMNS)} "
+        f"{unnest_select(interaction_features, COLUMNS)} "
         "ON CONFLICT (interaction_id) DO UPDATE SET "
         "feature_id = nextval(pg_get_serial_sequence('interaction_features', 'feature_id')), "
         f"{updated}"
