@@ -106,7 +106,9 @@ def test_from_the_alert_to_the_slice_its_interactions_review_and_a_frozen_case(
     # 4. the frozen case is in the golden set, beside the regression run
     with page.expect_navigation():
         case_link.click()
-    row = page.locator("#cases tbody tr").filter(has_text=case_id)
+    # Its own row: "review-1" is also a prefix of "review-13".
+    named = page.locator("td").filter(has_text=re.compile(rf"^\s*{re.escape(case_id)}\s*$"))
+    row = page.locator("#cases tbody tr").filter(has=named)
     assert "frozen" in row.inner_text() and "regression" in row.inner_text()
     assert page.locator("#runs tbody tr").count() >= 1
     assert "No run stored yet" not in page.locator("#runs").inner_text()
