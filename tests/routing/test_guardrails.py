@@ -52,3 +52,12 @@ def test_conservative_mixing_never_falls_below_control_minus_tolerance(
     assert 0.0 <= weight <= 1.0
     assert math.fsum(got.values()) == pytest.approx(1.0)
     assert guardrails.expected(got, means) >= means["a"] - tolerance - 1e-9
+
+
+def test_a_cap_keeps_the_total_when_the_other_arms_hold_a_subnormal_share() -> None:
+    # Found by hypothesis: (1 - limit) * 5e-324 underflowed to 0 before the division.
+    shares = guardrails.normalise({"a": 1.0, "b": 5e-324, "c": 0.0, "d": 0.0})
+    got = guardrails.cap(shares, "a", 0.5, "b")
+    assert got == {"a": 0.5, "b": 0.5, "c": 0.0, "d": 0.0}
+    floored = guardrails.floor(shares, {"a": 0.0, "b": 0.0, "c": 0.25, "d": 0.25})
+    assert math.fsum(floored.values()) == pytest.approx(1.0)

@@ -52,7 +52,8 @@ def pin(shares: Mapping[str, float], arm: str, share: float, fallback: str) -> S
     when they have nothing)."""
     others = {a: s for a, s in shares.items() if a != arm}
     rest = math.fsum(others.values())
-    out = {a: (1.0 - share) * s / rest if rest > 0 else 0.0 for a, s in others.items()}
+    # s / rest first: (1 - share) * s underflows to 0 when s is subnormal (5e-324)
+    out = {a: (1.0 - share) * (s / rest) if rest > 0 else 0.0 for a, s in others.items()}
     if rest <= 0:
         out[fallback] = 1.0 - share
     out[arm] = share
@@ -83,7 +84,7 @@ def floor(shares: Mapping[str, float], floors: Mapping[str, float]) -> Shares:
         for arm in pinned:
             out[arm] = need[arm]
         for arm, share in free.items():
-            out[arm] = (1.0 - fixed) * share / free_total if free_total > 0 else 0.0
+            out[arm] = (1.0 - fixed) * (share / free_total) if free_total > 0 else 0.0
 
 
 def expected(shares: Mapping[str, float], means: Mapping[str, float]) -> float:
