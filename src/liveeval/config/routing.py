@@ -58,7 +58,10 @@ class RoutingConfig(BaseModel):
         """The task's config; UnknownTask names the configured ones."""
         config = self.tasks.get(name)
         if config is None:
-            configured = ", ".join(sorted(self.tasks)) or "none"
+            configured = ", ".join(sorted(self.tasks)) or (
+                f"none (a [routing.tasks.{name}] table in liveeval.toml routes one: "
+                "see docs/routing.md)"
+            )
             raise UnknownTask(f"no routing task {name!r}; configured: {configured}")
         task: TaskConfig = config
         return task
