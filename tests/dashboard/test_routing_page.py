@@ -110,6 +110,7 @@ def t_interval_text(values: list[bool]) -> str:
     data = [float(v) for v in values]
     mean = sum(data) / len(data)
     low, high = stats.t.interval(0.95, len(data) - 1, loc=mean, scale=stats.sem(data))
+    low, high = max(0.0, low), min(1.0, high)  # rewards lie in [0, 1]
     return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
 
 

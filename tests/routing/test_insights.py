@@ -65,9 +65,22 @@ def test_the_change_interval_is_welchs_as_statsmodels_computes_it() -> None:
         usevar="unequal"
     )
     assert item.difference_interval == pytest.approx((low, high))
-    assert item.current_interval == pytest.approx(DescrStatsW(current).tconfint_mean())
+    expected = np.clip(DescrStatsW(current).tconfint_mean(), 0.0, 1.0)
+    assert item.current_interval == pytest.approx(tuple(expected))
     assert item.current_n == current.size
     assert 0.4 < item.share < 0.6
+
+
+def test_a_reward_interval_stays_within_0_and_1_on_few_outcomes() -> None:
+    # 10 of 11 successes: the t interval runs past 1, where no mean reward can be.
+    now = [Outcome(f"n{i}", "fast", NOW - timedelta(hours=1), success=i != 0) for i in range(11)]
+    past = [Outcome(f"p{i}", "fast", NOW - timedelta(days=3), success=False) for i in range(3)]
+    config = task({"fast": "candidate", "slow": "candidate"})
+    [item] = [i for i in insights(now + past, config, now=NOW).arms if i.slice_key == "*"]
+    low, high = DescrStatsW(np.array([0.0] + [1.0] * 10)).tconfint_mean()
+    assert high > 1.0
+    assert item.current_interval == pytest.approx((low, 1.0))
+    assert item.baseline_interval == (0.0, 0.0)
 
 
 def test_windows_must_be_positive() -> None:

@@ -90,10 +90,10 @@ def insights(
                     arm=arm,
                     slice_key=key,
                     current_mean=now_m.mean,
-                    current_interval=t_interval(now_m, confidence),
+                    current_interval=_in_reward_range(t_interval(now_m, confidence)),
                     current_n=now_m.n,
                     baseline_mean=then_m.mean,
-                    baseline_interval=t_interval(then_m, confidence),
+                    baseline_interval=_in_reward_range(t_interval(then_m, confidence)),
                     baseline_n=then_m.n,
                     difference_interval=(change.low, change.high),
                     share=now_m.n / in_slice if in_slice else 0.0,
@@ -107,6 +107,14 @@ def insights(
         arms=tuple(items),
         recommendation=recommend(items),
     )
+
+
+def _in_reward_range(interval: tuple[float, float]) -> tuple[float, float]:
+    """A mean reward's t interval cut to [0, 1], where rewards (and so their mean) lie: on
+    few outcomes near 0 or 1 it reaches past them (0.909 [0.707, 1.112] on 11), which
+    reads as a reward above 1. Cutting it loses no coverage."""
+    low, high = interval
+    return max(0.0, low), min(1.0, high)
 
 
 def recommend(items: Sequence[ArmInsight]) -> str:
