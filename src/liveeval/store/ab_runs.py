@@ -25,30 +25,67 @@ def save_ab_run(conn: sa.Connection, project: str, report: dict[str, Any], now: 
     """Store a run as `liveeval ab --json` reports it (its variants, grader, comparison and
     flip rate become columns); returns its id."""
     comparison = report.get("comparison") or {}
-    flips = report.get("flip_rate") or {}
+    return insert_ab_run(
+        conn,
+        project,
+        report,
+        now,
+        target_a=report["a"],
+        target_b=report["b"],
+        cases=len(report["results"]["a"]),
+        compared=report["pairs"],
+        comparison=comparison,
+        p_value=primary_p_value(comparison) if comparison else None,
+        flips=report.get("flip_rate") or {},
+        grader=report.get("grader"),
+        pairwise_rubric=report.get("pairwise_rubric"),
+        git_commit=report.get("git_commit"),
+    )
+
+
+def insert_ab_run(
+    conn: sa.Connection,
+    project: str,
+    report: dict[str, Any],
+    now: datetime,
+    *,
+    target_a: str,
+    target_b: str,
+    cases: int,
+    compared: int,
+    comparison: dict[str, Any],
+    p_value: float | None,
+    flips: dict[str, Any],
+    grader: str | None = None,
+    pairwise_rubric: str | None = None,
+    git_commit: str | None = None,
+) -> int:
+    """One row of `ab_runs` (an offline A/B run or a shadow run): the comparison's figures
+    (verdict, means, difference, interval) and the flip rate's (n, flips, rate) become
+    columns beside the whole report; returns its id."""
     ci = comparison.get("ci") or [None, None]
     result = conn.execute(
         ab_runs.insert().values(
             project=project,
             started_at=datetime.fromisoformat(report["started_at"]),
             snapshot=report["snapshot"],
-            target_a=report["a"],
-            target_b=report["b"],
-            grader=report.get("grader"),
-            cases=len(report["results"]["a"]),
-            compared=report["pairs"],
+            target_a=target_a,
+            target_b=target_b,
+            grader=grader,
+            cases=cases,
+            compared=compared,
             verdict=comparison.get("verdict"),
             mean_a=comparison.get("mean_a"),
             mean_b=comparison.get("mean_b"),
             difference=comparison.get("mean_difference"),
             ci_low=ci[0],
             ci_high=ci[1],
-            p_value=primary_p_value(comparison) if comparison else None,
-            pairwise_rubric=report.get("pairwise_rubric"),
+            p_value=p_value,
+            pairwise_rubric=pairwise_rubric,
             pairwise_pairs=flips.get("n"),
             pairwise_flips=flips.get("flips"),
             pairwise_flip_rate=flips.get("rate"),
-            git_commit=report.get("git_commit"),
+            git_commit=git_commit,
             report=report,
             received_at=now,
         )

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from liveeval.model import Interaction
+from liveeval.store.ab_runs import insert_ab_run
 from liveeval.store.interactions import interaction_from_row
 from liveeval.store.schema import ab_runs, interactions, routing_decisions
 
@@ -89,37 +90,21 @@ def save_shadow_run(
     """Store a run as `shadow_report` made it; returns its id."""
     stats = report["statistics"]
     comparison = stats.get("comparison") or {}
-    ci = comparison.get("ci") or [None, None]
     flips = stats["flips"]
-    result = conn.execute(
-        ab_runs.insert().values(
-            project=project,
-            started_at=datetime.fromisoformat(report["started_at"]),
-            snapshot=report["snapshot"],
-            target_a=report["production"],
-            target_b=report["candidate"],
-            grader=None,
-            cases=report["sampled"],
-            compared=stats["n"],
-            verdict=comparison.get("verdict"),
-            mean_a=comparison.get("mean_a"),
-            mean_b=comparison.get("mean_b"),
-            difference=comparison.get("mean_difference"),
-            ci_low=ci[0],
-            ci_high=ci[1],
-            p_value=comparison.get("t_p_value"),
-            pairwise_rubric=report["rubric"],
-            pairwise_pairs=flips["n"],
-            pairwise_flips=flips["flips"],
-            pairwise_flip_rate=flips["rate"] if flips["n"] else None,
-            git_commit=None,
-            report=report,
-            received_at=now,
-        )
+    return insert_ab_run(
+        conn,
+        project,
+        report,
+        now,
+        target_a=report["production"],
+        target_b=report["candidate"],
+        cases=report["sampled"],
+        compared=stats["n"],
+        comparison=comparison,
+        p_value=comparison.get("t_p_value"),
+        flips={**flips, "rate": flips["rate"] if flips["n"] else None},
+        pairwise_rubric=report["rubric"],
     )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def load_shadow_run(conn: sa.Connection, project: str, run_id: int) -> dict[str, Any] | None:
