@@ -13,6 +13,7 @@ from liveeval.config.settings import ConfigError, env_var
 from liveeval.store.location import StoreUnavailable
 
 if TYPE_CHECKING:
+    from liveeval.routing.config import TaskConfig
     from liveeval.store.database import Store
 
 F = Callable[..., Any]
@@ -64,3 +65,13 @@ def store_from(settings: Settings, *, create: bool = True) -> Store:
         raise click.UsageError(str(exc)) from None
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def routing_task(settings: Settings, name: str) -> TaskConfig:
+    """The `[routing.tasks.<name>]` config; a usage error naming the configured tasks."""
+    from liveeval.config.routing import UnknownTask
+
+    try:
+        return settings.routing.task(name)
+    except UnknownTask as exc:
+        raise click.UsageError(str(exc)) from None

@@ -13,11 +13,9 @@ from typing import Any
 
 import click
 
-from liveeval.cli.options import opened_store, settings_from, store_options
+from liveeval.cli.options import opened_store, routing_task, settings_from, store_options
 from liveeval.cli.routing_shadow import promote_command, shadow_command
 from liveeval.cli.table import render_table
-from liveeval.config import Settings
-from liveeval.config.routing import UnknownTask
 from liveeval.config.sampling import parse_window
 from liveeval.config.settings import ConfigError
 from liveeval.routing.config import TaskConfig, from_mapping
@@ -46,13 +44,6 @@ def task_option(command: Any) -> Any:
     )
 
 
-def _task(settings: Settings, name: str) -> TaskConfig:
-    try:
-        return settings.routing.task(name)
-    except UnknownTask as exc:
-        raise click.UsageError(str(exc)) from None
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -74,7 +65,7 @@ def policy_command(config_file, db, task, project, as_json) -> None:  # type: ig
     """The task's policy now: each slice's probabilities, the evidence, and the notes of
     the guardrails that acted."""
     settings = settings_from(config_file, db=db)
-    config = _task(settings, task)
+    config = routing_task(settings, task)
     now = _now()
     with opened_store(settings) as store, store.reading() as conn:
         snapshot = compute_snapshot(
@@ -114,7 +105,7 @@ def insights_command(config_file, db, task, project, lookback, baseline, as_json
     from liveeval.server.routing import insights_json
 
     settings = settings_from(config_file, db=db)
-    config = _task(settings, task)
+    config = routing_task(settings, task)
     with opened_store(settings) as store, store.reading() as conn:
         found = stored_insights(
             conn, project or settings.default_project, config, _now(), lookback, baseline
@@ -151,7 +142,7 @@ def kill_command(config_file, db, task, project, arm, slice_key, reason) -> None
     from liveeval.store.routing import add_kill
 
     settings = settings_from(config_file, db=db)
-    _check_kill(_task(settings, task), arm, slice_key)
+    _check_kill(routing_task(settings, task), arm, slice_key)
     with opened_store(settings) as store, store.writing() as conn:
         project = project or settings.default_project
         _, new = add_kill(conn, project, task, arm, slice_key, reason, _now())
@@ -168,7 +159,7 @@ def unkill_command(config_file, db, task, project, arm, slice_key) -> None:  # t
     from liveeval.store.routing import lift_kill
 
     settings = settings_from(config_file, db=db)
-    _check_kill(_task(settings, task), arm, slice_key)
+    _check_kill(routing_task(settings, task), arm, slice_key)
     with opened_store(settings) as store, store.writing() as conn:
         project = project or settings.default_project
         lifted = lift_kill(conn, project, task, arm, slice_key, _now())
@@ -202,7 +193,7 @@ def replay_command(config_file, db, task, project, policy_file, since, as_json) 
     """Estimate a candidate policy's mean reward per decision from the logged decisions of
     the last --since (IPS, SNIPS and doubly robust, with 95% intervals), before it serves."""
     settings = settings_from(config_file, db=db)
-    config = _task(settings, task)
+    config = routing_task(settings, task)
     candidate = _read_candidate(Path(policy_file), config)
     now = _now()
     project = project or settings.default_project

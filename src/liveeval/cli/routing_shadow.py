@@ -16,15 +16,14 @@ from typing import Any
 import click
 import orjson
 
-from liveeval.cli.options import opened_store, settings_from, store_options
+from liveeval.cli.options import opened_store, routing_task, settings_from, store_options
 from liveeval.cli.shadow_report import decisions_text, render_shadow, shadow_report
 from liveeval.config import Settings
-from liveeval.config.routing import UnknownTask
 from liveeval.config.settings import ConfigError
 from liveeval.gate.targets import parse_target
 from liveeval.judge.providers import JudgeProviderError, build_provider
 from liveeval.judge.rubrics import Rubric, rubrics_from_config
-from liveeval.routing.config import TaskConfig, from_mapping
+from liveeval.routing.config import from_mapping
 from liveeval.routing.shadow import (
     VERDICT_TEXT,
     ShadowItem,
@@ -61,13 +60,6 @@ def _window(value: str) -> timedelta:
         return parse_window(value, maximum=WINDOW_MAX)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
-
-
-def _task(settings: Settings, name: str) -> TaskConfig:
-    try:
-        return settings.routing.task(name)
-    except UnknownTask as exc:
-        raise click.UsageError(str(exc)) from None
 
 
 @click.command("shadow")
@@ -125,7 +117,7 @@ def shadow_command(  # type: ignore[no-untyped-def]
     --prompt-version or --route pick), judge it against production's answers in both
     orders, store the run and print its win rate."""
     settings = settings_from(config_file, db=db)
-    config = _task(settings, task)
+    config = routing_task(settings, task)
     window = _window(since)
     filters = {"model": model, "prompt_version": prompt_version, "route": route}
     if arm is not None and any(filters.values()):
@@ -266,7 +258,7 @@ def promote_command(  # type: ignore[no-untyped-def]
     """Print the [[routing.tasks.T.arms]] table of a canary arm for a shadow run that won:
     add it to your config and restart the server (liveeval never rewrites your config)."""
     settings = settings_from(config_file, db=db)
-    config = _task(settings, task)
+    config = routing_task(settings, task)
     project = project or settings.default_project
     with opened_store(settings) as store, store.reading() as conn:
         report = load_shadow_run(conn, project, run_id)
